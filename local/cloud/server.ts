@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cloudTrailShape } from './audit.ts';
+import type { Cloud } from './cloud.ts';
+import { handleControl } from './control.ts';
+import { AwsError, statusOf } from './errors.ts';
+import { resolveCaller, signatureScope, userIdentity } from './identity.ts';
+import type { HttpRequest, HttpResponse } from './protocols/types.ts';
+import type { ServiceDefinition } from './service.ts';
+import { Params } from './validate.ts';
+
+/** Requests larger than this are refused before parsing (AWS's own limits are far lower for these APIs). */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export function createLocalCloudServer(cloud: Cloud, services: readonly ServiceDefinition[]): Server {
+  const bySigningName = new Map(services.map((service) => [service.signingName, service]));
+  return createServer((incoming, outgoing) => {
+    readRequest(incoming)
+      .then((request) => route(cloud, bySigningName, request))
+      .catch((error: unknown) => {
+        console.error('local cloud: unexpected failure', error);
+        return {
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+          body: '{"message":"internal error"}',
+        };
+      })
+      .then((response) => writeResponse(outgoing, response));
+  });
+}
+
+async function readRequest(incoming: IncomingMessage): Promise<HttpRequest> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES)
+      throw new AwsError('RequestEntityTooLarge', 'Request body is too large.', { status: 413 });
+    chunks.push(chunk);
+  }
+  const url = new URL(incoming.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return {
+    method: incoming.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+    body: Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+function writeResponse(outgoing: ServerResponse, response: HttpResponse): void {
+  outgoing.writeHead(response.status, {
+    ...response.headers,
+    'content-length': Buffer.byteLength(response.body),
+  });
+  outgoing.end(response.body);
+}
+
+/** Picks the service for a request that carries no signature, only to answer in its error format. */
+function guessService(
+  services: Map<string, ServiceDefinition>,
+  request: HttpRequest,
+): ServiceDefinition | undefined {
+  const target = request.headers['x-amz-target'] ?? '';
+  if (target.startsWith('AWSOrganizations')) return services.get('organizations');
+  if (target.startsWith('AWSBudget')) return services.get('budgets');
+  if (request.path.startsWith('/2013-04-01/')) return services.get('route53');
+  return services.get('sts');
+}
+
+async function route(
+  cloud: Cloud,
+  services: Map<string, ServiceDefinition>,
+  request: HttpRequest,
+): Promise<HttpResponse> {
+  if (request.path === '/_local' || request.path.startsWith('/_local/')) return handleControl(cloud, request);
+  const requestId = randomUUID();
+  const scope = signatureScope(request);
+  const service = scope ? services.get(scope.service) : guessService(services, request);
+  if (!service) {
+    return {
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        __type: 'UnknownServiceException',
+        Message: `The local cloud does not emulate service '${scope?.service}'.`,
+      }),
+    };
+  }
+  const fail = (error: AwsError) =>
+    service.protocol.encodeError(error, statusOf(error, service.errorStatus), requestId);
+  if (!scope)
+    return fail(
+      new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', { status: 403 }),
+    );
+
+  let operation: string;
+  let input: Record<string, unknown>;
+  try {
+    ({ operation, input } = service.protocol.decode(request));
+  } catch (error) {
+    if (error instanceof AwsError) return fail(error);
+    throw error;
+  }
+  const definition = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
+
+  let caller: ReturnType<typeof resolveCaller>;
+  try {
+    caller = resolveCaller(
+      cloud.state,
+      scope,
+      request.headers['x-amz-security-token'],
+      cloud.clock.now(),
+      service.unknownCredentialCode,
+    );
+  } catch (error) {
+    if (error instanceof AwsError) return fail(error);
+    throw error;
+  }
+  if (!definition) {
+    return fail(
+      new AwsError(
+        service.unknownOperationCode,
+        `Operation ${operation} is not supported by the local cloud's ${service.signingName}.`,
+      ),
+    );
+  }
+
+  cloud.settle();
+  const fault = cloud.faults.draw(service.signingName, operation, caller.accountId);
+  if (fault.latencyMs > 0)
+    await new Promise<void>((resolve) => cloud.clock.schedule(fault.latencyMs, resolve));
+  if (fault.error) return fail(fault.error);
+  cloud.settle();
+
+  const context = {
+    cloud,
+    caller,
+    region: scope.region,
+    requestId,
+    operation,
+    params: new Params((message, reason) => service.invalid(message, reason)),
+  };
+  let response: HttpResponse;
+  let failure: AwsError | undefined;
+  let output: Record<string, unknown> | undefined;
+  try {
+    output = definition.run(context, input);
+    response = service.protocol.encode(operation, output, requestId);
+  } catch (error) {
+    if (!(error instanceof AwsError)) {
+      console.error(`local cloud: ${service.signingName}.${operation} failed`, error);
+      failure = new AwsError(
+        service.signingName === 'organizations' ? 'ServiceException' : 'InternalFailure',
+        'An internal error occurred.',
+        { status: 500 },
+      );
+    } else {
+      failure = error;
+    }
+    response = fail(failure);
+  }
+  if (definition.mutating) {
+    cloud.record({
+      eventType: 'AwsApiCall',
+      eventSource: service.eventSource,
+      eventName: operation,
+      awsRegion: service.globalRegion ?? scope.region,
+      userIdentity: userIdentity(caller, scope.accessKeyId),
+      sourceIPAddress: '127.0.0.1',
+      userAgent: request.headers['user-agent'] ?? 'unknown',
+      requestParameters: cloudTrailShape(input) as Record<string, unknown>,
+      responseElements: failure
+        ? null
+        : ((cloudTrailShape(output ?? null) as Record<string, unknown> | null) ?? null),
+      ...(failure ? { errorCode: failure.code, errorMessage: failure.message } : {}),
+      requestID: requestId,
+      recipientAccountId: caller.accountId,
+    });
+    cloud.commit();
+  }
+  return response;
+}

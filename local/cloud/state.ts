@@ -1,0 +1,195 @@
+/**
+ * The whole local cloud as one JSON-serialisable value: what the data file holds, and what a restart restores.
+ * Timestamps are epoch milliseconds on the cloud's clock.
+ */
+export interface CloudState {
+  readonly version: 1;
+  region: string;
+  organization: OrganizationRecord;
+  organizationalUnits: Record<string, OrganizationalUnitRecord>;
+  accounts: Record<string, AccountRecord>;
+  createAccountRequests: Record<string, CreateAccountRequestRecord>;
+  /** Tags of Organizations resources (accounts, OUs, the root), by resource id. */
+  tags: Record<string, Record<string, string>>;
+  credentials: Record<string, CredentialRecord>;
+  hostedZones: Record<string, HostedZoneRecord>;
+  /** Global account aliases, alias -> account id (aliases are unique across AWS). */
+  accountAliases: Record<string, string>;
+  settings: CloudSettings;
+  /** Recent audit events, oldest first (bounded). */
+  audit: AuditEvent[];
+  /** Sequence number of the next audit event. */
+  auditSequence: number;
+}
+
+export interface CloudSettings {
+  /** Simulated milliseconds a CreateAccount stays IN_PROGRESS. */
+  creationDelayMs: number;
+  /** Simulated milliseconds after creation during which AssumeRole into the new account is refused. */
+  consistencyWindowMs: number;
+  /** CreateAccount requests allowed IN_PROGRESS at once. */
+  maxCreationsInProgress: number;
+  /** Accounts allowed in the organization (closed ones count, as in AWS). */
+  maxAccounts: number;
+  /** Simulated milliseconds a closing account stays PENDING_CLOSURE before it is SUSPENDED. */
+  closureDelayMs: number;
+  /** How the next creations end, first in first out; when empty, they succeed. */
+  nextCreationOutcomes: CreationOutcome[];
+}
+
+export interface CreationOutcome {
+  state: 'SUCCEEDED' | 'FAILED';
+  failureReason?: string;
+  /** Overrides `creationDelayMs` for this creation. */
+  delayMs?: number;
+}
+
+export interface OrganizationRecord {
+  id: string;
+  arn: string;
+  featureSet: 'ALL' | 'CONSOLIDATED_BILLING';
+  managementAccountId: string;
+  rootId: string;
+  rootName: string;
+}
+
+export interface OrganizationalUnitRecord {
+  id: string;
+  name: string;
+  parentId: string;
+  createdAt: number;
+}
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  email: string;
+  status: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+  joinedMethod: 'CREATED' | 'INVITED';
+  joinedAt: number;
+  parentId: string;
+  /** When the closure finishes (PENDING_CLOSURE only). */
+  closesAt?: number;
+  iam: IamAccountState;
+  budgets: Record<string, BudgetRecord>;
+  /** VPCs by id; `region` says where each lives. */
+  vpcs: Record<string, VpcRecord>;
+}
+
+export interface IamAccountState {
+  roles: Record<string, RoleRecord>;
+  passwordPolicy?: Record<string, unknown>;
+}
+
+export interface RoleRecord {
+  roleName: string;
+  roleId: string;
+  path: string;
+  description?: string;
+  maxSessionDuration: number;
+  /** The trust policy as JSON text (not URL-encoded). */
+  assumeRolePolicyDocument: string;
+  createdAt: number;
+  tags: { Key: string; Value: string }[];
+  /** Inline policies: name -> JSON text. */
+  inlinePolicies: Record<string, string>;
+  /** Attached managed policy ARNs. */
+  attachedPolicies: string[];
+}
+
+export interface BudgetRecord {
+  /** The budget as the Budgets API shapes it, timestamps in epoch milliseconds. */
+  budget: Record<string, unknown>;
+  notifications: { notification: Record<string, unknown>; subscribers: Record<string, unknown>[] }[];
+}
+
+export interface VpcRecord {
+  vpcId: string;
+  region: string;
+  cidrBlock: string;
+  isDefault: boolean;
+}
+
+export interface CreateAccountRequestRecord {
+  id: string;
+  accountName: string;
+  email: string;
+  roleName: string;
+  iamUserAccessToBilling: 'ALLOW' | 'DENY';
+  tags: { Key: string; Value: string }[];
+  state: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  requestedAt: number;
+  completesAt: number;
+  completedAt?: number;
+  accountId?: string;
+  failureReason?: string;
+  /** The outcome decided at request time. */
+  outcome: CreationOutcome;
+  /** Who asked, for the CreateAccountResult event. */
+  requestedBy: CallerRecord;
+}
+
+/** An access key and the principal it acts as. */
+export interface CredentialRecord {
+  accessKeyId: string;
+  caller: CallerRecord;
+  /** Present for temporary credentials (AssumeRole). */
+  sessionToken?: string;
+  expiresAt?: number;
+}
+
+export interface CallerRecord {
+  accountId: string;
+  arn: string;
+  /** As CloudTrail's userIdentity.type: Root, IAMUser, AssumedRole. */
+  type: 'Root' | 'IAMUser' | 'AssumedRole';
+  principalId: string;
+  /** For AssumedRole: the role's ARN. */
+  roleArn?: string;
+}
+
+export interface HostedZoneRecord {
+  id: string;
+  name: string;
+  ownerAccountId: string;
+  callerReference: string;
+  comment?: string;
+  privateZone: boolean;
+  vpcs: { VPCRegion: string; VPCId: string }[];
+  authorizations: { VPCRegion: string; VPCId: string }[];
+  createdAt: number;
+}
+
+/** A CloudTrail record, as CloudTrail writes it and EventBridge carries it in `detail`. */
+export interface AuditEvent {
+  /** Position in the trail, from 1. Not part of CloudTrail's record: used by subscribers to resume. */
+  sequence: number;
+  eventVersion: string;
+  userIdentity: Record<string, unknown>;
+  eventTime: string;
+  eventSource: string;
+  eventName: string;
+  awsRegion: string;
+  sourceIPAddress: string;
+  userAgent: string;
+  requestParameters: Record<string, unknown> | null;
+  responseElements: Record<string, unknown> | null;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID: string;
+  eventID: string;
+  readOnly: boolean;
+  eventType: 'AwsApiCall' | 'AwsServiceEvent';
+  managementEvent: boolean;
+  recipientAccountId: string;
+  serviceEventDetails?: Record<string, unknown>;
+}
+
+export const DEFAULT_SETTINGS: CloudSettings = {
+  creationDelayMs: 3_000,
+  consistencyWindowMs: 2_000,
+  maxCreationsInProgress: 5,
+  maxAccounts: 50,
+  closureDelayMs: 5_000,
+  nextCreationOutcomes: [],
+};

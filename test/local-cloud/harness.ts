@@ -1,0 +1,79 @@
+import { BudgetsClient } from '@aws-sdk/client-budgets';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { STSClient } from '@aws-sdk/client-sts';
+import {
+  type LocalCloud,
+  type LocalCloudOptions,
+  manualClock,
+  type Seed,
+  startLocalCloud,
+} from '../../local/cloud/index.ts';
+
+/** The organization most tests start from: a few OUs, a security and a network account with a private zone. */
+export const TEST_SEED: Seed = {
+  randomSeed: 7,
+  managementAccount: { id: '000000000000', name: 'management', email: 'aws-management@example.com' },
+  organizationalUnits: [
+    { name: 'Sandbox' },
+    { name: 'Workloads', children: [{ name: 'Dev' }, { name: 'Prod' }] },
+    { name: 'Shared', children: [{ name: 'Security' }, { name: 'Infrastructure' }] },
+  ],
+  accounts: [
+    {
+      id: '111111111111',
+      name: 'security',
+      email: 'aws-security@example.com',
+      organizationalUnit: 'Shared/Security',
+    },
+    {
+      id: '222222222222',
+      name: 'network',
+      email: 'aws-network@example.com',
+      organizationalUnit: 'Shared/Infrastructure',
+    },
+  ],
+  roles: [{ account: 'network', name: 'VendDnsAuthorizer', trustedAccounts: ['management'] }],
+  accessKeys: [
+    { accessKeyId: 'test', account: 'management' },
+    { accessKeyId: 'security-admin', account: 'security' },
+  ],
+  hostedZones: [{ account: 'network', name: 'internal.example.com' }],
+  settings: { creationDelayMs: 60_000, consistencyWindowMs: 30_000 },
+};
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export const ADMIN: Credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** A local cloud on a free port with a manual clock, and SDK clients pointed at it. */
+export async function startTestCloud(options: Partial<LocalCloudOptions> = {}) {
+  const clock = manualClock();
+  const local: LocalCloud = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, ...options });
+  const config = (credentials: Credentials = ADMIN, region = 'us-east-1') => ({
+    endpoint: local.endpoint,
+    region,
+    credentials,
+    maxAttempts: 1,
+  });
+  return {
+    local,
+    clock,
+    cloud: local.cloud,
+    organizations: (credentials?: Credentials) => new OrganizationsClient(config(credentials)),
+    sts: (credentials?: Credentials) => new STSClient(config(credentials)),
+    iam: (credentials?: Credentials) => new IAMClient(config(credentials)),
+    budgets: (credentials?: Credentials) => new BudgetsClient(config(credentials)),
+    route53: (credentials?: Credentials) => new Route53Client(config(credentials)),
+    ec2: (credentials?: Credentials, region?: string) => new EC2Client(config(credentials, region)),
+    close: () => local.close(),
+  };
+}
+
+export type TestCloud = Awaited<ReturnType<typeof startTestCloud>>;
