@@ -27,11 +27,13 @@ export const seedSchema = z.strictObject({
     .default('us-east-1'),
   /** Seed of the random source behind generated ids and fault rates. */
   randomSeed: z.number().int().default(1),
-  managementAccount: z.strictObject({
-    id: accountId.default('000000000000'),
-    name: z.string().min(1).max(128).default('management'),
-    email: z.string().email().default('aws-management@example.com'),
-  }),
+  managementAccount: z
+    .strictObject({
+      id: accountId.default('000000000000'),
+      name: z.string().min(1).max(128).default('management'),
+      email: z.string().email().default('aws-management@example.com'),
+    })
+    .prefault({}),
   organizationalUnits: z.array(organizationalUnitSchema).default([]),
   accounts: z
     .array(

@@ -30,7 +30,7 @@ export function jsonProtocol(targetPrefix: string): Protocol {
       return {
         status: 200,
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
-        body: JSON.stringify(output ?? {}, (_key, value) => value),
+        body: JSON.stringify(jsonDates(output ?? {})),
       };
     },
     encodeError(error: AwsError, status: number, requestId: string): HttpResponse {

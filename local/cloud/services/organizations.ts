@@ -1,16 +1,598 @@
 import { AwsError } from '../errors.ts';
 import { jsonProtocol } from '../protocols/json.ts';
-import type { ServiceDefinition } from '../service.ts';
+import type { CallContext, Input, ServiceDefinition } from '../service.ts';
+import type { AccountRecord, CloudState, CreateAccountRequestRecord } from '../state.ts';
+import { decodeToken, paginate } from '../validate.ts';
+
+const ACCOUNT_ID = /^\d{12}$/;
+const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
+const PARENT_ID = /^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+const CHILD_ID = /^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+const EMAIL = /^[^\s@]*@[^\s@]*$/;
+const CREATE_ACCOUNT_REQUEST_ID = /^car-[a-z0-9]{8,32}$/;
+const PAGE = { integer: true, min: 1, max: 20 } as const;
+
+const notFound = (code: string, message: string) => new AwsError(code, message);
+
+function organizationArn(state: CloudState, kind: string, id: string): string {
+  const { organization } = state;
+  return `arn:aws:organizations::${organization.managementAccountId}:${kind}/${organization.id}/${id}`;
+}
+
+function accountShape(state: CloudState, account: AccountRecord) {
+  return {
+    Id: account.id,
+    Arn: organizationArn(state, 'account', account.id),
+    Email: account.email,
+    Name: account.name,
+    Status: account.status,
+    State: account.status === 'SUSPENDED' ? 'CLOSED' : account.status,
+    JoinedMethod: account.joinedMethod,
+    JoinedTimestamp: new Date(account.joinedAt),
+  };
+}
+
+function statusShape(request: CreateAccountRequestRecord) {
+  return {
+    Id: request.id,
+    AccountName: request.accountName,
+    State: request.state,
+    RequestedTimestamp: new Date(request.requestedAt),
+    ...(request.completedAt !== undefined ? { CompletedTimestamp: new Date(request.completedAt) } : {}),
+    ...(request.accountId ? { AccountId: request.accountId } : {}),
+    ...(request.failureReason ? { FailureReason: request.failureReason } : {}),
+  };
+}
+
+/** Organizations answers only the management account, except DescribeOrganization, which members may call. */
+function requireManagement({ cloud, caller }: CallContext): void {
+  if (caller.accountId !== cloud.state.organization.managementAccountId) {
+    throw new AwsError('AccessDeniedException', "You don't have permissions to access this resource.");
+  }
+}
+
+function parentExists(state: CloudState, id: string): boolean {
+  return id === state.organization.rootId || Object.hasOwn(state.organizationalUnits, id);
+}
+
+/** Paginates a listing as Organizations does: MaxResults 1-20, an opaque NextToken bound to the query. */
+function page<T>(context: CallContext, input: Input, items: readonly T[], scope: string) {
+  const maxResults = context.params.number(input, 'MaxResults', PAGE) ?? 20;
+  const token = context.params.string(input, 'NextToken', { max: 100_000 });
+  const offset = decodeToken(token, scope, context.params);
+  const { page: entries, next } = paginate(items, offset, maxResults, scope);
+  return { entries, ...(next ? { NextToken: next } : {}) };
+}
+
+/** Checks Organizations tags: 1-128 character keys, up to 256 character values, at most 50. */
+function readTags(context: CallContext, input: Input): { Key: string; Value: string }[] {
+  return context.params.tags(input, 'Tags', 50);
+}
+
+function resourceExists(state: CloudState, id: string): boolean {
+  return Object.hasOwn(state.accounts, id) || parentExists(state, id);
+}
 
 export const organizations: ServiceDefinition = {
   signingName: 'organizations',
   eventSource: 'organizations.amazonaws.com',
   globalRegion: 'us-east-1',
   protocol: jsonProtocol('AWSOrganizationsV20161128'),
-  errorStatus: {},
+  errorStatus: { AccessDeniedException: 400, ServiceException: 500 },
   invalid: (message, reason) =>
     new AwsError('InvalidInputException', message, { fields: { Reason: reason } }),
   unknownCredentialCode: 'UnrecognizedClientException',
   unknownOperationCode: 'UnknownOperationException',
-  operations: {},
+  operations: {
+    DescribeOrganization: {
+      mutating: false,
+      run({ cloud }) {
+        const { organization } = cloud.state;
+        const management = cloud.state.accounts[organization.managementAccountId]!;
+        return {
+          Organization: {
+            Id: organization.id,
+            Arn: organization.arn,
+            FeatureSet: organization.featureSet,
+            MasterAccountArn: organizationArn(cloud.state, 'account', management.id),
+            MasterAccountId: management.id,
+            MasterAccountEmail: management.email,
+            AvailablePolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
+          },
+        };
+      },
+    },
+
+    ListRoots: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { organization } = context.cloud.state;
+        const root = {
+          Id: organization.rootId,
+          Arn: organizationArn(context.cloud.state, 'root', organization.rootId),
+          Name: organization.rootName,
+          PolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
+        };
+        const { entries, ...rest } = page(context, input, [root], 'ListRoots');
+        return { Roots: entries, ...rest };
+      },
+    },
+
+    CreateOrganizationalUnit: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const parentId = context.params.string(input, 'ParentId', {
+          required: true,
+          max: 100,
+          pattern: PARENT_ID,
+        });
+        const name = context.params.string(input, 'Name', {
+          required: true,
+          min: 1,
+          max: 128,
+          pattern: /^[\s\S]*$/,
+        });
+        const tags = readTags(context, input);
+        if (!parentExists(state, parentId))
+          throw notFound(
+            'ParentNotFoundException',
+            "We can't find a root or OU with the ParentId that you specified.",
+          );
+        const duplicate = Object.values(state.organizationalUnits).some(
+          (ou) => ou.parentId === parentId && ou.name === name,
+        );
+        if (duplicate)
+          throw new AwsError(
+            'DuplicateOrganizationalUnitException',
+            'An OU with the same name already exists.',
+          );
+        const id = context.cloud.ids.organizationalUnitId();
+        state.organizationalUnits[id] = { id, name, parentId, createdAt: context.cloud.clock.now() };
+        if (tags.length > 0) state.tags[id] = Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value]));
+        return { OrganizationalUnit: { Id: id, Arn: organizationArn(state, 'ou', id), Name: name } };
+      },
+    },
+
+    DescribeOrganizationalUnit: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const id = context.params.string(input, 'OrganizationalUnitId', {
+          required: true,
+          max: 68,
+          pattern: OU_ID,
+        });
+        const ou = state.organizationalUnits[id];
+        if (!ou)
+          throw notFound(
+            'OrganizationalUnitNotFoundException',
+            "We can't find an OU with the OrganizationalUnitId that you specified.",
+          );
+        return { OrganizationalUnit: { Id: ou.id, Arn: organizationArn(state, 'ou', ou.id), Name: ou.name } };
+      },
+    },
+
+    ListOrganizationalUnitsForParent: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const parentId = context.params.string(input, 'ParentId', {
+          required: true,
+          max: 100,
+          pattern: PARENT_ID,
+        });
+        if (!parentExists(state, parentId))
+          throw notFound(
+            'ParentNotFoundException',
+            "We can't find a root or OU with the ParentId that you specified.",
+          );
+        const units = Object.values(state.organizationalUnits)
+          .filter((ou) => ou.parentId === parentId)
+          .map((ou) => ({ Id: ou.id, Arn: organizationArn(state, 'ou', ou.id), Name: ou.name }));
+        const { entries, ...rest } = page(
+          context,
+          input,
+          units,
+          `ListOrganizationalUnitsForParent:${parentId}`,
+        );
+        return { OrganizationalUnits: entries, ...rest };
+      },
+    },
+
+    ListChildren: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const parentId = context.params.string(input, 'ParentId', {
+          required: true,
+          max: 100,
+          pattern: PARENT_ID,
+        });
+        const childType = context.params.string(input, 'ChildType', {
+          required: true,
+          values: ['ACCOUNT', 'ORGANIZATIONAL_UNIT'],
+        });
+        if (!parentExists(state, parentId))
+          throw notFound(
+            'ParentNotFoundException',
+            "We can't find a root or OU with the ParentId that you specified.",
+          );
+        const children =
+          childType === 'ACCOUNT'
+            ? Object.values(state.accounts)
+                .filter((account) => account.parentId === parentId)
+                .map((account) => ({ Id: account.id, Type: 'ACCOUNT' }))
+            : Object.values(state.organizationalUnits)
+                .filter((ou) => ou.parentId === parentId)
+                .map((ou) => ({ Id: ou.id, Type: 'ORGANIZATIONAL_UNIT' }));
+        const { entries, ...rest } = page(context, input, children, `ListChildren:${parentId}:${childType}`);
+        return { Children: entries, ...rest };
+      },
+    },
+
+    ListParents: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const childId = context.params.string(input, 'ChildId', {
+          required: true,
+          max: 100,
+          pattern: CHILD_ID,
+        });
+        const parentId = state.accounts[childId]?.parentId ?? state.organizationalUnits[childId]?.parentId;
+        if (!parentId)
+          throw notFound(
+            'ChildNotFoundException',
+            "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.",
+          );
+        const type = ROOT_ID.test(parentId) ? 'ROOT' : 'ORGANIZATIONAL_UNIT';
+        const { entries, ...rest } = page(
+          context,
+          input,
+          [{ Id: parentId, Type: type }],
+          `ListParents:${childId}`,
+        );
+        return { Parents: entries, ...rest };
+      },
+    },
+
+    CreateAccount: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { cloud, params } = context;
+        const { state } = cloud;
+        const email = params.string(input, 'Email', { required: true, min: 6, max: 64, pattern: EMAIL });
+        const accountName = params.string(input, 'AccountName', {
+          required: true,
+          min: 1,
+          max: 128,
+          pattern: /^[\u0020-\u007E]+$/,
+        });
+        const roleName =
+          params.string(input, 'RoleName', { max: 64, pattern: /^[\w+=,.@-]{1,64}$/ }) ??
+          'OrganizationAccountAccessRole';
+        const billing =
+          params.string(input, 'IamUserAccessToBilling', { values: ['ALLOW', 'DENY'] }) ?? 'ALLOW';
+        const tags = readTags(context, input);
+        if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+          params.fail(
+            'You provided a value that does not match the required pattern.',
+            'INVALID_EMAIL_ADDRESS_TARGET',
+          );
+        }
+
+        const inProgress = Object.values(state.createAccountRequests).filter(
+          (request) => request.state === 'IN_PROGRESS',
+        ).length;
+        if (inProgress >= state.settings.maxCreationsInProgress) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            `You have ${inProgress} account creations in progress, the most this organization allows at once. Wait for one to finish, then try again.`,
+            { fields: { Reason: 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED' } },
+          );
+        }
+        if (Object.keys(state.accounts).length + inProgress >= state.settings.maxAccounts) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            'You have reached the limit on the number of accounts in your organization. To request an increase, contact AWS Support.',
+            { fields: { Reason: 'ACCOUNT_NUMBER_LIMIT_EXCEEDED' } },
+          );
+        }
+
+        const outcome = state.settings.nextCreationOutcomes.shift() ?? { state: 'SUCCEEDED' as const };
+        const now = cloud.clock.now();
+        const request: CreateAccountRequestRecord = {
+          id: cloud.ids.createAccountRequestId(),
+          accountName,
+          email,
+          roleName,
+          iamUserAccessToBilling: billing as 'ALLOW' | 'DENY',
+          tags,
+          state: 'IN_PROGRESS',
+          requestedAt: now,
+          completesAt: now + (outcome.delayMs ?? state.settings.creationDelayMs),
+          outcome,
+          requestedBy: context.caller,
+        };
+        state.createAccountRequests[request.id] = request;
+        cloud.wakeAt(request.id, request.completesAt);
+        return { CreateAccountStatus: statusShape(request) };
+      },
+    },
+
+    DescribeCreateAccountStatus: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const id = context.params.string(input, 'CreateAccountRequestId', {
+          required: true,
+          max: 36,
+          pattern: CREATE_ACCOUNT_REQUEST_ID,
+        });
+        const request = context.cloud.state.createAccountRequests[id];
+        if (!request)
+          throw notFound(
+            'CreateAccountStatusNotFoundException',
+            "We can't find a create account request with the CreateAccountRequestId that you specified.",
+          );
+        return { CreateAccountStatus: statusShape(request) };
+      },
+    },
+
+    ListCreateAccountStatus: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const states = context.params.list(input, 'States').map((value) => {
+          if (value !== 'IN_PROGRESS' && value !== 'SUCCEEDED' && value !== 'FAILED') {
+            return context.params.fail(
+              `Value '${String(value)}' at 'states' failed to satisfy constraint: Member must satisfy enum value set: [IN_PROGRESS, SUCCEEDED, FAILED]`,
+              'INVALID_ENUM',
+            );
+          }
+          return value;
+        });
+        const requests = Object.values(context.cloud.state.createAccountRequests)
+          .filter((request) => states.length === 0 || states.includes(request.state))
+          .sort((a, b) => a.requestedAt - b.requestedAt)
+          .map(statusShape);
+        const { entries, ...rest } = page(
+          context,
+          input,
+          requests,
+          `ListCreateAccountStatus:${[...states].sort().join(',')}`,
+        );
+        return { CreateAccountStatuses: entries, ...rest };
+      },
+    },
+
+    DescribeAccount: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const id = context.params.string(input, 'AccountId', {
+          required: true,
+          max: 12,
+          pattern: ACCOUNT_ID,
+        });
+        const account = context.cloud.state.accounts[id];
+        if (!account)
+          throw notFound(
+            'AccountNotFoundException',
+            "We can't find an AWS account with the AccountId that you specified.",
+          );
+        return { Account: accountShape(context.cloud.state, account) };
+      },
+    },
+
+    ListAccounts: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const accounts = Object.values(state.accounts)
+          .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
+          .map((account) => accountShape(state, account));
+        const { entries, ...rest } = page(context, input, accounts, 'ListAccounts');
+        return { Accounts: entries, ...rest };
+      },
+    },
+
+    ListAccountsForParent: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const parentId = context.params.string(input, 'ParentId', {
+          required: true,
+          max: 100,
+          pattern: PARENT_ID,
+        });
+        if (!parentExists(state, parentId))
+          throw notFound(
+            'ParentNotFoundException',
+            "We can't find a root or OU with the ParentId that you specified.",
+          );
+        const accounts = Object.values(state.accounts)
+          .filter((account) => account.parentId === parentId)
+          .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
+          .map((account) => accountShape(state, account));
+        const { entries, ...rest } = page(context, input, accounts, `ListAccountsForParent:${parentId}`);
+        return { Accounts: entries, ...rest };
+      },
+    },
+
+    MoveAccount: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const accountId = context.params.string(input, 'AccountId', {
+          required: true,
+          max: 12,
+          pattern: ACCOUNT_ID,
+        });
+        const sourceParentId = context.params.string(input, 'SourceParentId', {
+          required: true,
+          max: 100,
+          pattern: PARENT_ID,
+        });
+        const destinationParentId = context.params.string(input, 'DestinationParentId', {
+          required: true,
+          max: 100,
+          pattern: PARENT_ID,
+        });
+        const account = state.accounts[accountId];
+        if (!account)
+          throw notFound(
+            'AccountNotFoundException',
+            "We can't find an AWS account with the AccountId that you specified.",
+          );
+        if (!parentExists(state, destinationParentId)) {
+          throw notFound(
+            'DestinationParentNotFoundException',
+            "We can't find the destination container (a root or OU) with the ParentId that you specified.",
+          );
+        }
+        if (!parentExists(state, sourceParentId) || account.parentId !== sourceParentId) {
+          if (account.parentId === destinationParentId) {
+            throw new AwsError(
+              'DuplicateAccountException',
+              'That account is already present in the specified destination.',
+            );
+          }
+          throw notFound(
+            'SourceParentNotFoundException',
+            "We can't find a source root or OU with the ParentId that you specified.",
+          );
+        }
+        if (account.parentId === destinationParentId) {
+          throw new AwsError(
+            'DuplicateAccountException',
+            'That account is already present in the specified destination.',
+          );
+        }
+        account.parentId = destinationParentId;
+        return undefined;
+      },
+    },
+
+    TagResource: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const resourceId = context.params.string(input, 'ResourceId', { required: true, max: 130 });
+        const tags = context.params.tags(input, 'Tags', 50);
+        if (tags.length === 0)
+          context.params.fail(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must not be null",
+            'INPUT_REQUIRED',
+          );
+        if (!resourceExists(state, resourceId))
+          throw notFound(
+            'TargetNotFoundException',
+            "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+          );
+        const merged = {
+          ...state.tags[resourceId],
+          ...Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value])),
+        };
+        if (Object.keys(merged).length > 50) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            'You have exceeded the maximum number of tags allowed on this resource.',
+            { fields: { Reason: 'TAG_POLICY_VIOLATION' } },
+          );
+        }
+        state.tags[resourceId] = merged;
+        return undefined;
+      },
+    },
+
+    UntagResource: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const resourceId = context.params.string(input, 'ResourceId', { required: true, max: 130 });
+        const keys = context.params.list(input, 'TagKeys', { required: true, max: 50 });
+        if (keys.some((key) => typeof key !== 'string' || key.length < 1 || key.length > 128)) {
+          context.params.fail('Each of TagKeys must be a string of 1 to 128 characters.', 'INVALID_INPUT');
+        }
+        if (!resourceExists(state, resourceId))
+          throw notFound(
+            'TargetNotFoundException',
+            "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+          );
+        const current = { ...state.tags[resourceId] };
+        for (const key of keys as string[]) delete current[key];
+        state.tags[resourceId] = current;
+        return undefined;
+      },
+    },
+
+    ListTagsForResource: {
+      mutating: false,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const resourceId = context.params.string(input, 'ResourceId', { required: true, max: 130 });
+        if (!resourceExists(state, resourceId))
+          throw notFound(
+            'TargetNotFoundException',
+            "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+          );
+        const tags = Object.entries(state.tags[resourceId] ?? {}).map(([Key, Value]) => ({ Key, Value }));
+        const { entries, ...rest } = page(context, input, tags, `ListTagsForResource:${resourceId}`);
+        return { Tags: entries, ...rest };
+      },
+    },
+
+    CloseAccount: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { cloud } = context;
+        const accountId = context.params.string(input, 'AccountId', {
+          required: true,
+          max: 12,
+          pattern: ACCOUNT_ID,
+        });
+        const account = cloud.state.accounts[accountId];
+        if (!account)
+          throw notFound(
+            'AccountNotFoundException',
+            "We can't find an AWS account with the AccountId that you specified.",
+          );
+        if (accountId === cloud.state.organization.managementAccountId) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            'You attempted to close the management account. Close it from its own console instead.',
+            {
+              fields: { Reason: 'CANNOT_CLOSE_MANAGEMENT_ACCOUNT' },
+            },
+          );
+        }
+        if (account.status !== 'ACTIVE')
+          throw new AwsError(
+            'AccountAlreadyClosedException',
+            'You attempted to close an account that is already closed.',
+          );
+        account.status = 'PENDING_CLOSURE';
+        account.closesAt = cloud.clock.now() + cloud.settings.closureDelayMs;
+        cloud.wakeAt(account.id, account.closesAt);
+        return undefined;
+      },
+    },
+  },
 };
