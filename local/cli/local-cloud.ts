@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type LocalCloud, startLocalCloud } from '../cloud/index.ts';
 
@@ -93,7 +93,7 @@ export function describeCloud(local: LocalCloud, options: CloudCliOptions): stri
     `organization   ${state.organization.id}, management account ${state.organization.managementAccountId}`,
     `accounts       ${accounts.join(', ')}`,
     `OUs            ${paths.join(', ')}`,
-    `state          ${options.dataFile ? `${options.dataFile} (kept across restarts; --fresh starts over)` : 'in memory only'}`,
+    `state          ${options.dataFile ? `${relative(process.cwd(), options.dataFile) || options.dataFile} (kept across restarts; --fresh starts over)` : 'in memory only'}`,
     `control API    ${local.endpoint}/_local/settings, /_local/faults, /_local/audit, /_local/state`,
     '',
     'Point the AWS SDK or CLI at it:',
