@@ -72,14 +72,12 @@ describe('the local cloud runtime', () => {
     it('refuses AssumeRole into a new account during the window, then allows it', async () => {
       const accountId = await createAndFinish(t, 'fresh');
       const assume = () =>
-        t
-          .sts()
-          .send(
-            new AssumeRoleCommand({
-              RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-              RoleSessionName: 'vend',
-            }),
-          );
+        t.sts().send(
+          new AssumeRoleCommand({
+            RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
+            RoleSessionName: 'vend',
+          }),
+        );
       await expect(assume()).rejects.toMatchObject({ name: 'AccessDenied' });
       t.clock.advance(t.cloud.settings.consistencyWindowMs);
       const { Credentials } = await assume();
@@ -94,14 +92,12 @@ describe('the local cloud runtime', () => {
     it('gives the new account an access role trusting the management account with AdministratorAccess', async () => {
       const accountId = await createAndFinish(t, 'roles');
       t.clock.advance(t.cloud.settings.consistencyWindowMs);
-      const { Credentials } = await t
-        .sts()
-        .send(
-          new AssumeRoleCommand({
-            RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-            RoleSessionName: 'vend',
-          }),
-        );
+      const { Credentials } = await t.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
+          RoleSessionName: 'vend',
+        }),
+      );
       const iam = new IAMClient({
         endpoint: t.local.endpoint,
         region: 'us-east-1',
@@ -139,15 +135,13 @@ describe('the local cloud runtime', () => {
     });
 
     it('refuses expired temporary credentials', async () => {
-      const { Credentials } = await t
-        .sts()
-        .send(
-          new AssumeRoleCommand({
-            RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
-            RoleSessionName: 'short',
-            DurationSeconds: 900,
-          }),
-        );
+      const { Credentials } = await t.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
+          RoleSessionName: 'short',
+          DurationSeconds: 900,
+        }),
+      );
       t.clock.advance(900_000);
       const expired = t.sts({
         accessKeyId: Credentials!.AccessKeyId!,
@@ -361,14 +355,12 @@ describe('the local cloud runtime', () => {
         },
       });
       expect(toEventBridgeEvent(result!)['detail-type']).toBe('AWS Service Event via CloudTrail');
-      await t
-        .sts()
-        .send(
-          new AssumeRoleCommand({
-            RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
-            RoleSessionName: 'dns',
-          }),
-        );
+      await t.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
+          RoleSessionName: 'dns',
+        }),
+      );
       const assume = heard.find((event) => event.eventName === 'AssumeRole')!;
       expect(JSON.stringify(assume.responseElements)).not.toMatch(/secretAccessKey|sessionToken/);
     });

@@ -15,14 +15,12 @@ describe('STS', () => {
   });
 
   it('returns credentials that act in the role account', async () => {
-    const assumed = await t
-      .sts()
-      .send(
-        new AssumeRoleCommand({
-          RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
-          RoleSessionName: 'vend',
-        }),
-      );
+    const assumed = await t.sts().send(
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
+        RoleSessionName: 'vend',
+      }),
+    );
     expect(assumed.AssumedRoleUser?.Arn).toBe(
       'arn:aws:sts::222222222222:assumed-role/VendDnsAuthorizer/vend',
     );

@@ -57,7 +57,7 @@ export const sts: ServiceDefinition = {
         const [, accountId, path = '/', roleName] = match;
         const account = cloud.state.accounts[accountId!];
         const role = account?.iam.roles[roleName!];
-        if (!account || account.status !== 'ACTIVE' || !role || role.path !== path) throw denied();
+        if (account?.status !== 'ACTIVE' || !role || role.path !== path) throw denied();
         // New accounts: IAM in a fresh account is eventually consistent, and AssumeRole is refused for a while
         // (Organizations User Guide, "Accessing member accounts").
         if (
