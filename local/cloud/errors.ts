@@ -30,6 +30,7 @@ const commonStatus: Record<string, number> = {
   InternalFailure: 500,
   InternalError: 500,
   ServiceException: 500,
+  ServiceFailure: 500,
   ServiceUnavailable: 503,
   ServiceUnavailableException: 503,
   Throttling: 400,

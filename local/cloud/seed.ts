@@ -72,6 +72,11 @@ export const seedSchema = z.strictObject({
   hostedZones: z
     .array(
       z.strictObject({
+        /** A fixed zone id, so that configuration can name it; generated when absent. */
+        id: z
+          .string()
+          .regex(/^Z[A-Z0-9]{1,31}$/, 'a hosted zone id such as Z0123456789VENDLOCAL')
+          .optional(),
         account: z.string(),
         name: z.string().min(1),
         comment: z.string().optional(),
@@ -255,7 +260,8 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
   for (const [index, zone] of seed.hostedZones.entries()) {
     const owner = state.accounts[accountRef(zone.account, `hostedZones.${index}.account`)]!;
     const vpc = Object.values(owner.vpcs).find((candidate) => candidate.isDefault);
-    const id = cloud.ids.hostedZoneId();
+    const id = zone.id ?? cloud.ids.hostedZoneId();
+    if (state.hostedZones[id]) throw new Error(`seed: hostedZones.${index}.id ${id} is declared twice`);
     state.hostedZones[id] = {
       id,
       name: zone.name.endsWith('.') ? zone.name : `${zone.name}.`,

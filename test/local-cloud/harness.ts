@@ -40,7 +40,7 @@ export const TEST_SEED: Seed = {
     { accessKeyId: 'test', account: 'management' },
     { accessKeyId: 'security-admin', account: 'security' },
   ],
-  hostedZones: [{ account: 'network', name: 'internal.example.com' }],
+  hostedZones: [{ id: 'Z0VENDTESTINTERNAL01', account: 'network', name: 'internal.example.com' }],
   settings: { creationDelayMs: 60_000, consistencyWindowMs: 30_000 },
 };
 

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
+import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import {
   ConcurrentModificationException,
   CreateAccountCommand,
@@ -14,6 +16,7 @@ import {
   ServiceException,
   TooManyRequestsException,
 } from '@aws-sdk/client-organizations';
+import { ListHostedZonesByVPCCommand } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -474,4 +477,80 @@ describe('persistence', () => {
     const { existsSync } = await import('node:fs');
     expect(existsSync(dataFile)).toBe(true);
   });
+});
+
+function defaultVpc(t: TestCloud, accountId: string): string {
+  return Object.values(t.cloud.state.accounts[accountId]!.vpcs).find((vpc) => vpc.isDefault)!.vpcId;
+}
+
+describe('faults in every service', () => {
+  let t: TestCloud;
+  beforeEach(async () => {
+    t = await startTestCloud();
+  });
+  afterEach(() => t.close());
+
+  it.each([
+    [
+      'organizations',
+      'ListRoots',
+      'TooManyRequestsException',
+      'TooManyRequestsException',
+      400,
+      () => t.organizations().send(new ListRootsCommand({})),
+    ],
+    [
+      'sts',
+      'GetCallerIdentity',
+      'Throttling',
+      'Throttling',
+      400,
+      () => t.sts().send(new GetCallerIdentityCommand({})),
+    ],
+    ['iam', 'ListRoles', 'Throttling', 'Throttling', 400, () => t.iam().send(new ListRolesCommand({}))],
+    [
+      'budgets',
+      'DescribeBudgets',
+      'ThrottlingException',
+      'ThrottlingException',
+      400,
+      () => t.budgets().send(new DescribeBudgetsCommand({ AccountId: '000000000000' })),
+    ],
+    [
+      'route53',
+      'ListHostedZonesByVPC',
+      'PriorRequestNotComplete',
+      'PriorRequestNotComplete',
+      400,
+      () =>
+        t
+          .route53()
+          .send(
+            new ListHostedZonesByVPCCommand({ VPCId: defaultVpc(t, '000000000000'), VPCRegion: 'us-east-1' }),
+          ),
+    ],
+    [
+      'ec2',
+      'DescribeVpcs',
+      'RequestLimitExceeded',
+      'RequestLimitExceeded',
+      503,
+      () => t.ec2().send(new DescribeVpcsCommand({})),
+    ],
+    [
+      'iam',
+      'ListRoles',
+      'ServiceFailure',
+      'ServiceFailureException',
+      500,
+      () => t.iam().send(new ListRolesCommand({})),
+    ],
+  ] as const)(
+    '%s %s fails with an injected %s, which the SDK raises as %s (HTTP %i)',
+    async (service, operation, code, name, status, call) => {
+      t.cloud.faults.add({ service, operation, error: { code }, times: 1 });
+      await expect(call()).rejects.toMatchObject({ name, $metadata: { httpStatusCode: status } });
+      await expect(call()).resolves.toBeDefined();
+    },
+  );
 });
