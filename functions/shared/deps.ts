@@ -1,0 +1,63 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type AccountClients, type AwsSettings, CrossAccount, managementClients } from './aws-clients.ts';
+import type { VendConfig } from './config.ts';
+import { Registry } from './registry.ts';
+
+/** How the functions log: Powertools' Logger on AWS, a quiet or console logger locally. */
+export interface Log {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Everything a step needs from the outside world; built once per cold start (or per local pipeline). */
+export interface Deps {
+  config: VendConfig;
+  registry: Registry;
+  organizations: OrganizationsClient;
+  sts: STSClient;
+  /** Clients acting in another account through one of its roles. */
+  clientsFor(accountId: string, roleName: string, options?: { externalId?: string; region?: string }): Promise<AccountClients>;
+  /** Sends a Slack message; undefined when no webhook is configured. */
+  slackWebhookUrl: () => Promise<string | undefined>;
+  /** Waits; the local runtime runs it on its simulated clock. */
+  sleep(ms: number): Promise<void>;
+  log: Log;
+}
+
+export interface DepsSettings {
+  config: VendConfig;
+  aws: AwsSettings;
+  tableName: string;
+  /** DynamoDB's endpoint when it differs from the other services' (dynalite locally). */
+  dynamoEndpoint?: string;
+  slackWebhookUrl: () => Promise<string | undefined>;
+  sleep?: (ms: number) => Promise<void>;
+  log?: Log;
+}
+
+export const silentLog: Log = { info() {}, warn() {}, error() {} };
+
+export function buildDeps(settings: DepsSettings): Deps {
+  const { organizations, sts } = managementClients(settings.aws);
+  const dynamo = new DynamoDBClient({
+    region: settings.aws.region,
+    ...(settings.dynamoEndpoint ? { endpoint: settings.dynamoEndpoint } : settings.aws.endpoint ? { endpoint: settings.aws.endpoint } : {}),
+    ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
+  });
+  const registry = new Registry(DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), settings.tableName);
+  const crossAccount = new CrossAccount(settings.aws, sts);
+  return {
+    config: settings.config,
+    registry,
+    organizations,
+    sts,
+    clientsFor: (accountId, roleName, options) => crossAccount.clientsFor(accountId, roleName, options),
+    slackWebhookUrl: settings.slackWebhookUrl,
+    sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    log: settings.log ?? silentLog,
+  };
+}

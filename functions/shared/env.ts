@@ -1,0 +1,18 @@
+/**
+ * Environment variable names shared by the functions and the CDK stack (infra/ imports this module), so that
+ * the two cannot drift apart.
+ */
+export const ENV = {
+  /** The pipeline configuration as JSON text (see config.ts). */
+  config: 'VEND_CONFIG',
+  /** Or the path of the configuration file. */
+  configFile: 'VEND_CONFIG_FILE',
+  /** The registry table. */
+  tableName: 'VEND_TABLE_NAME',
+  /** The Slack incoming-webhook URL (locally: the Slack sink). On AWS the URL comes from a secret instead. */
+  slackWebhookUrl: 'VEND_SLACK_WEBHOOK_URL',
+  /** ARN of the Secrets Manager secret holding the Slack webhook URL (AWS only). */
+  slackWebhookSecretArn: 'VEND_SLACK_WEBHOOK_SECRET_ARN',
+  /** The state machine that runs a request (AWS only). */
+  stateMachineArn: 'VEND_STATE_MACHINE_ARN',
+} as const;

@@ -1,0 +1,32 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { configFromEnv } from './config.ts';
+import { buildDeps, type Deps } from './deps.ts';
+import { ENV } from './env.ts';
+
+/** Builds a step's dependencies from a Lambda environment; throws at init when the configuration is invalid. */
+export function depsFromEnv(env: NodeJS.ProcessEnv, log: Deps['log']): Deps {
+  const tableName = env[ENV.tableName];
+  if (!tableName) throw new Error(`${ENV.tableName} is not set`);
+  const webhook = env[ENV.slackWebhookUrl];
+  return buildDeps({
+    config: configFromEnv(env),
+    aws: { region: env.AWS_REGION ?? 'us-east-1' },
+    tableName,
+    slackWebhookUrl: async () => webhook,
+    log,
+  });
+}
+
+/**
+ * A step's Lambda handler: Powertools logging around the step's core function, with its dependencies built
+ * once at cold start. `handler.ts` files only call this; the logic lives in `core.ts`.
+ */
+export function lambdaHandler<I, O>(service: string, core: (deps: Deps, input: I) => Promise<O>) {
+  const logger = new Logger({ serviceName: `vend-${service}` });
+  const deps = depsFromEnv(process.env, logger);
+  return middy<I, O>()
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .handler((input: I) => core(deps, input));
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import { type LocalCloud, scaledClock, type Seed, startLocalCloud } from '../../local/cloud/index.ts';
+import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
+import { parseConfig, type VendConfig, type VendConfigInput } from '../../functions/shared/config.ts';
+import { buildDeps, type Deps } from '../../functions/shared/deps.ts';
+import type { RequestRecord, VendRequest } from '../../functions/shared/model.ts';
+import { TEST_SEED } from '../local-cloud/harness.ts';
+
+/** The test organization, plus the pipeline's own role and key in the management account. */
+export const WORKFLOW_SEED: Seed = {
+  ...TEST_SEED,
+  roles: [
+    ...(TEST_SEED.roles ?? []),
+    { account: 'management', name: 'VendPipeline', trustedAccounts: ['management'], managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'] },
+  ],
+  accessKeys: [...(TEST_SEED.accessKeys ?? []), { accessKeyId: 'vend-pipeline', account: 'management', role: 'VendPipeline', sessionName: 'vend' }],
+  settings: { creationDelayMs: 180_000, consistencyWindowMs: 60_000 },
+};
+
+export const TEST_CONFIG: VendConfigInput = {
+  organization: { allowedOrganizationalUnits: ['Sandbox', 'Workloads/Dev', 'Workloads/Prod'] },
+  naming: { prefixes: { 'Workloads/Dev': 'plat-dev-', 'Workloads/Prod': 'plat-prod-', Sandbox: 'sbx-' } },
+  email: { template: 'aws+{accountName}@example.com' },
+  creation: { firstWaitSeconds: 60, backoffRate: 1.5, maxWaitSeconds: 600, deadlineMinutes: 60 },
+  baseline: {
+    version: '1',
+    roles: [
+      {
+        name: 'VendAdmin',
+        description: 'Administrators from the security account, with MFA',
+        trustedAccountId: '111111111111',
+        requireMfa: true,
+        managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+      },
+      {
+        name: 'VendReadOnly',
+        trustedAccountId: '111111111111',
+        externalId: 'vend-audit-7f3a',
+        managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+        inlinePolicies: {
+          DenyBilling: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'aws-portal:*', Resource: '*' }] },
+        },
+      },
+    ],
+    passwordPolicy: { minimumPasswordLength: 16, passwordReusePrevention: 12 },
+    accountAliasTemplate: 'acme-{accountName}',
+  },
+  budget: { defaultMonthlyLimitUsd: 200, subscribers: ['finops@example.com'] },
+  dns: { hubAccountId: '222222222222', hostedZoneId: 'Z0VENDTESTINTERNAL01', roleName: 'VendDnsAuthorizer' },
+};
+
+/** Simulated seconds per real millisecond in workflow tests: a 3-minute creation takes 180 ms. */
+export const TEST_SPEED = 1000;
+
+export interface WorkflowEnv {
+  cloud: LocalCloud;
+  dynamo: LocalDynamo;
+  config: VendConfig;
+  deps: Deps;
+  close(): Promise<void>;
+}
+
+/** The local cloud on a scaled clock, dynalite with the registry table, and step dependencies acting as Vend. */
+export async function startWorkflowEnv(options: { config?: VendConfigInput; seed?: Seed; speed?: number } = {}): Promise<WorkflowEnv> {
+  const speed = options.speed ?? TEST_SPEED;
+  const clock = scaledClock(speed);
+  const cloud = await startLocalCloud({ port: 0, seed: options.seed ?? WORKFLOW_SEED, clock });
+  const dynamo = await startDynamo();
+  const tableName = `vend-test-${randomUUID().slice(0, 8)}`;
+  await ensureRegistryTable(dynamo.endpoint, tableName);
+  const config = parseConfig(options.config ?? TEST_CONFIG, 'test configuration');
+  const deps = buildDeps({
+    config,
+    aws: { region: 'us-east-1', endpoint: cloud.endpoint, credentials: { accessKeyId: 'vend-pipeline', secretAccessKey: 'local' } },
+    tableName,
+    dynamoEndpoint: dynamo.endpoint,
+    slackWebhookUrl: async () => undefined,
+    sleep: (ms) => new Promise((resolve) => clock.schedule(ms, () => resolve())),
+  });
+  return {
+    cloud,
+    dynamo,
+    config,
+    deps,
+    async close() {
+      await cloud.close();
+      await dynamo.close();
+    },
+  };
+}
+
+/** A request as submission would store it, for testing one step at a time. */
+export function testRequest(overrides: Partial<VendRequest> = {}): VendRequest {
+  const name = overrides.name ?? `payments-${randomUUID().slice(0, 6)}`;
+  const accountName = overrides.accountName ?? `plat-dev-${name}`;
+  return {
+    requestId: overrides.requestId ?? `req-${randomUUID()}`,
+    name,
+    accountName,
+    email: `aws+${accountName}@example.com`,
+    organizationalUnit: { id: 'ou-unset', path: 'Workloads/Dev' },
+    owner: 'alice@example.com',
+    requester: { principal: 'arn:aws:iam::000000000000:user/alice', slackUserId: 'U012ALICE' },
+    budget: { monthlyLimitUsd: 200, thresholds: [{ percent: 80, type: 'ACTUAL' }, { percent: 100, type: 'FORECASTED' }] },
+    tags: { team: 'payments' },
+    submittedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/** Stores a request in the registry (reservations included), as submission does. */
+export async function storeRequest(deps: Deps, request: VendRequest): Promise<RequestRecord> {
+  const now = new Date().toISOString();
+  const record: RequestRecord = { requestId: request.requestId, status: 'pending', request, steps: {}, createdAt: now, updatedAt: now };
+  await deps.registry.createRequest(record);
+  return record;
+}
+
+/** Creates a member account straight through Organizations and waits until it exists and its IAM is usable. */
+export async function createMemberAccount(env: WorkflowEnv, name: string): Promise<string> {
+  const { CreateAccountStatus } = await env.deps.organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
+  const { settings } = env.cloud.cloud;
+  for (;;) {
+    const { CreateAccountStatus: status } = await env.deps.organizations.send(
+      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }),
+    );
+    if (status?.State === 'SUCCEEDED') {
+      const accountId = status.AccountId!;
+      const account = env.cloud.cloud.state.accounts[accountId]!;
+      await env.deps.sleep(Math.max(0, account.joinedAt + settings.consistencyWindowMs - env.cloud.cloud.clock.now()));
+      return accountId;
+    }
+    if (status?.State === 'FAILED') throw new Error(`creation failed: ${status.FailureReason}`);
+    await env.deps.sleep(10_000);
+  }
+}
