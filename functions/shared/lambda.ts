@@ -25,7 +25,12 @@ export function depsFromEnv(env: NodeJS.ProcessEnv, log: Deps['log']): Deps {
  */
 export function lambdaHandler<I, O>(service: string, core: (deps: Deps, input: I) => Promise<O>) {
   const logger = new Logger({ serviceName: `vend-${service}` });
-  const deps = depsFromEnv(process.env, logger);
+  const log: Deps['log'] = {
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  };
+  const deps = depsFromEnv(process.env, log);
   return middy<I, O>()
     .use(injectLambdaContext(logger, { clearState: true }))
     .handler((input: I) => core(deps, input));
