@@ -36,7 +36,9 @@ function clientConfig(settings: AwsSettings, credentials?: AwsCredentialIdentity
 
 export function managementClients(settings: AwsSettings) {
   return {
-    organizations: new OrganizationsClient(clientConfig(settings, undefined, 'us-east-1')),
+    // CreateAccount has no idempotency token: an SDK retry after a lost response could create a second account.
+    // The state machine retries the whole step instead, and the step looks for its earlier creation first.
+    organizations: new OrganizationsClient({ ...clientConfig(settings, undefined, 'us-east-1'), maxAttempts: 1 }),
     sts: new STSClient(clientConfig(settings)),
   };
 }

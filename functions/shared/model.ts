@@ -56,7 +56,8 @@ export interface RequestRecord {
   createAccountRequestId?: string;
   accountId?: string;
   failure?: RequestFailure;
-  notification?: { kind: 'success' | 'failure'; status: 'sent' | 'failed'; at: string; error?: string };
+  /** The last message to the requester: `skipped` when no Slack webhook is configured. */
+  notification?: { kind: 'success' | 'failure'; status: 'sent' | 'failed' | 'skipped'; at: string; error?: string };
   createdAt: string;
   updatedAt: string;
 }

@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { aws, classifyAwsError } from './errors.ts';
@@ -21,6 +20,9 @@ export class ReservationConflictError extends Error {
     super(`${field} is already taken${heldBy ? ` by request ${heldBy}` : ''}`);
   }
 }
+
+/** A reservation whose request was never written is stale after this long (a crash between the two writes). */
+const STALE_RESERVATION_MS = 60_000;
 
 const requestKey = (id: string) => ({ pk: `REQUEST#${id}`, sk: 'REQUEST' });
 const accountKey = (id: string) => ({ pk: `ACCOUNT#${id}`, sk: 'ACCOUNT' });
@@ -41,51 +43,88 @@ export class Registry {
   ) {}
 
   /**
-   * Stores a new request and reserves its account name and email, case-insensitively, in one transaction:
-   * two requests for the same email cannot both get past this point.
+   * Stores a new request and reserves its account name and email, case-insensitively, with conditional writes:
+   * two requests for the same email cannot both get past this point. The reservations are written first and the
+   * request last; a conflict releases what this request took. A reservation whose request was never written
+   * (a crash in between) is stale after `STALE_RESERVATION_MS` and may be taken over.
    */
   async createRequest(record: RequestRecord): Promise<void> {
     const { request } = record;
-    const reservation = { requestId: record.requestId, reservedAt: record.createdAt };
+    const taken: Record<string, string>[] = [];
+    try {
+      await this.reserve(emailKey(request.email), record, 'email', { email: request.email });
+      taken.push(emailKey(request.email));
+      await this.reserve(nameKey(request.accountName), record, 'name', { accountName: request.accountName });
+      taken.push(nameKey(request.accountName));
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...requestKey(record.requestId), ...record, gsi1pk: 'REQUEST', gsi1sk: `${record.createdAt}#${record.requestId}` },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw new ReservationConflictError('requestId', record.requestId);
+        throw classifyAwsError(error);
+      }
+    } catch (error) {
+      if (error instanceof ReservationConflictError) {
+        for (const key of taken) await this.release(key, record.requestId);
+      }
+      throw error;
+    }
+  }
+
+  private async reserve(key: Record<string, string>, record: RequestRecord, field: 'name' | 'email', extra: Record<string, string>): Promise<void> {
+    const item = { ...key, ...extra, requestId: record.requestId, reservedAt: new Date().toISOString() };
     try {
       await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...requestKey(record.requestId), ...record, gsi1pk: 'REQUEST', gsi1sk: `${record.createdAt}#${record.requestId}` },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...emailKey(request.email), ...reservation, email: request.email },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...nameKey(request.accountName), ...reservation, accountName: request.accountName },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR requestId = :id',
+          ExpressionAttributeValues: { ':id': record.requestId },
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
+    }
+    const { Item } = await aws(this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    const holder = Item?.requestId as string | undefined;
+    const reservedAt = Date.parse(String(Item?.reservedAt ?? ''));
+    const stale = holder !== undefined && Date.now() - reservedAt > STALE_RESERVATION_MS && !(await this.getRequest(holder));
+    if (!stale) throw new ReservationConflictError(field, holder);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'requestId = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) {
-        const reasons = error.CancellationReasons ?? [];
-        const failed = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-        if (failed >= 0) {
-          const field = (['requestId', 'email', 'name'] as const)[failed] ?? 'requestId';
-          const holder = field === 'requestId' ? undefined : await this.reservationHolder(field, field === 'email' ? request.email : request.accountName);
-          throw new ReservationConflictError(field, holder);
-        }
-      }
+      if (error instanceof ConditionalCheckFailedException) throw new ReservationConflictError(field, undefined);
       throw classifyAwsError(error);
+    }
+  }
+
+  private async release(key: Record<string, string>, requestId: string): Promise<void> {
+    try {
+      await aws(
+        this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: key,
+            ConditionExpression: 'requestId = :id',
+            ExpressionAttributeValues: { ':id': requestId },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -98,22 +137,8 @@ export class Registry {
 
   /** Frees a request's reservations (only those it holds), when it ended without creating an account. */
   async releaseReservations(record: RequestRecord): Promise<void> {
-    for (const key of [emailKey(record.request.email), nameKey(record.request.accountName)]) {
-      try {
-        await aws(
-          this.db.send(
-            new DeleteCommand({
-              TableName: this.tableName,
-              Key: key,
-              ConditionExpression: 'requestId = :id',
-              ExpressionAttributeValues: { ':id': record.requestId },
-            }),
-          ),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    }
+    await this.release(emailKey(record.request.email), record.requestId);
+    await this.release(nameKey(record.request.accountName), record.requestId);
   }
 
   async getRequest(requestId: string): Promise<RequestRecord | undefined> {

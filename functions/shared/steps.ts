@@ -11,7 +11,7 @@ export async function runStep<T>(
   deps: Deps,
   requestId: string,
   step: StepName,
-  work: (record: RequestRecord) => Promise<{ result: T; detail: string }>,
+  work: (record: RequestRecord, attempt: number) => Promise<{ result: T; detail: string }>,
   status?: RequestRecord['status'],
 ): Promise<T> {
   const record = await deps.registry.getRequest(requestId);
@@ -21,7 +21,7 @@ export async function runStep<T>(
   const attempts = (previous?.attempts ?? 0) + 1;
   await deps.registry.updateStep(requestId, step, { status: 'running', startedAt, attempts }, status);
   try {
-    const { result, detail } = await work(record);
+    const { result, detail } = await work(record, attempts);
     await deps.registry.updateStep(requestId, step, { status: 'succeeded', startedAt, endedAt: new Date().toISOString(), attempts, detail });
     return result;
   } catch (error) {

@@ -1,0 +1,117 @@
+import {
+  ConstraintViolationException,
+  CreateAccountCommand,
+  InvalidInputException,
+  paginateListCreateAccountStatus,
+} from '@aws-sdk/client-organizations';
+import type { Deps } from '../shared/deps.ts';
+import { aws, CreationSlotsFullError, VendFailureError } from '../shared/errors.ts';
+import { type VendRequest, vendTags } from '../shared/model.ts';
+import { runStep } from '../shared/steps.ts';
+
+export interface CreateAccountInput {
+  request: VendRequest;
+}
+
+/** Where an account creation stands; the state machine's Wait and Choice read `waitSeconds` and `state`. */
+export interface CreationState {
+  createAccountRequestId: string;
+  state: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  accountId?: string;
+  failureReason?: string;
+  /** How long the state machine waits before the next look. */
+  waitSeconds: number;
+  /** Simulated seconds waited so far, for the deadline. */
+  waitedSeconds: number;
+  polls: number;
+}
+
+/** Creations requested this long before the request was submitted are not ours (clock skew allowance). */
+const ADOPTION_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * Asks Organizations for the account, exactly once per request. The CreateAccount request id is stored in the
+ * registry before the step returns; a retried step (after a timeout or a crash) first looks for it there, then,
+ * in case the crash came between CreateAccount and the registry write, among the organization's recent
+ * creations under the account's reserved name, and adopts what it finds instead of calling again.
+ */
+export async function createAccount(deps: Deps, { request }: CreateAccountInput): Promise<CreationState> {
+  return runStep(
+    deps,
+    request.requestId,
+    'createAccount',
+    async (record, attempt) => {
+      let id = record.createAccountRequestId;
+      let how = 'recorded earlier';
+      if (!id && attempt > 1) {
+        id = await findEarlierCreation(deps, request);
+        how = 'found among recent creations';
+      }
+      if (!id) {
+        id = await requestCreation(deps, request);
+        how = 'requested';
+      }
+      await deps.registry.setCreateAccountRequestId(request.requestId, id);
+      const result: CreationState = {
+        createAccountRequestId: id,
+        state: 'IN_PROGRESS',
+        waitSeconds: deps.config.creation.firstWaitSeconds,
+        waitedSeconds: 0,
+        polls: 0,
+      };
+      return { result, detail: `CreateAccount ${id} (${how})` };
+    },
+    'creating',
+  );
+}
+
+async function requestCreation(deps: Deps, request: VendRequest): Promise<string> {
+  try {
+    const { CreateAccountStatus } = await deps.organizations.send(
+      new CreateAccountCommand({
+        AccountName: request.accountName,
+        Email: request.email,
+        RoleName: deps.config.organization.accessRoleName,
+        IamUserAccessToBilling: 'ALLOW',
+        Tags: Object.entries(vendTags(request)).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    if (!CreateAccountStatus?.Id) throw new Error('CreateAccount returned no request id');
+    return CreateAccountStatus.Id;
+  } catch (error) {
+    if (error instanceof ConstraintViolationException) {
+      if (error.Reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED') {
+        throw new CreationSlotsFullError(`Organizations is creating as many accounts as it allows at once: ${error.message}`, { cause: error });
+      }
+      if (error.Reason === 'ACCOUNT_NUMBER_LIMIT_EXCEEDED') {
+        throw new VendFailureError(
+          'the organization is at its account quota',
+          'Ask your platform team to raise the "Default maximum number of accounts" quota of AWS Organizations (Service Quotas console, or AWS Support), then ask again.',
+          { cause: error },
+        );
+      }
+      throw new VendFailureError(`Organizations refused to create the account (${error.Reason ?? 'constraint violated'})`, 'Ask your platform team: the organization has hit a limit.', {
+        cause: error,
+      });
+    }
+    if (error instanceof InvalidInputException) {
+      throw new VendFailureError(`Organizations refused the account's details: ${error.message}`, 'Check the account name and email, then ask again.', { cause: error });
+    }
+    return aws(Promise.reject(error));
+  }
+}
+
+async function findEarlierCreation(deps: Deps, request: VendRequest): Promise<string | undefined> {
+  const since = Date.parse(request.submittedAt) - ADOPTION_SKEW_MS;
+  const pages = paginateListCreateAccountStatus({ client: deps.organizations }, { States: ['IN_PROGRESS', 'SUCCEEDED'] });
+  try {
+    for await (const page of pages) {
+      for (const status of page.CreateAccountStatuses ?? []) {
+        if (status.AccountName === request.accountName && (status.RequestedTimestamp?.getTime() ?? 0) >= since && status.Id) return status.Id;
+      }
+    }
+  } catch (error) {
+    return aws(Promise.reject(error));
+  }
+  return undefined;
+}

@@ -1,0 +1,392 @@
+/**
+ * Telling the requester: Block Kit messages for "your account is ready" and "your request failed", and their
+ * delivery to a Slack incoming webhook.
+ *
+ * Every value that a requester (or anyone else outside Vend) could have typed is escaped before it goes into a
+ * message: `&`, `<` and `>` become entities, so `<!channel>`, `<@U123>` or `<https://evil|click>` in an account
+ * name or a tag shows as text instead of pinging a channel or hiding a link, and bare `@channel`, `@here` and
+ * `@everyone` get an invisible joiner so that they cannot notify anyone either.
+ */
+import type { Deps } from './deps.ts';
+import { SlackUnavailableError } from './errors.ts';
+import type { StepName, VendRequest } from './model.ts';
+
+export type SlackText = { type: 'mrkdwn'; text: string } | { type: 'plain_text'; text: string; emoji?: boolean };
+
+export type SlackBlock =
+  | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
+  | { type: 'section'; text?: SlackText; fields?: SlackText[] }
+  | { type: 'context'; elements: SlackText[] }
+  | { type: 'divider' };
+
+/** An incoming-webhook payload: blocks for the message, `text` for notifications and clients without blocks. */
+export interface SlackMessage {
+  text: string;
+  blocks: SlackBlock[];
+  unfurl_links?: boolean;
+  unfurl_media?: boolean;
+}
+
+// Slack's limits on Block Kit (beyond them the webhook answers 400 invalid_blocks).
+const SECTION_TEXT_MAX = 3000;
+const FIELD_TEXT_MAX = 2000;
+const MAX_FIELDS = 10;
+/** Most characters of one user-supplied value that a message shows. */
+const VALUE_MAX = 300;
+/** Most characters of a reason or advice. */
+const PROSE_MAX = 1200;
+
+const ZERO_WIDTH_JOINER = '\u200d';
+
+/**
+ * Makes any text safe to put in a Slack `mrkdwn` text (and in a message's `text`): escapes Slack's control
+ * characters, defuses `@channel`/`@here`/`@everyone`, turns control characters (newlines included) into spaces
+ * so that a value cannot start a quote or fake a line of the message, and clips it to `max` characters
+ * (before escaping, so that an entity is never cut in half).
+ */
+export function escapeSlack(value: unknown, max = VALUE_MAX): string {
+  let text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
+  text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  if (text.length > max) text = `${text.slice(0, Math.max(0, max - 1))}…`;
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@(channel|here|everyone)/gi, `@${ZERO_WIDTH_JOINER}$1`);
+}
+
+/** Inline code, for ids and names: escaped, with backticks swapped for a look-alike so the span cannot end early. */
+function code(value: unknown, max = VALUE_MAX): string {
+  const text = escapeSlack(value, max).replace(/`/g, 'ˋ');
+  return text ? `\`${text}\`` : '';
+}
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/**
+ * Who to address: a mention of the requester's Slack user when the request carries a valid Slack user id
+ * (anything else is not trusted to be one), or else the requester's principal, escaped.
+ */
+export function addressRequester(requester: VendRequest['requester'] | undefined): { mention: boolean; text: string } {
+  const id = requester?.slackUserId?.trim();
+  if (id && SLACK_USER_ID.test(id)) return { mention: true, text: `<@${id}>` };
+  return { mention: false, text: code(requester?.principal || 'unknown requester') };
+}
+
+const STEP_DESCRIPTIONS: Record<StepName, string> = {
+  createAccount: 'asking AWS to create the account',
+  waitForAccount: 'waiting for AWS to create the account',
+  moveAccount: 'moving the account into its organizational unit',
+  applyBaseline: 'applying the baseline (IAM roles, password policy, account alias)',
+  applyBudget: 'setting up the budget',
+  connectDns: 'connecting the account to the private DNS',
+  notify: 'announcing the account',
+};
+
+/** A step of the workflow in words, for the requester. */
+export function describeStep(step: string): string {
+  return Object.hasOwn(STEP_DESCRIPTIONS, step) ? STEP_DESCRIPTIONS[step as StepName] : `the step ${step}`;
+}
+
+/** The console's switch-role link for a role in an account. */
+export function switchRoleUrl(roleName: string, accountId: string): string {
+  return `https://signin.aws.amazon.com/switchrole?roleName=${encodeURIComponent(roleName)}&account=${encodeURIComponent(accountId)}`;
+}
+
+/** How someone gets into the account through one baseline role. */
+export interface RoleAccess {
+  name: string;
+  arn?: string;
+  /** The account whose principals may assume the role: one signs in there first. */
+  trustedAccountId?: string;
+  requireMfa?: boolean;
+  /** The role wants an external id: the console cannot pass one, so it is for tools. */
+  externalIdRequired?: boolean;
+}
+
+/** What was set up, for the "ready" message. */
+export interface SuccessDetails {
+  request: VendRequest;
+  accountId: string;
+  roles: RoleAccess[];
+  alias?: string;
+  passwordPolicy?: boolean;
+  baselineVersion?: string;
+  budget?: {
+    name?: string;
+    monthlyLimitUsd: number;
+    thresholds: { percent: number; type: 'ACTUAL' | 'FORECASTED' }[];
+    /** Who hears of alerts besides the owner. */
+    subscribers?: string[];
+  };
+  dns?: { hostedZoneId: string; vpcId: string; region: string };
+  /** Why there is no DNS association, when there is none. */
+  dnsNote?: string;
+}
+
+/** What went wrong, for the "failed" message. */
+export interface FailureDetails {
+  request: VendRequest;
+  step: string;
+  reason: string;
+  advice: string;
+  /** The account, when one was created before the failure. */
+  accountId?: string;
+}
+
+const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
+
+/** A section of lines, cut at a line boundary (never inside an entity) to fit Slack's limit. */
+function section(lines: string[]): SlackBlock {
+  const kept: string[] = [];
+  let length = 0;
+  for (const [i, line] of lines.entries()) {
+    const more = `…and ${lines.length - i} more`;
+    if (length + line.length + 1 + (i < lines.length - 1 ? more.length + 1 : 0) > SECTION_TEXT_MAX) {
+      kept.push(more);
+      break;
+    }
+    kept.push(line);
+    length += line.length + 1;
+  }
+  return { type: 'section', text: mrkdwn(kept.join('\n')) };
+}
+
+function fields(pairs: [label: string, value: string][]): SlackBlock {
+  return {
+    type: 'section',
+    fields: pairs
+      .filter(([, value]) => value !== '')
+      .slice(0, MAX_FIELDS)
+      .map(([label, value]) => mrkdwn(`*${label}*\n${value}`.slice(0, FIELD_TEXT_MAX))),
+  };
+}
+
+function formatTags(tags: Record<string, string> | undefined): string {
+  const entries = Object.entries(tags ?? {});
+  if (entries.length === 0) return '';
+  const shown = entries.slice(0, 12).map(([key, value]) => `${escapeSlack(key, 128)}=${escapeSlack(value, 256)}`);
+  return shown.join(', ') + (entries.length > shown.length ? `, …and ${entries.length - shown.length} more` : '');
+}
+
+function formatThresholds(thresholds: { percent: number; type: string }[]): string {
+  return thresholds
+    .map((t) => `${escapeSlack(t.percent, 10)}% of ${t.type === 'FORECASTED' ? 'forecasted' : 'actual'} spend`)
+    .join(', ');
+}
+
+function roleLine(role: RoleAccess, accountId: string): string {
+  const conditions: string[] = [];
+  if (role.trustedAccountId) conditions.push(`signed in to account ${code(role.trustedAccountId, 20)}`);
+  if (role.requireMfa) conditions.push('with MFA');
+  const from = conditions.length ? ` (${conditions.join(', ')})` : '';
+  if (role.externalIdRequired) {
+    const arn = role.arn || `arn:aws:iam::${accountId}:role/${role.name}`;
+    return (
+      `• *${escapeSlack(role.name, 64)}*${from}: for tools, assume ${code(arn)} with its external id ` +
+      '(the platform team has it; the console cannot pass one)'
+    );
+  }
+  return `• *${escapeSlack(role.name, 64)}*${from}: switch role: ${switchRoleUrl(role.name, accountId)}`;
+}
+
+/**
+ * "Your account is ready": the account, where it sits, how to sign in through each baseline role, the budget and
+ * the DNS association, addressed to the requester.
+ */
+export function successMessage(details: SuccessDetails): SlackMessage {
+  const { request, accountId } = details;
+  const who = addressRequester(request.requester);
+  const name = escapeSlack(request.accountName || request.name);
+  const opening = who.mention
+    ? `${who.text}, your AWS account *${name}* is ready.`
+    : `The AWS account *${name}* requested by ${who.text} is ready.`;
+
+  const signIn = ['*Sign in*'];
+  if (details.roles.length === 0) signIn.push('No sign-in roles were set up: ask the platform team how to get in.');
+  for (const role of details.roles) signIn.push(roleLine(role, accountId));
+  if (details.alias) signIn.push(`Account alias: ${code(details.alias, 63)}`);
+
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: ':white_check_mark: AWS account ready', emoji: true } },
+    section([opening]),
+    fields([
+      ['Account id', code(accountId, 20)],
+      ['Account name', code(request.accountName)],
+      ['Organizational unit', code(request.organizationalUnit?.path)],
+      ['Email', escapeSlack(request.email)],
+      ['Owner', escapeSlack(request.owner)],
+      ['Tags', formatTags(request.tags)],
+    ]),
+    section(signIn),
+  ];
+
+  if (details.budget) {
+    const { budget } = details;
+    const to = [escapeSlack(request.owner), ...(budget.subscribers ?? []).map((s) => escapeSlack(s))].join(', ');
+    const thresholds = formatThresholds(budget.thresholds);
+    blocks.push(
+      section([
+        `*Budget*: ${escapeSlack(budget.monthlyLimitUsd, 20)} USD a month${budget.name ? ` (${code(budget.name)})` : ''}` +
+          (thresholds ? `; alerts at ${thresholds}, to ${to}` : ''),
+      ]),
+    );
+  }
+  if (details.dns) {
+    const { dns } = details;
+    blocks.push(
+      section([
+        `*DNS*: VPC ${code(dns.vpcId, 64)} (${escapeSlack(dns.region, 32)}) is associated with the private hosted zone ` +
+          `${code(dns.hostedZoneId, 64)}.`,
+      ]),
+    );
+  } else if (details.dnsNote) {
+    blocks.push(section([`*DNS*: ${escapeSlack(details.dnsNote, PROSE_MAX)}`]));
+  }
+
+  const context = [`Request ${code(request.requestId, 100)}`];
+  if (details.baselineVersion) context.push(`baseline version ${code(details.baselineVersion, 40)}`);
+  if (details.passwordPolicy) context.push('password policy applied');
+  blocks.push({ type: 'context', elements: [mrkdwn(context.join(' · '))] });
+
+  const firstConsoleRole = details.roles.find((role) => !role.externalIdRequired);
+  const text =
+    `${who.mention ? `${who.text} ` : ''}AWS account ${name} (${escapeSlack(accountId, 20)}) is ready in ` +
+    `${escapeSlack(request.organizationalUnit?.path)}.` +
+    (firstConsoleRole ? ` Switch role: ${switchRoleUrl(firstConsoleRole.name, accountId)}` : '');
+
+  return { text, blocks, unfurl_links: false, unfurl_media: false };
+}
+
+/** "Your request failed": at which step, why, what to do, and the request id to quote. */
+export function failureMessage(details: FailureDetails): SlackMessage {
+  const { request } = details;
+  const who = addressRequester(request.requester);
+  const name = escapeSlack(request.accountName || request.name);
+  const step = describeStep(details.step);
+  const opening = who.mention
+    ? `${who.text}, your request for the AWS account *${name}* failed while ${step}.`
+    : `The request by ${who.text} for the AWS account *${name}* failed while ${step}.`;
+  const reason = escapeSlack(details.reason, PROSE_MAX);
+  const advice = escapeSlack(details.advice, PROSE_MAX);
+
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: ':x: AWS account request failed', emoji: true } },
+    section([opening]),
+    section([`*Why*: ${reason}`]),
+    section([`*What to do*: ${advice}`]),
+  ];
+  if (details.accountId) {
+    blocks.push(section([`The account ${code(details.accountId, 20)} was created before the failure.`]));
+  }
+  blocks.push({
+    type: 'context',
+    elements: [mrkdwn(`Request ${code(request.requestId, 100)}: quote it when you ask the platform team for help.`)],
+  });
+
+  const text =
+    `${who.mention ? `${who.text} ` : ''}Your request for AWS account ${name} failed while ${step}: ${reason} ` +
+    `What to do: ${advice} (request ${escapeSlack(request.requestId, 100)})`;
+  return { text, blocks, unfurl_links: false, unfurl_media: false };
+}
+
+/**
+ * Slack refused the message for good (400 invalid_payload, 403, 404 no_service, 410 ...): retrying will not
+ * help, so the state machine does not retry it (no Retry names it) and goes to its Catch.
+ */
+export class SlackRejectedError extends Error {
+  override readonly name = 'Vend.SlackRejected';
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`Slack refused the message: HTTP ${status}${body ? ` ${body}` : ''}`);
+  }
+}
+
+export interface PostOptions {
+  /** Waits between attempts (the simulated clock in tests). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Attempts in all, at most 3: the state machine retries for longer. */
+  maxAttempts?: number;
+  /** How long one attempt may take. */
+  timeoutMs?: number;
+}
+
+/** The longest Retry-After we wait for inside the function; longer, the state machine waits instead. */
+export const MAX_RETRY_AFTER_SECONDS = 30;
+const BACKOFF_MS = 500;
+
+/**
+ * Posts a message to an incoming webhook. 2xx is done. 429 waits as long as Slack's Retry-After says (up to
+ * 30 s) and tries again; 5xx and network errors back off briefly and try again; either way, after
+ * `maxAttempts` attempts (or a longer Retry-After) it throws SlackUnavailableError, which the state machine
+ * retries over minutes. Any other status is a SlackRejectedError. Errors never contain the URL: it is a secret.
+ */
+export async function postToSlack(url: string, message: SlackMessage, options: PostOptions = {}): Promise<void> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const maxAttempts = Math.min(3, Math.max(1, Math.floor(options.maxAttempts ?? 3)));
+  const body = JSON.stringify(message);
+  let problem = '';
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      problem = `network error: ${networkErrorText(error)}`;
+      if (attempt < maxAttempts) await sleep(BACKOFF_MS * 2 ** (attempt - 1));
+      continue;
+    }
+    const text = (await response.text().catch(() => '')).slice(0, 200).trim();
+    if (response.ok) return;
+    if (response.status === 429) {
+      const wait = retryAfterSeconds(response.headers.get('retry-after'));
+      problem = `rate limited (HTTP 429, Retry-After ${wait} s)`;
+      if (wait > MAX_RETRY_AFTER_SECONDS) throw new SlackUnavailableError(`Slack ${problem}`);
+      if (attempt < maxAttempts) await sleep(wait * 1000);
+      continue;
+    }
+    if (response.status >= 500 || response.status === 408) {
+      problem = `HTTP ${response.status}${text ? ` ${text}` : ''}`;
+      if (attempt < maxAttempts) await sleep(BACKOFF_MS * 2 ** (attempt - 1));
+      continue;
+    }
+    throw new SlackRejectedError(response.status, text);
+  }
+  throw new SlackUnavailableError(`Slack did not take the message after ${maxAttempts} attempts: ${problem}`);
+}
+
+/** Retry-After in seconds (Slack sends seconds); 1 s when it is absent or unreadable. */
+function retryAfterSeconds(header: string | null): number {
+  const seconds = header === null ? Number.NaN : Number(header.trim());
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds) : 1;
+}
+
+function networkErrorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? (error.cause as Error & { code?: string }) : undefined;
+  return cause ? `${error.name}: ${cause.code ?? cause.message}` : `${error.name}: ${error.message}`;
+}
+
+/**
+ * Sends a message through the configured webhook: `sent`, or `skipped` (logged) when no webhook is configured.
+ * Slack's errors propagate.
+ */
+export async function sendToRequester(deps: Deps, message: SlackMessage, context: Record<string, unknown>): Promise<'sent' | 'skipped'> {
+  const url = await deps.slackWebhookUrl();
+  if (!url) {
+    deps.log.warn('no Slack webhook configured: the requester is not told', context);
+    return 'skipped';
+  }
+  await postToSlack(url, message, { sleep: deps.sleep });
+  return 'sent';
+}
+
+/** The text recorded for a missing webhook. */
+export const NO_WEBHOOK = 'no Slack webhook configured';

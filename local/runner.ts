@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type JSONValue, StateMachine } from 'aws-local-stepfunctions';
+import { applyBaseline } from '../functions/apply-baseline/core.ts';
+import { applyBudget } from '../functions/apply-budget/core.ts';
+import { checkAccountCreation } from '../functions/check-account-creation/core.ts';
+import { completeRequest } from '../functions/complete-request/core.ts';
+import { connectDns } from '../functions/connect-dns/core.ts';
+import { createAccount } from '../functions/create-account/core.ts';
+import { moveAccount } from '../functions/move-account/core.ts';
+import { recordFailure } from '../functions/record-failure/core.ts';
+import type { Deps } from '../functions/shared/deps.ts';
+import type { VendRequest } from '../functions/shared/model.ts';
+import type { WorkflowStarter } from '../functions/shared/submit.ts';
+
+export const ASL_PATH = resolve(import.meta.dirname, '..', 'statemachine', 'vend.asl.json');
+
+// biome-ignore lint/suspicious/noExplicitAny: each core takes its own input type; the ASL decides what it gets.
+type Core = (deps: Deps, input: any) => Promise<unknown>;
+
+/** The step core behind each `${...}FunctionArn` placeholder of the ASL: the same code the Lambdas run. */
+export const TASK_FUNCTIONS: Record<string, { core: Core; functionName: string }> = {
+  CreateAccountFunctionArn: { core: createAccount, functionName: 'create-account' },
+  CheckAccountCreationFunctionArn: { core: checkAccountCreation, functionName: 'check-account-creation' },
+  MoveAccountFunctionArn: { core: moveAccount, functionName: 'move-account' },
+  ApplyBaselineFunctionArn: { core: applyBaseline, functionName: 'apply-baseline' },
+  ApplyBudgetFunctionArn: { core: applyBudget, functionName: 'apply-budget' },
+  ConnectDnsFunctionArn: { core: connectDns, functionName: 'connect-dns' },
+  CompleteRequestFunctionArn: { core: completeRequest, functionName: 'complete-request' },
+  RecordFailureFunctionArn: { core: recordFailure, functionName: 'record-failure' },
+};
+
+interface AslState {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  SecondsPath?: string;
+  Seconds?: number;
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number }[];
+  Branches?: { States: Record<string, AslState> }[];
+}
+
+/** Every state of a definition, branches included, by name. */
+export function allStates(definition: { States: Record<string, AslState> }): Map<string, AslState> {
+  const states = new Map<string, AslState>();
+  const walk = (entries: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(entries)) {
+      states.set(name, state);
+      for (const branch of state.Branches ?? []) walk(branch.States);
+    }
+  };
+  walk(definition.States);
+  return states;
+}
+
+/** The `${Name}` placeholders of the ASL text. */
+export function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]!))];
+}
+
+/** Reads the ASL file and fills its placeholders with local function ARNs. */
+export function loadDefinition(path = ASL_PATH): { States: Record<string, AslState>; StartAt: string } {
+  const text = readFileSync(path, 'utf8');
+  const filled = text.replace(/\$\{(\w+)\}/g, (_match, name: string) => {
+    const fn = TASK_FUNCTIONS[name];
+    if (!fn) throw new Error(`${path}: no local function for placeholder \${${name}}`);
+    return `arn:aws:lambda:us-east-1:000000000000:function:vend-${fn.functionName}`;
+  });
+  return JSON.parse(filled);
+}
+
+function valueAt(input: unknown, path: string): unknown {
+  if (!path.startsWith('$.')) return undefined;
+  return path
+    .slice(2)
+    .split('.')
+    .reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), input);
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+export interface LocalExecution {
+  name: string;
+  input: { request: VendRequest };
+  status: ExecutionStatus;
+  output?: unknown;
+  error?: { Error: string; Cause: unknown };
+  startedAt: string;
+  stoppedAt?: string;
+  /** State transitions as Step Functions bills them: every state entered, every retry. */
+  transitions: number;
+  /** Step function invocations, retries included. */
+  invocations: number;
+  done: Promise<LocalExecution>;
+}
+
+export class ExecutionAlreadyExistsError extends Error {
+  override readonly name = 'ExecutionAlreadyExists';
+}
+
+export interface LocalRunnerOptions {
+  deps: Deps;
+  /**
+   * Simulated seconds per real second of the clock that `deps.sleep` runs on. At 1 (real time) the library's own
+   * retry back-off and jitter apply; above 1, each retrier waits its IntervalSeconds on the simulated clock.
+   */
+  speed?: number;
+  definitionPath?: string;
+}
+
+/**
+ * Executes the state machine's ASL file with aws-local-stepfunctions, mapping each Task to the step core its
+ * Lambda runs. Wait states wait on the simulated clock: the runner turns a Wait into a sleep (`deps.sleep`) just
+ * before the state that follows it, so their durations scale with the clock and still count as transitions.
+ * Executions are named, like Step Functions': starting a name again with the same input returns the same
+ * execution, with another input is refused.
+ */
+export class LocalRunner implements WorkflowStarter {
+  private readonly executions = new Map<string, LocalExecution>();
+  private readonly stateMachine: StateMachine;
+  private readonly states: Map<string, AslState>;
+  private readonly aborts = new Set<() => void>();
+
+  constructor(private readonly options: LocalRunnerOptions) {
+    const definition = loadDefinition(options.definitionPath);
+    this.states = allStates(definition);
+    this.stateMachine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  }
+
+  async start(name: string, input: { request: VendRequest }): Promise<void> {
+    this.run(name, input);
+  }
+
+  /** Starts (or finds) an execution and returns it. */
+  run(name: string, input: { request: VendRequest }): LocalExecution {
+    const existing = this.executions.get(name);
+    if (existing) {
+      if (JSON.stringify(existing.input) !== JSON.stringify(input)) {
+        throw new ExecutionAlreadyExistsError(`Execution ${name} already exists with another input`);
+      }
+      return existing;
+    }
+    const { deps } = this.options;
+    const speed = this.options.speed ?? 1;
+    const taskHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
+    const waitOverrides: Record<string, number> = {};
+    const retryOverrides: Record<string, number[]> = {};
+    const waitBefore = new Map<string, AslState>();
+    for (const [stateName, state] of this.states) {
+      if (state.Type === 'Wait') {
+        waitOverrides[stateName] = 0;
+        if (state.Next) waitBefore.set(state.Next, state);
+      }
+      if (speed !== 1 && state.Retry) retryOverrides[stateName] = state.Retry.map((retrier) => ((retrier.IntervalSeconds ?? 1) * 1000) / speed);
+    }
+    const execution: LocalExecution = {
+      name,
+      input,
+      status: 'RUNNING',
+      startedAt: new Date().toISOString(),
+      transitions: 0,
+      invocations: 0,
+      done: undefined as unknown as Promise<LocalExecution>,
+    };
+    for (const [stateName, state] of this.states) {
+      if (state.Type !== 'Task' || !state.Resource) continue;
+      const functionName = /function:vend-(.+)$/.exec(state.Resource)?.[1];
+      const fn = Object.values(TASK_FUNCTIONS).find((candidate) => candidate.functionName === functionName);
+      if (!fn) throw new Error(`state ${stateName}: no local function for ${state.Resource}`);
+      const wait = waitBefore.get(stateName);
+      taskHandlers[stateName] = async (taskInput) => {
+        if (wait) {
+          const seconds = wait.SecondsPath ? valueAt(taskInput, wait.SecondsPath) : wait.Seconds;
+          if (typeof seconds !== 'number') throw new Error(`runner: ${stateName} has no ${wait.SecondsPath} in its input to wait for`);
+          await deps.sleep(seconds * 1000);
+        }
+        execution.invocations++;
+        return (await fn.core(deps, taskInput)) as JSONValue;
+      };
+    }
+    const run = this.stateMachine.run(input as unknown as JSONValue, {
+      overrides: { taskResourceLocalHandlers: taskHandlers, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
+      context: { Execution: { Id: `local:${name}`, Name: name, Input: input, StartTime: execution.startedAt } },
+    });
+    this.aborts.add(run.abort);
+    const counting = (async () => {
+      for await (const event of run.eventLogs) {
+        if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions++;
+        if (event.type === 'ExecutionFailed') execution.error = { Error: event.Error, Cause: event.Cause };
+      }
+    })();
+    execution.done = run.result
+      .then((output) => {
+        execution.status = 'SUCCEEDED';
+        execution.output = output;
+      })
+      .catch((error: Error) => {
+        execution.status = error.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
+        execution.error ??= { Error: error.name, Cause: error.message };
+      })
+      .then(() => counting.catch(() => undefined))
+      .then(() => {
+        execution.stoppedAt = new Date().toISOString();
+        this.aborts.delete(run.abort);
+        return execution;
+      });
+    this.executions.set(name, execution);
+    return execution;
+  }
+
+  get(name: string): LocalExecution | undefined {
+    return this.executions.get(name);
+  }
+
+  list(): LocalExecution[] {
+    return [...this.executions.values()];
+  }
+
+  /** Stops every running execution (on shutdown); their requests stay in the registry as they were. */
+  abortAll(): void {
+    for (const abort of this.aborts) abort();
+    this.aborts.clear();
+  }
+}
