@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type JSONValue, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { applyBaseline } from '../functions/apply-baseline/core.ts';
 import { applyBudget } from '../functions/apply-budget/core.ts';
 import { checkAccountCreation } from '../functions/check-account-creation/core.ts';
@@ -14,6 +14,8 @@ import type { VendRequest } from '../functions/shared/model.ts';
 import type { WorkflowStarter } from '../functions/shared/submit.ts';
 
 export const ASL_PATH = resolve(import.meta.dirname, '..', 'statemachine', 'vend.asl.json');
+
+type JSONValue = Parameters<StateMachine['run']>[0];
 
 // biome-ignore lint/suspicious/noExplicitAny: each core takes its own input type; the ASL decides what it gets.
 type Core = (deps: Deps, input: any) => Promise<unknown>;
@@ -74,7 +76,11 @@ function valueAt(input: unknown, path: string): unknown {
   return path
     .slice(2)
     .split('.')
-    .reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), input);
+    .reduce<unknown>(
+      (value, key) =>
+        value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+      input,
+    );
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
@@ -124,7 +130,9 @@ export class LocalRunner implements WorkflowStarter {
   constructor(private readonly options: LocalRunnerOptions) {
     const definition = loadDefinition(options.definitionPath);
     this.states = allStates(definition);
-    this.stateMachine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    this.stateMachine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
   }
 
   async start(name: string, input: { request: VendRequest }): Promise<void> {
@@ -151,7 +159,10 @@ export class LocalRunner implements WorkflowStarter {
         waitOverrides[stateName] = 0;
         if (state.Next) waitBefore.set(state.Next, state);
       }
-      if (speed !== 1 && state.Retry) retryOverrides[stateName] = state.Retry.map((retrier) => ((retrier.IntervalSeconds ?? 1) * 1000) / speed);
+      if (speed !== 1 && state.Retry)
+        retryOverrides[stateName] = state.Retry.map(
+          (retrier) => ((retrier.IntervalSeconds ?? 1) * 1000) / speed,
+        );
     }
     const execution: LocalExecution = {
       name,
@@ -171,7 +182,8 @@ export class LocalRunner implements WorkflowStarter {
       taskHandlers[stateName] = async (taskInput) => {
         if (wait) {
           const seconds = wait.SecondsPath ? valueAt(taskInput, wait.SecondsPath) : wait.Seconds;
-          if (typeof seconds !== 'number') throw new Error(`runner: ${stateName} has no ${wait.SecondsPath} in its input to wait for`);
+          if (typeof seconds !== 'number')
+            throw new Error(`runner: ${stateName} has no ${wait.SecondsPath} in its input to wait for`);
           await deps.sleep(seconds * 1000);
         }
         execution.invocations++;
@@ -179,8 +191,19 @@ export class LocalRunner implements WorkflowStarter {
       };
     }
     const run = this.stateMachine.run(input as unknown as JSONValue, {
-      overrides: { taskResourceLocalHandlers: taskHandlers, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retryOverrides },
-      context: { Execution: { Id: `local:${name}`, Name: name, Input: input, StartTime: execution.startedAt } },
+      overrides: {
+        taskResourceLocalHandlers: taskHandlers,
+        waitTimeOverrides: waitOverrides,
+        retryIntervalOverrides: retryOverrides,
+      },
+      context: {
+        Execution: {
+          Id: `local:${name}`,
+          Name: name,
+          Input: input as unknown as JSONValue,
+          StartTime: execution.startedAt,
+        },
+      },
     });
     this.aborts.add(run.abort);
     const counting = (async () => {

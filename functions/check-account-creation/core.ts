@@ -1,4 +1,7 @@
-import { CreateAccountStatusNotFoundException, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import {
+  CreateAccountStatusNotFoundException,
+  DescribeCreateAccountStatusCommand,
+} from '@aws-sdk/client-organizations';
 import type { CreationState } from '../create-account/core.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, VendFailureError } from '../shared/errors.ts';
@@ -15,7 +18,10 @@ export interface CheckAccountCreationInput {
  * to wait before the next look: each wait is `backoffRate` times the last, up to `maxWaitSeconds`, so the number
  * of polls grows with the logarithm of the creation time. Past the deadline it answers TIMED_OUT.
  */
-export async function checkAccountCreation(deps: Deps, { request, creation }: CheckAccountCreationInput): Promise<CreationState> {
+export async function checkAccountCreation(
+  deps: Deps,
+  { request, creation }: CheckAccountCreationInput,
+): Promise<CreationState> {
   return runStep<CreationState>(deps, request.requestId, 'waitForAccount', async () => {
     let status: Awaited<ReturnType<typeof describe>>;
     try {
@@ -35,25 +41,43 @@ export async function checkAccountCreation(deps: Deps, { request, creation }: Ch
     const base = { createAccountRequestId: creation.createAccountRequestId, waitedSeconds, polls };
     if (status.State === 'SUCCEEDED' && status.AccountId) {
       await deps.registry.update(request.requestId, { accountId: status.AccountId });
-      return { result: { ...base, state: 'SUCCEEDED', accountId: status.AccountId, waitSeconds: 0 }, detail: `account ${status.AccountId} exists` };
+      return {
+        result: { ...base, state: 'SUCCEEDED', accountId: status.AccountId, waitSeconds: 0 },
+        detail: `account ${status.AccountId} exists`,
+      };
     }
     if (status.State === 'FAILED') {
       const reason = status.FailureReason ?? 'UNKNOWN';
-      return { result: { ...base, state: 'FAILED', failureReason: reason, waitSeconds: 0 }, detail: `creation failed: ${reason}` };
+      return {
+        result: { ...base, state: 'FAILED', failureReason: reason, waitSeconds: 0 },
+        detail: `creation failed: ${reason}`,
+      };
     }
     const { backoffRate, maxWaitSeconds, deadlineMinutes } = deps.config.creation;
     const deadlineSeconds = deadlineMinutes * 60;
     if (waitedSeconds >= deadlineSeconds) {
-      return { result: { ...base, state: 'TIMED_OUT', waitSeconds: 0 }, detail: `not created after ${Math.round(waitedSeconds / 60)} minutes` };
+      return {
+        result: { ...base, state: 'TIMED_OUT', waitSeconds: 0 },
+        detail: `not created after ${Math.round(waitedSeconds / 60)} minutes`,
+      };
     }
-    const next = Math.min(Math.ceil(creation.waitSeconds * backoffRate), maxWaitSeconds, deadlineSeconds - waitedSeconds);
-    return { result: { ...base, state: 'IN_PROGRESS', waitSeconds: Math.max(1, next) }, detail: `still in progress after ${waitedSeconds} s` };
+    const next = Math.min(
+      Math.ceil(creation.waitSeconds * backoffRate),
+      maxWaitSeconds,
+      deadlineSeconds - waitedSeconds,
+    );
+    return {
+      result: { ...base, state: 'IN_PROGRESS', waitSeconds: Math.max(1, next) },
+      detail: `still in progress after ${waitedSeconds} s`,
+    };
   });
 }
 
 async function describe(deps: Deps, id: string) {
   try {
-    const { CreateAccountStatus } = await deps.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }));
+    const { CreateAccountStatus } = await deps.organizations.send(
+      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }),
+    );
     if (!CreateAccountStatus) throw new Error(`DescribeCreateAccountStatus ${id} returned nothing`);
     return CreateAccountStatus;
   } catch (error) {

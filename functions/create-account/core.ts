@@ -81,7 +81,10 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
   } catch (error) {
     if (error instanceof ConstraintViolationException) {
       if (error.Reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED') {
-        throw new CreationSlotsFullError(`Organizations is creating as many accounts as it allows at once: ${error.message}`, { cause: error });
+        throw new CreationSlotsFullError(
+          `Organizations is creating as many accounts as it allows at once: ${error.message}`,
+          { cause: error },
+        );
       }
       if (error.Reason === 'ACCOUNT_NUMBER_LIMIT_EXCEEDED') {
         throw new VendFailureError(
@@ -90,12 +93,20 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
           { cause: error },
         );
       }
-      throw new VendFailureError(`Organizations refused to create the account (${error.Reason ?? 'constraint violated'})`, 'Ask your platform team: the organization has hit a limit.', {
-        cause: error,
-      });
+      throw new VendFailureError(
+        `Organizations refused to create the account (${error.Reason ?? 'constraint violated'})`,
+        'Ask your platform team: the organization has hit a limit.',
+        {
+          cause: error,
+        },
+      );
     }
     if (error instanceof InvalidInputException) {
-      throw new VendFailureError(`Organizations refused the account's details: ${error.message}`, 'Check the account name and email, then ask again.', { cause: error });
+      throw new VendFailureError(
+        `Organizations refused the account's details: ${error.message}`,
+        'Check the account name and email, then ask again.',
+        { cause: error },
+      );
     }
     return aws(Promise.reject(error));
   }
@@ -103,11 +114,19 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
 
 async function findEarlierCreation(deps: Deps, request: VendRequest): Promise<string | undefined> {
   const since = Date.parse(request.submittedAt) - ADOPTION_SKEW_MS;
-  const pages = paginateListCreateAccountStatus({ client: deps.organizations }, { States: ['IN_PROGRESS', 'SUCCEEDED'] });
+  const pages = paginateListCreateAccountStatus(
+    { client: deps.organizations },
+    { States: ['IN_PROGRESS', 'SUCCEEDED'] },
+  );
   try {
     for await (const page of pages) {
       for (const status of page.CreateAccountStatuses ?? []) {
-        if (status.AccountName === request.accountName && (status.RequestedTimestamp?.getTime() ?? 0) >= since && status.Id) return status.Id;
+        if (
+          status.AccountName === request.accountName &&
+          (status.RequestedTimestamp?.getTime() ?? 0) >= since &&
+          status.Id
+        )
+          return status.Id;
       }
     }
   } catch (error) {

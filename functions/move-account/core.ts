@@ -22,18 +22,30 @@ export interface MoveAccountOutput {
 }
 
 /** Puts an account in its OU. Idempotent: already there is success. Also used by the drift fix. */
-export async function moveAccountToOu(deps: Deps, accountId: string, destinationId: string): Promise<MoveAccountOutput> {
+export async function moveAccountToOu(
+  deps: Deps,
+  accountId: string,
+  destinationId: string,
+): Promise<MoveAccountOutput> {
   const { Parents } = await aws(deps.organizations.send(new ListParentsCommand({ ChildId: accountId })));
   const from = Parents?.[0]?.Id;
   if (!from) throw new Error(`ListParents gave no parent for ${accountId}`);
   if (from === destinationId) return { from, to: destinationId, action: 'already-there' };
   try {
-    await deps.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: from, DestinationParentId: destinationId }));
+    await deps.organizations.send(
+      new MoveAccountCommand({
+        AccountId: accountId,
+        SourceParentId: from,
+        DestinationParentId: destinationId,
+      }),
+    );
     return { from, to: destinationId, action: 'moved' };
   } catch (error) {
-    if (error instanceof DuplicateAccountException) return { from, to: destinationId, action: 'already-there' };
+    if (error instanceof DuplicateAccountException)
+      return { from, to: destinationId, action: 'already-there' };
     // Someone moved it between ListParents and MoveAccount: look again on the retry.
-    if (error instanceof SourceParentNotFoundException) throw new ConcurrentModificationError(error.message, { cause: error });
+    if (error instanceof SourceParentNotFoundException)
+      throw new ConcurrentModificationError(error.message, { cause: error });
     if (error instanceof DestinationParentNotFoundException) {
       throw new VendFailureError(
         `the organizational unit ${destinationId} no longer exists`,
@@ -45,14 +57,23 @@ export async function moveAccountToOu(deps: Deps, accountId: string, destination
   }
 }
 
-export async function moveAccount(deps: Deps, { request, accountId }: MoveAccountInput): Promise<MoveAccountOutput> {
+export async function moveAccount(
+  deps: Deps,
+  { request, accountId }: MoveAccountInput,
+): Promise<MoveAccountOutput> {
   return runStep(
     deps,
     request.requestId,
     'moveAccount',
     async () => {
       const result = await moveAccountToOu(deps, accountId, request.organizationalUnit.id);
-      return { result, detail: result.action === 'moved' ? `moved to ${request.organizationalUnit.path}` : `already in ${request.organizationalUnit.path}` };
+      return {
+        result,
+        detail:
+          result.action === 'moved'
+            ? `moved to ${request.organizationalUnit.path}`
+            : `already in ${request.organizationalUnit.path}`,
+      };
     },
     'configuring',
   );

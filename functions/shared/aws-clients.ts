@@ -14,6 +14,11 @@ export interface AwsSettings {
   endpoint?: string;
   /** The pipeline's own credentials; undefined on AWS (the execution role's). */
   credentials?: AwsCredentialIdentity;
+  /**
+   * Attempts per SDK call (the SDK's default when absent). The local runtime on a simulated clock sets 1: the
+   * SDK's retry delays run in real time, the state machine's retries on the simulated clock.
+   */
+  maxAttempts?: number;
 }
 
 /** Clients acting in one member account. */
@@ -29,6 +34,7 @@ function clientConfig(settings: AwsSettings, credentials?: AwsCredentialIdentity
   const chosen = credentials ?? settings.credentials;
   return {
     region,
+    ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(chosen ? { credentials: chosen } : {}),
   };
@@ -38,7 +44,10 @@ export function managementClients(settings: AwsSettings) {
   return {
     // CreateAccount has no idempotency token: an SDK retry after a lost response could create a second account.
     // The state machine retries the whole step instead, and the step looks for its earlier creation first.
-    organizations: new OrganizationsClient({ ...clientConfig(settings, undefined, 'us-east-1'), maxAttempts: 1 }),
+    organizations: new OrganizationsClient({
+      ...clientConfig(settings, undefined, 'us-east-1'),
+      maxAttempts: 1,
+    }),
     sts: new STSClient(clientConfig(settings)),
   };
 }
@@ -57,13 +66,19 @@ export class CrossAccount {
     private readonly settings: AwsSettings,
     private readonly sts: STSClient,
     private readonly sessionName = 'vend',
+    /** The clock the credentials' Expiration is on: real time on AWS, the local cloud's simulated clock locally. */
+    private readonly now: () => number = Date.now,
   ) {}
 
-  async clientsFor(accountId: string, roleName: string, options: { externalId?: string; region?: string } = {}): Promise<AccountClients> {
+  async clientsFor(
+    accountId: string,
+    roleName: string,
+    options: { externalId?: string; region?: string } = {},
+  ): Promise<AccountClients> {
     const region = options.region ?? this.settings.region;
     const key = `${accountId}/${roleName}/${region}`;
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.clients;
+    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > this.now()) return cached.clients;
     const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
     let result: AssumeRoleCommandOutput;
     try {
@@ -83,7 +98,8 @@ export class CrossAccount {
       throw error;
     }
     const raw = result.Credentials;
-    if (!raw?.AccessKeyId || !raw.SecretAccessKey) throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+    if (!raw?.AccessKeyId || !raw.SecretAccessKey)
+      throw new Error(`AssumeRole ${roleArn} returned no credentials`);
     const credentials: AwsCredentialIdentity = {
       accessKeyId: raw.AccessKeyId,
       secretAccessKey: raw.SecretAccessKey,
@@ -97,7 +113,7 @@ export class CrossAccount {
       route53: new Route53Client(clientConfig(this.settings, credentials, 'us-east-1')),
       ec2: new EC2Client(config),
     };
-    this.cache.set(key, { clients, expiresAt: raw.Expiration?.getTime() ?? Date.now() + 15 * 60 * 1000 });
+    this.cache.set(key, { clients, expiresAt: raw.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 });
     return clients;
   }
 }

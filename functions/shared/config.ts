@@ -31,7 +31,9 @@ const roleSchema = z.strictObject({
     .max(10)
     .default([]),
   /** Inline policies by name: each a policy document. */
-  inlinePolicies: z.record(z.string().regex(/^[\w+=,.@-]{1,128}$/), z.record(z.string(), z.unknown())).default({}),
+  inlinePolicies: z
+    .record(z.string().regex(/^[\w+=,.@-]{1,128}$/), z.record(z.string(), z.unknown()))
+    .default({}),
   maxSessionDurationSeconds: z.number().int().min(3600).max(43_200).default(3600),
 });
 
@@ -56,9 +58,15 @@ const thresholdSchema = z.strictObject({
 export const configSchema = z.strictObject({
   organization: z.strictObject({
     /** Where new accounts' default VPCs live, and the region the pipeline calls regional APIs in. */
-    homeRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as us-east-1').default('us-east-1'),
+    homeRegion: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as us-east-1')
+      .default('us-east-1'),
     /** The role Organizations creates in each new account, trusted by the management account. */
-    accessRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('OrganizationAccountAccessRole'),
+    accessRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/)
+      .default('OrganizationAccountAccessRole'),
     /**
      * OUs a request may name: full paths from the root (`Workloads/Dev`) or OU ids (`ou-...`). A bare OU name
      * is never accepted, since names repeat under different parents.
@@ -67,7 +75,10 @@ export const configSchema = z.strictObject({
       .array(
         z
           .string()
-          .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[^/\s][^/]*(\/[^/]+)*)$/, 'an OU path such as Workloads/Dev, or an OU id'),
+          .regex(
+            /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[^/\s][^/]*(\/[^/]+)*)$/,
+            'an OU path such as Workloads/Dev, or an OU id',
+          ),
       )
       .min(1),
   }),
@@ -76,7 +87,9 @@ export const configSchema = z.strictObject({
       /** What the requested name must look like. */
       pattern: regex.default('^[a-z][a-z0-9-]{1,38}[a-z0-9]$'),
       /** Prefix of the account name by OU path: `{ "Workloads/Dev": "plat-dev-" }` makes `payments` `plat-dev-payments`. */
-      prefixes: z.record(z.string(), z.string().regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes')).default({}),
+      prefixes: z
+        .record(z.string(), z.string().regex(/^[a-z0-9-]*$/, 'lower-case letters, digits and dashes'))
+        .default({}),
     })
     .prefault({}),
   email: z
@@ -134,7 +147,10 @@ export const configSchema = z.strictObject({
       hubAccountId: accountId,
       hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'a hosted zone id such as Z0123456789ABC'),
       /** The role Vend assumes in the hub account to authorize VPC associations. */
-      roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default('VendDnsAuthorizer'),
+      roleName: z
+        .string()
+        .regex(/^[\w+=,.@-]{1,64}$/)
+        .default('VendDnsAuthorizer'),
     })
     .optional(),
   slack: z
@@ -163,13 +179,17 @@ export class ConfigError extends Error {
 export function parseConfig(raw: unknown, source = 'configuration'): VendConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
+    );
     throw new ConfigError(`${source} is invalid:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
   for (const path of Object.keys(config.naming.prefixes)) {
     if (!config.organization.allowedOrganizationalUnits.includes(path)) {
-      throw new ConfigError(`${source} is invalid:\n  naming.prefixes.${path}: not one of organization.allowedOrganizationalUnits`);
+      throw new ConfigError(
+        `${source} is invalid:\n  naming.prefixes.${path}: not one of organization.allowedOrganizationalUnits`,
+      );
     }
   }
   return config;

@@ -20,7 +20,11 @@ export interface Deps {
   organizations: OrganizationsClient;
   sts: STSClient;
   /** Clients acting in another account through one of its roles. */
-  clientsFor(accountId: string, roleName: string, options?: { externalId?: string; region?: string }): Promise<AccountClients>;
+  clientsFor(
+    accountId: string,
+    roleName: string,
+    options?: { externalId?: string; region?: string },
+  ): Promise<AccountClients>;
   /** Sends a Slack message; undefined when no webhook is configured. */
   slackWebhookUrl: () => Promise<string | undefined>;
   /** Waits; the local runtime runs it on its simulated clock. */
@@ -36,6 +40,8 @@ export interface DepsSettings {
   dynamoEndpoint?: string;
   slackWebhookUrl: () => Promise<string | undefined>;
   sleep?: (ms: number) => Promise<void>;
+  /** What time it is for credential expiry: the local runtime's simulated clock; real time when absent. */
+  now?: () => number;
   log?: Log;
 }
 
@@ -45,11 +51,18 @@ export function buildDeps(settings: DepsSettings): Deps {
   const { organizations, sts } = managementClients(settings.aws);
   const dynamo = new DynamoDBClient({
     region: settings.aws.region,
-    ...(settings.dynamoEndpoint ? { endpoint: settings.dynamoEndpoint } : settings.aws.endpoint ? { endpoint: settings.aws.endpoint } : {}),
+    ...(settings.dynamoEndpoint
+      ? { endpoint: settings.dynamoEndpoint }
+      : settings.aws.endpoint
+        ? { endpoint: settings.aws.endpoint }
+        : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   });
-  const registry = new Registry(DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), settings.tableName);
-  const crossAccount = new CrossAccount(settings.aws, sts);
+  const registry = new Registry(
+    DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    settings.tableName,
+  );
+  const crossAccount = new CrossAccount(settings.aws, sts, 'vend', settings.now);
   return {
     config: settings.config,
     registry,

@@ -71,7 +71,11 @@ const THROTTLING = new Set([
   'SlowDown',
   'ProvisionedThroughputExceededException',
 ]);
-const CONCURRENT = new Set(['ConcurrentModificationException', 'PriorRequestNotComplete', 'ConcurrentModification']);
+const CONCURRENT = new Set([
+  'ConcurrentModificationException',
+  'PriorRequestNotComplete',
+  'ConcurrentModification',
+]);
 const TRANSIENT = new Set([
   'ServiceException',
   'ServiceFailure',
@@ -98,7 +102,8 @@ export function classifyAwsError(error: unknown): unknown {
   const message = `${name}: ${error.message}`;
   if (THROTTLING.has(name)) return new ThrottledError(message, { cause: error });
   if (CONCURRENT.has(name)) return new ConcurrentModificationError(message, { cause: error });
-  if (TRANSIENT.has(name) || (status !== undefined && status >= 500)) return new TransientError(message, { cause: error });
+  if (TRANSIENT.has(name) || (status !== undefined && status >= 500))
+    return new TransientError(message, { cause: error });
   const code = (error as { code?: string }).code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE') {
     return new TransientError(message, { cause: error });

@@ -30,7 +30,8 @@ const EXPLANATIONS: Record<string, CreationFailureExplanation> = {
       'not, submit the request again.',
   },
   EMAIL_ALREADY_EXISTS: {
-    reason: 'That email address already belongs to an AWS account, and every account needs an address of its own.',
+    reason:
+      'That email address already belongs to an AWS account, and every account needs an address of its own.',
     advice:
       'Use another address: submit the request again with a different email (or a different account name, ' +
       'when the address is made from it). If you meant that existing account, ask the platform team to invite ' +
@@ -88,13 +89,15 @@ const EXPLANATIONS: Record<string, CreationFailureExplanation> = {
       'request again.',
   },
   PENDING_BUSINESS_VALIDATION: {
-    reason: "AWS is still validating the organization's management account, and creates no accounts until it is done.",
+    reason:
+      "AWS is still validating the organization's management account, and creates no accounts until it is done.",
     advice:
       'Nothing in your request needs changing. Submit it again once the platform team tells you AWS has ' +
       'finished the validation.',
   },
   UNKNOWN_BUSINESS_VALIDATION: {
-    reason: "The business validation of the organization's management account has a problem AWS does not name.",
+    reason:
+      "The business validation of the organization's management account has a problem AWS does not name.",
     advice: PLATFORM_TEAM_FIXES_BUSINESS_VALIDATION,
   },
   UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED: {
@@ -102,7 +105,7 @@ const EXPLANATIONS: Record<string, CreationFailureExplanation> = {
       'AWS refused to create the account because tags can only be given when a resource policy is first ' +
       'created, not when an existing one is updated (UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED).',
     advice:
-      "This is about how the organization is set up, not about your request. Tell the platform team (with the " +
+      'This is about how the organization is set up, not about your request. Tell the platform team (with the ' +
       'request id); submit the request again when they say it is fixed.',
   },
 };

@@ -57,7 +57,12 @@ export interface RequestRecord {
   accountId?: string;
   failure?: RequestFailure;
   /** The last message to the requester: `skipped` when no Slack webhook is configured. */
-  notification?: { kind: 'success' | 'failure'; status: 'sent' | 'failed' | 'skipped'; at: string; error?: string };
+  notification?: {
+    kind: 'success' | 'failure';
+    status: 'sent' | 'failed' | 'skipped';
+    at: string;
+    error?: string;
+  };
   createdAt: string;
   updatedAt: string;
 }

@@ -60,12 +60,18 @@ export class Registry {
         await this.db.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...requestKey(record.requestId), ...record, gsi1pk: 'REQUEST', gsi1sk: `${record.createdAt}#${record.requestId}` },
+            Item: {
+              ...requestKey(record.requestId),
+              ...record,
+              gsi1pk: 'REQUEST',
+              gsi1sk: `${record.createdAt}#${record.requestId}`,
+            },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) throw new ReservationConflictError('requestId', record.requestId);
+        if (error instanceof ConditionalCheckFailedException)
+          throw new ReservationConflictError('requestId', record.requestId);
         throw classifyAwsError(error);
       }
     } catch (error) {
@@ -76,7 +82,12 @@ export class Registry {
     }
   }
 
-  private async reserve(key: Record<string, string>, record: RequestRecord, field: 'name' | 'email', extra: Record<string, string>): Promise<void> {
+  private async reserve(
+    key: Record<string, string>,
+    record: RequestRecord,
+    field: 'name' | 'email',
+    extra: Record<string, string>,
+  ): Promise<void> {
     const item = { ...key, ...extra, requestId: record.requestId, reservedAt: new Date().toISOString() };
     try {
       await this.db.send(
@@ -91,10 +102,15 @@ export class Registry {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
     }
-    const { Item } = await aws(this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    const { Item } = await aws(
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
     const holder = Item?.requestId as string | undefined;
     const reservedAt = Date.parse(String(Item?.reservedAt ?? ''));
-    const stale = holder !== undefined && Date.now() - reservedAt > STALE_RESERVATION_MS && !(await this.getRequest(holder));
+    const stale =
+      holder !== undefined &&
+      Date.now() - reservedAt > STALE_RESERVATION_MS &&
+      !(await this.getRequest(holder));
     if (!stale) throw new ReservationConflictError(field, holder);
     try {
       await this.db.send(
@@ -106,7 +122,8 @@ export class Registry {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ReservationConflictError(field, undefined);
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ReservationConflictError(field, undefined);
       throw classifyAwsError(error);
     }
   }
@@ -131,7 +148,9 @@ export class Registry {
   /** Which request holds a name or an email, if any. */
   async reservationHolder(field: 'name' | 'email', value: string): Promise<string | undefined> {
     const key = field === 'email' ? emailKey(value) : nameKey(value);
-    const { Item } = await aws(this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })));
+    const { Item } = await aws(
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
     return Item?.requestId as string | undefined;
   }
 
@@ -142,7 +161,11 @@ export class Registry {
   }
 
   async getRequest(requestId: string): Promise<RequestRecord | undefined> {
-    const { Item } = await aws(this.db.send(new GetCommand({ TableName: this.tableName, Key: requestKey(requestId), ConsistentRead: true })));
+    const { Item } = await aws(
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: requestKey(requestId), ConsistentRead: true }),
+      ),
+    );
     return Item ? stripKeys<RequestRecord>(Item) : undefined;
   }
 
@@ -152,7 +175,12 @@ export class Registry {
   }
 
   /** Records progress of one step; `status` moves the request's overall status when given. */
-  async updateStep(requestId: string, step: StepName, record: StepRecord, status?: RequestRecord['status']): Promise<void> {
+  async updateStep(
+    requestId: string,
+    step: StepName,
+    record: StepRecord,
+    status?: RequestRecord['status'],
+  ): Promise<void> {
     const now = new Date().toISOString();
     await aws(
       this.db.send(
@@ -162,7 +190,11 @@ export class Registry {
           UpdateExpression: `SET steps.#step = :record, updatedAt = :now${status ? ', #status = :status' : ''}`,
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeNames: { '#step': step, ...(status ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: { ':record': record, ':now': now, ...(status ? { ':status': status } : {}) },
+          ExpressionAttributeValues: {
+            ':record': record,
+            ':now': now,
+            ...(status ? { ':status': status } : {}),
+          },
         }),
       ),
     );
@@ -179,14 +211,18 @@ export class Registry {
           TableName: this.tableName,
           Key: requestKey(requestId),
           UpdateExpression: 'SET createAccountRequestId = :car, updatedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(createAccountRequestId) OR createAccountRequestId = :car)',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(createAccountRequestId) OR createAccountRequestId = :car)',
           ExpressionAttributeValues: { ':car': createAccountRequestId, ':now': new Date().toISOString() },
         }),
       ),
     );
   }
 
-  async update(requestId: string, fields: Partial<Pick<RequestRecord, 'accountId' | 'status' | 'failure' | 'notification'>>): Promise<void> {
+  async update(
+    requestId: string,
+    fields: Partial<Pick<RequestRecord, 'accountId' | 'status' | 'failure' | 'notification'>>,
+  ): Promise<void> {
     const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
     if (entries.length === 0) return;
     const names = Object.fromEntries(entries.map(([key], i) => [`#f${i}`, key]));
@@ -210,22 +246,38 @@ export class Registry {
       this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...accountKey(account.accountId), ...account, gsi1pk: 'ACCOUNT', gsi1sk: `${account.createdAt}#${account.accountId}` },
+          Item: {
+            ...accountKey(account.accountId),
+            ...account,
+            gsi1pk: 'ACCOUNT',
+            gsi1sk: `${account.createdAt}#${account.accountId}`,
+          },
         }),
       ),
     );
   }
 
   async getAccount(accountId: string): Promise<AccountDesiredState | undefined> {
-    const { Item } = await aws(this.db.send(new GetCommand({ TableName: this.tableName, Key: accountKey(accountId), ConsistentRead: true })));
+    const { Item } = await aws(
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: accountKey(accountId), ConsistentRead: true }),
+      ),
+    );
     return Item ? stripKeys<AccountDesiredState>(Item) : undefined;
   }
 
-  async listAccounts(limit: number, cursor?: string): Promise<{ items: AccountDesiredState[]; cursor?: string }> {
+  async listAccounts(
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: AccountDesiredState[]; cursor?: string }> {
     return this.listIndex<AccountDesiredState>('ACCOUNT', limit, cursor);
   }
 
-  private async listIndex<T>(partition: string, limit: number, cursor?: string): Promise<{ items: T[]; cursor?: string }> {
+  private async listIndex<T>(
+    partition: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: T[]; cursor?: string }> {
     const result = await aws(
       this.db.send(
         new QueryCommand({
@@ -235,7 +287,9 @@ export class Registry {
           ExpressionAttributeValues: { ':p': partition },
           ScanIndexForward: false,
           Limit: limit,
-          ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) } : {}),
+          ...(cursor
+            ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) }
+            : {}),
         }),
       ),
     );

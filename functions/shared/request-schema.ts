@@ -16,7 +16,10 @@ export const accountRequestSchema = z.strictObject({
   /** OU path such as `Workloads/Dev`, or an OU id. */
   organizationalUnit: z.string().min(1).max(512),
   /** Email of the person or team that owns the account; budget alerts go there. */
-  owner: z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address such as alice@example.com').max(254),
+  owner: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address such as alice@example.com')
+    .max(254),
   requester: z
     .strictObject({
       /** Slack member id, to mention the requester: `U0123ABCD`. */
@@ -30,7 +33,12 @@ export const accountRequestSchema = z.strictObject({
     .strictObject({
       monthlyLimitUsd: z.number().positive().max(10_000_000),
       thresholds: z
-        .array(z.strictObject({ percent: z.number().positive().max(1000), type: z.enum(['ACTUAL', 'FORECASTED']) }))
+        .array(
+          z.strictObject({
+            percent: z.number().positive().max(1000),
+            type: z.enum(['ACTUAL', 'FORECASTED']),
+          }),
+        )
         .min(1)
         .max(10)
         .optional(),

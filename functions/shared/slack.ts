@@ -11,7 +11,9 @@ import type { Deps } from './deps.ts';
 import { SlackUnavailableError } from './errors.ts';
 import type { StepName, VendRequest } from './model.ts';
 
-export type SlackText = { type: 'mrkdwn'; text: string } | { type: 'plain_text'; text: string; emoji?: boolean };
+export type SlackText =
+  | { type: 'mrkdwn'; text: string }
+  | { type: 'plain_text'; text: string; emoji?: boolean };
 
 export type SlackBlock =
   | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
@@ -68,7 +70,10 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
  * Who to address: a mention of the requester's Slack user when the request carries a valid Slack user id
  * (anything else is not trusted to be one), or else the requester's principal, escaped.
  */
-export function addressRequester(requester: VendRequest['requester'] | undefined): { mention: boolean; text: string } {
+export function addressRequester(requester: VendRequest['requester'] | undefined): {
+  mention: boolean;
+  text: string;
+} {
   const id = requester?.slackUserId?.trim();
   if (id && SLACK_USER_ID.test(id)) return { mention: true, text: `<@${id}>` };
   return { mention: false, text: code(requester?.principal || 'unknown requester') };
@@ -137,42 +142,46 @@ export interface FailureDetails {
 
 const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
 
-/** A section of lines, cut at a line boundary (never inside an entity) to fit Slack's limit. */
-function section(lines: string[]): SlackBlock {
-  const kept: string[] = [];
-  let length = 0;
-  for (const [i, line] of lines.entries()) {
-    const more = `…and ${lines.length - i} more`;
-    if (length + line.length + 1 + (i < lines.length - 1 ? more.length + 1 : 0) > SECTION_TEXT_MAX) {
-      kept.push(more);
-      break;
-    }
-    kept.push(line);
-    length += line.length + 1;
+/** Joins parts while the result stays within `max` characters (never cutting a part, so never an entity). */
+function joinWithin(parts: string[], max: number, separator: string): string {
+  let joined = '';
+  for (const [i, part] of parts.entries()) {
+    const next = joined ? `${joined}${separator}${part}` : part;
+    const rest = parts.length - i;
+    if (next.length > max - 20) return `${joined}${separator}…and ${rest} more`;
+    joined = next;
   }
-  return { type: 'section', text: mrkdwn(kept.join('\n')) };
+  return joined;
 }
 
+/** A section of lines, cut at a line boundary to fit Slack's limit. */
+function section(lines: string[]): SlackBlock {
+  return { type: 'section', text: mrkdwn(joinWithin(lines, SECTION_TEXT_MAX, '\n')) };
+}
+
+/** A two-column section of labelled values; empty values are left out. */
 function fields(pairs: [label: string, value: string][]): SlackBlock {
   return {
     type: 'section',
     fields: pairs
       .filter(([, value]) => value !== '')
       .slice(0, MAX_FIELDS)
-      .map(([label, value]) => mrkdwn(`*${label}*\n${value}`.slice(0, FIELD_TEXT_MAX))),
+      .map(([label, value]) => mrkdwn(`*${label}*\n${value}`)),
   };
 }
 
 function formatTags(tags: Record<string, string> | undefined): string {
-  const entries = Object.entries(tags ?? {});
-  if (entries.length === 0) return '';
-  const shown = entries.slice(0, 12).map(([key, value]) => `${escapeSlack(key, 128)}=${escapeSlack(value, 256)}`);
-  return shown.join(', ') + (entries.length > shown.length ? `, …and ${entries.length - shown.length} more` : '');
+  const parts = Object.entries(tags ?? {}).map(
+    ([key, value]) => `${escapeSlack(key, 128)}=${escapeSlack(value, 256)}`,
+  );
+  return joinWithin(parts, FIELD_TEXT_MAX - 20, ', ');
 }
 
 function formatThresholds(thresholds: { percent: number; type: string }[]): string {
   return thresholds
-    .map((t) => `${escapeSlack(t.percent, 10)}% of ${t.type === 'FORECASTED' ? 'forecasted' : 'actual'} spend`)
+    .map(
+      (t) => `${escapeSlack(t.percent, 10)}% of ${t.type === 'FORECASTED' ? 'forecasted' : 'actual'} spend`,
+    )
     .join(', ');
 }
 
@@ -204,12 +213,16 @@ export function successMessage(details: SuccessDetails): SlackMessage {
     : `The AWS account *${name}* requested by ${who.text} is ready.`;
 
   const signIn = ['*Sign in*'];
-  if (details.roles.length === 0) signIn.push('No sign-in roles were set up: ask the platform team how to get in.');
+  if (details.roles.length === 0)
+    signIn.push('No sign-in roles were set up: ask the platform team how to get in.');
   for (const role of details.roles) signIn.push(roleLine(role, accountId));
   if (details.alias) signIn.push(`Account alias: ${code(details.alias, 63)}`);
 
   const blocks: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: ':white_check_mark: AWS account ready', emoji: true } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: ':white_check_mark: AWS account ready', emoji: true },
+    },
     section([opening]),
     fields([
       ['Account id', code(accountId, 20)],
@@ -224,7 +237,9 @@ export function successMessage(details: SuccessDetails): SlackMessage {
 
   if (details.budget) {
     const { budget } = details;
-    const to = [escapeSlack(request.owner), ...(budget.subscribers ?? []).map((s) => escapeSlack(s))].join(', ');
+    const to = [escapeSlack(request.owner), ...(budget.subscribers ?? []).map((s) => escapeSlack(s))].join(
+      ', ',
+    );
     const thresholds = formatThresholds(budget.thresholds);
     blocks.push(
       section([
@@ -282,7 +297,9 @@ export function failureMessage(details: FailureDetails): SlackMessage {
   }
   blocks.push({
     type: 'context',
-    elements: [mrkdwn(`Request ${code(request.requestId, 100)}: quote it when you ask the platform team for help.`)],
+    elements: [
+      mrkdwn(`Request ${code(request.requestId, 100)}: quote it when you ask the platform team for help.`),
+    ],
   });
 
   const text =
@@ -324,7 +341,11 @@ const BACKOFF_MS = 500;
  * `maxAttempts` attempts (or a longer Retry-After) it throws SlackUnavailableError, which the state machine
  * retries over minutes. Any other status is a SlackRejectedError. Errors never contain the URL: it is a secret.
  */
-export async function postToSlack(url: string, message: SlackMessage, options: PostOptions = {}): Promise<void> {
+export async function postToSlack(
+  url: string,
+  message: SlackMessage,
+  options: PostOptions = {},
+): Promise<void> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const maxAttempts = Math.min(3, Math.max(1, Math.floor(options.maxAttempts ?? 3)));
   const body = JSON.stringify(message);
@@ -378,7 +399,11 @@ function networkErrorText(error: unknown): string {
  * Sends a message through the configured webhook: `sent`, or `skipped` (logged) when no webhook is configured.
  * Slack's errors propagate.
  */
-export async function sendToRequester(deps: Deps, message: SlackMessage, context: Record<string, unknown>): Promise<'sent' | 'skipped'> {
+export async function sendToRequester(
+  deps: Deps,
+  message: SlackMessage,
+  context: Record<string, unknown>,
+): Promise<'sent' | 'skipped'> {
   const url = await deps.slackWebhookUrl();
   if (!url) {
     deps.log.warn('no Slack webhook configured: the requester is not told', context);

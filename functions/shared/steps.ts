@@ -15,21 +15,39 @@ export async function runStep<T>(
   status?: RequestRecord['status'],
 ): Promise<T> {
   const record = await deps.registry.getRequest(requestId);
-  if (!record) throw new VendFailureError(`request ${requestId} is not in the registry`, 'Submit the request again.');
+  if (!record)
+    throw new VendFailureError(`request ${requestId} is not in the registry`, 'Submit the request again.');
   const previous = record.steps[step];
   const startedAt = previous?.status === 'running' ? previous.startedAt : new Date().toISOString();
   const attempts = (previous?.attempts ?? 0) + 1;
   await deps.registry.updateStep(requestId, step, { status: 'running', startedAt, attempts }, status);
   try {
     const { result, detail } = await work(record, attempts);
-    await deps.registry.updateStep(requestId, step, { status: 'succeeded', startedAt, endedAt: new Date().toISOString(), attempts, detail });
+    await deps.registry.updateStep(requestId, step, {
+      status: 'succeeded',
+      startedAt,
+      endedAt: new Date().toISOString(),
+      attempts,
+      detail,
+    });
     return result;
   } catch (error) {
     if (error instanceof VendFailureError) {
       const endedAt = new Date().toISOString();
-      await deps.registry.updateStep(requestId, step, { status: 'failed', startedAt, endedAt, attempts, detail: error.message });
+      await deps.registry.updateStep(requestId, step, {
+        status: 'failed',
+        startedAt,
+        endedAt,
+        attempts,
+        detail: error.message,
+      });
       await deps.registry.update(requestId, {
-        failure: { step, reason: error.message, advice: error.advice, ...(error.cause ? { error: String(error.cause) } : {}) },
+        failure: {
+          step,
+          reason: error.message,
+          advice: error.advice,
+          ...(error.cause ? { error: String(error.cause) } : {}),
+        },
       });
     } else {
       deps.log.warn('step attempt failed', { requestId, step, attempts, error: String(error) });

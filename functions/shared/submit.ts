@@ -36,7 +36,11 @@ async function ouIdForPath(deps: Deps, path: string): Promise<string | undefined
     let next: string | undefined;
     let token: string | undefined;
     do {
-      const page = await aws(deps.organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token })));
+      const page = await aws(
+        deps.organizations.send(
+          new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token }),
+        ),
+      );
       next = page.OrganizationalUnits?.find((ou) => ou.Name === segment)?.Id;
       token = page.NextToken;
     } while (!next && token);
@@ -49,15 +53,28 @@ async function ouIdForPath(deps: Deps, path: string): Promise<string | undefined
  * Resolves the requested OU against the configuration: a full path or an id that the configuration allows.
  * A bare name is refused even when only one allowed path ends with it, because OU names repeat across the tree.
  */
-async function resolveOrganizationalUnit(deps: Deps, requested: string): Promise<{ id: string; path: string }> {
+async function resolveOrganizationalUnit(
+  deps: Deps,
+  requested: string,
+): Promise<{ id: string; path: string }> {
   const allowed = deps.config.organization.allowedOrganizationalUnits;
   const list = allowed.join(', ');
   if (!allowed.includes(requested)) {
     const endsWith = allowed.filter((entry) => entry.split('/').pop() === requested && entry !== requested);
     if (endsWith.length > 0) {
-      throw new RequestRejectedError(400, 'organizationalUnit', `'${requested}' is a bare OU name, which can be ambiguous`, `Use the full path: ${endsWith.join(' or ')}.`);
+      throw new RequestRejectedError(
+        400,
+        'organizationalUnit',
+        `'${requested}' is a bare OU name, which can be ambiguous`,
+        `Use the full path: ${endsWith.join(' or ')}.`,
+      );
     }
-    throw new RequestRejectedError(422, 'organizationalUnit', `'${requested}' is not an OU that accounts may be vended into`, `Use one of: ${list}.`);
+    throw new RequestRejectedError(
+      422,
+      'organizationalUnit',
+      `'${requested}' is not an OU that accounts may be vended into`,
+      `Use one of: ${list}.`,
+    );
   }
   if (requested.startsWith('ou-')) return { id: requested, path: requested };
   const id = await ouIdForPath(deps, requested);
@@ -86,14 +103,24 @@ export async function prepareRequest(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.') || '(body)';
-    throw new RequestRejectedError(400, field, issue.message, 'See the request schema (GET /openapi.json) and correct that field.');
+    throw new RequestRejectedError(
+      400,
+      field,
+      issue.message,
+      'See the request schema (GET /openapi.json) and correct that field.',
+    );
   }
   const input: AccountRequestInput = parsed.data;
   const { config } = deps;
 
   const pattern = new RegExp(config.naming.pattern);
   if (!pattern.test(input.name)) {
-    throw new RequestRejectedError(400, 'name', `'${input.name}' does not follow the naming rule ${config.naming.pattern}`, 'Use lower-case letters, digits and dashes, starting with a letter.');
+    throw new RequestRejectedError(
+      400,
+      'name',
+      `'${input.name}' does not follow the naming rule ${config.naming.pattern}`,
+      'Use lower-case letters, digits and dashes, starting with a letter.',
+    );
   }
   const organizationalUnit = await resolveOrganizationalUnit(deps, input.organizationalUnit);
   const accountName = `${config.naming.prefixes[input.organizationalUnit] ?? ''}${input.name}`;
@@ -101,23 +128,41 @@ export async function prepareRequest(
   let email = input.email;
   if (email === undefined) {
     if (!config.email.template) {
-      throw new RequestRejectedError(400, 'email', 'is required: the configuration has no email template', 'Give the account root email address.');
+      throw new RequestRejectedError(
+        400,
+        'email',
+        'is required: the configuration has no email template',
+        'Give the account root email address.',
+      );
     }
     email = fillTemplate(config.email.template, { accountName, name: input.name });
   }
-  if (!EMAIL.test(email)) throw new RequestRejectedError(400, 'email', `'${email}' is not an email address`, 'Give an address such as aws+payments@example.com.');
+  if (!EMAIL.test(email))
+    throw new RequestRejectedError(
+      400,
+      'email',
+      `'${email}' is not an email address`,
+      'Give an address such as aws+payments@example.com.',
+    );
   if (email.length < 6 || email.length > 64) {
     throw new RequestRejectedError(
       400,
       'email',
       `'${email}' is ${email.length} characters; AWS allows 6 to 64`,
-      input.email === undefined ? 'Choose a shorter name: the email is made from it.' : 'Use a shorter address.',
+      input.email === undefined
+        ? 'Choose a shorter name: the email is made from it.'
+        : 'Use a shorter address.',
     );
   }
 
   const monthlyLimitUsd = input.budget?.monthlyLimitUsd ?? config.budget.defaultMonthlyLimitUsd;
   if (monthlyLimitUsd > config.budget.maxMonthlyLimitUsd) {
-    throw new RequestRejectedError(400, 'budget.monthlyLimitUsd', `${monthlyLimitUsd} is above the most allowed, ${config.budget.maxMonthlyLimitUsd}`, 'Ask for less, or ask your platform team.');
+    throw new RequestRejectedError(
+      400,
+      'budget.monthlyLimitUsd',
+      `${monthlyLimitUsd} is above the most allowed, ${config.budget.maxMonthlyLimitUsd}`,
+      'Ask for less, or ask your platform team.',
+    );
   }
 
   return {
@@ -127,7 +172,10 @@ export async function prepareRequest(
     email,
     organizationalUnit,
     owner: input.owner,
-    requester: { principal, ...(input.requester?.slackUserId ? { slackUserId: input.requester.slackUserId } : {}) },
+    requester: {
+      principal,
+      ...(input.requester?.slackUserId ? { slackUserId: input.requester.slackUserId } : {}),
+    },
     budget: { monthlyLimitUsd, thresholds: input.budget?.thresholds ?? config.budget.thresholds },
     tags: input.tags ?? {},
     ...(input.vpc ? { vpc: input.vpc } : {}),
@@ -148,18 +196,40 @@ export async function submitRequest(
 ): Promise<RequestRecord> {
   const request = await prepareRequest(deps, body, principal, options.requestId);
   const now = new Date().toISOString();
-  const record: RequestRecord = { requestId: request.requestId, status: 'pending', request, steps: {}, createdAt: now, updatedAt: now };
+  const record: RequestRecord = {
+    requestId: request.requestId,
+    status: 'pending',
+    request,
+    steps: {},
+    createdAt: now,
+    updatedAt: now,
+  };
   try {
     await deps.registry.createRequest(record);
   } catch (error) {
     if (error instanceof ReservationConflictError) {
       if (error.field === 'email') {
-        throw new RequestRejectedError(409, 'email', `'${request.email}' is already used by ${error.heldBy ?? 'another request'}`, 'Use another address.');
+        throw new RequestRejectedError(
+          409,
+          'email',
+          `'${request.email}' is already used by ${error.heldBy ?? 'another request'}`,
+          'Use another address.',
+        );
       }
       if (error.field === 'name') {
-        throw new RequestRejectedError(409, 'name', `account name '${request.accountName}' is already used by ${error.heldBy ?? 'another request'}`, 'Choose another name.');
+        throw new RequestRejectedError(
+          409,
+          'name',
+          `account name '${request.accountName}' is already used by ${error.heldBy ?? 'another request'}`,
+          'Choose another name.',
+        );
       }
-      throw new RequestRejectedError(409, 'requestId', `request ${request.requestId} already exists`, 'Send a new request.');
+      throw new RequestRejectedError(
+        409,
+        'requestId',
+        `request ${request.requestId} already exists`,
+        'Send a new request.',
+      );
     }
     throw error;
   }

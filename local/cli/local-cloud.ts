@@ -76,7 +76,7 @@ export async function startCloudFromCli(options: CloudCliOptions): Promise<Local
   }
 }
 
-export function describeCloud(local: LocalCloud, options: CloudCliOptions): string {
+export function describeCloud(local: LocalCloud, options: CloudCliOptions, more: string[] = []): string {
   const { state } = local.cloud;
   const paths: string[] = [];
   const walk = (parentId: string, prefix: string) => {
@@ -95,6 +95,7 @@ export function describeCloud(local: LocalCloud, options: CloudCliOptions): stri
     `OUs            ${paths.join(', ')}`,
     `state          ${options.dataFile ? `${relative(process.cwd(), options.dataFile) || options.dataFile} (kept across restarts; --fresh starts over)` : 'in memory only'}`,
     `control API    ${local.endpoint}/_local/settings, /_local/faults, /_local/audit, /_local/state`,
+    ...more,
     '',
     'Point the AWS SDK or CLI at it:',
     `  export AWS_ENDPOINT_URL=${local.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${state.region}`,

@@ -1,8 +1,11 @@
-import { describeCloud, parseCloudArgs, startCloudFromCli, stopOnSignal } from './local-cloud.ts';
+import { relative } from 'node:path';
+import { startLocalPipeline } from '../pipeline.ts';
+import { describeCloud, parseCloudArgs, stopOnSignal } from './local-cloud.ts';
 
 /**
- * `npm start`: the whole local pipeline on one machine. Today that is the local cloud, seeded from
- * local/seed.json, with state kept in .vend/ across restarts.
+ * `npm start`: the whole local pipeline on one machine: the local cloud (seeded from local/seed.json), dynalite
+ * with the registry, the runner that executes the state machine, and the Slack sink, with state kept in .vend/
+ * across restarts.
  */
 async function main(): Promise<void> {
   const options = parseCloudArgs(process.argv.slice(2));
@@ -12,11 +15,38 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const local = await startCloudFromCli(options);
+  if (options.fresh && options.dataFile) {
+    const { rmSync } = await import('node:fs');
+    rmSync(`${options.dataFile}`, { force: true });
+    rmSync(`${options.dataFile.replace(/cloud\.json$/, 'registry')}`, { recursive: true, force: true });
+  }
+  const dataDir = options.dataFile?.replace(/\/cloud\.json$/, '');
+  let pipeline: Awaited<ReturnType<typeof startLocalPipeline>>;
+  try {
+    pipeline = await startLocalPipeline({
+      cloudPort: options.port,
+      seed: options.seed,
+      printSlack: true,
+      ...(dataDir ? { dataDir } : {}),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${options.port} is already in use: stop what runs there, or pick another with --port <n>`,
+      );
+    }
+    throw error;
+  }
   console.log('Vend local pipeline is running.\n');
-  console.log(describeCloud(local, options));
+  console.log(
+    describeCloud(pipeline.cloud, options, [
+      `registry       ${pipeline.dynamo.endpoint} (dynalite), table vend-registry${dataDir ? `, in ${relative(process.cwd(), dataDir) || dataDir}/registry` : ''}`,
+      'workflow       statemachine/vend.asl.json, run by aws-local-stepfunctions with the functions/ code',
+      `Slack sink     ${pipeline.slack.url} (messages are printed here)`,
+    ]),
+  );
   console.log('\nPress Ctrl+C to stop.');
-  stopOnSignal(() => local.close());
+  stopOnSignal(() => pipeline.close());
 }
 
 main().catch((error: unknown) => {

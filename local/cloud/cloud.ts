@@ -19,6 +19,8 @@ export type AuditListener = (event: AuditEvent) => void;
 export class Cloud {
   readonly faults: Faults;
   readonly ids: IdFactory;
+  /** AWS API calls answered, by `service:Operation` and access key (not persisted): benchmarks count these. */
+  readonly calls = new Map<string, number>();
   private readonly listeners = new Set<AuditListener>();
   private readonly timers = new Map<string, () => void>();
   private closed = false;
@@ -32,6 +34,24 @@ export class Cloud {
     this.faults = new Faults(random);
     this.ids = new IdFactory(random, this);
     this.scheduleAll();
+  }
+
+  /** Counts one answered call. */
+  countCall(service: string, operation: string, accessKeyId: string): void {
+    const key = `${service}:${operation}:${accessKeyId}`;
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+  }
+
+  /** Calls answered so far, optionally only those made with access keys `keys` (and the sessions they started). */
+  callCount(
+    filter: (service: string, operation: string, accessKeyId: string) => boolean = () => true,
+  ): number {
+    let total = 0;
+    for (const [key, count] of this.calls) {
+      const [service, operation, accessKeyId] = key.split(':') as [string, string, string];
+      if (filter(service, operation, accessKeyId)) total += count;
+    }
+    return total;
   }
 
   get settings() {

@@ -130,6 +130,7 @@ async function route(
     );
   }
 
+  cloud.countCall(service.signingName, operation, scope.accessKeyId);
   cloud.settle();
   const fault = cloud.faults.draw(service.signingName, operation, caller.accountId);
   if (fault.latencyMs > 0)

@@ -2,11 +2,18 @@ import {
   type Budget,
   CreateBudgetCommand,
   type CreateBudgetCommandInput,
+  CreateNotificationCommand,
+  CreateSubscriberCommand,
   DeleteBudgetCommand,
+  DeleteNotificationCommand,
+  DeleteSubscriberCommand,
   DescribeBudgetCommand,
   DescribeBudgetsCommand,
   DescribeNotificationsForBudgetCommand,
+  DescribeSubscribersForNotificationCommand,
+  type Notification,
   type NotificationWithSubscribers,
+  type Subscriber,
   UpdateBudgetCommand,
 } from '@aws-sdk/client-budgets';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
@@ -474,6 +481,303 @@ describe('Budgets', () => {
           .budgets()
           .send(new DescribeNotificationsForBudgetCommand({ AccountId: MANAGEMENT, BudgetName: 'ghost' })),
       ).rejects.toMatchObject({ name: 'NotFoundException' });
+    });
+  });
+
+  describe('notifications and subscribers of an existing budget', () => {
+    const actual80: Notification = {
+      NotificationType: 'ACTUAL',
+      ComparisonOperator: 'GREATER_THAN',
+      Threshold: 80,
+    };
+    const email = (address: string): Subscriber => ({ SubscriptionType: 'EMAIL', Address: address });
+    const notifications = async (name = 'team') =>
+      (
+        await t
+          .budgets()
+          .send(new DescribeNotificationsForBudgetCommand({ AccountId: MANAGEMENT, BudgetName: name }))
+      ).Notifications ?? [];
+    const subscribers = async (notification: Notification, name = 'team') =>
+      (
+        await t.budgets().send(
+          new DescribeSubscribersForNotificationCommand({
+            AccountId: MANAGEMENT,
+            BudgetName: name,
+            Notification: notification,
+          }),
+        )
+      ).Subscribers ?? [];
+    const createNotification = (notification: Notification, addresses: string[], name = 'team') =>
+      t.budgets().send(
+        new CreateNotificationCommand({
+          AccountId: MANAGEMENT,
+          BudgetName: name,
+          Notification: notification,
+          Subscribers: addresses.map(email),
+        }),
+      );
+    const createSubscriber = (notification: Notification, address: string) =>
+      t.budgets().send(
+        new CreateSubscriberCommand({
+          AccountId: MANAGEMENT,
+          BudgetName: 'team',
+          Notification: notification,
+          Subscriber: email(address),
+        }),
+      );
+    const deleteSubscriber = (notification: Notification, address: string) =>
+      t.budgets().send(
+        new DeleteSubscriberCommand({
+          AccountId: MANAGEMENT,
+          BudgetName: 'team',
+          Notification: notification,
+          Subscriber: email(address),
+        }),
+      );
+
+    it('adds a notification with its subscribers and leaves the budget itself as it was', async () => {
+      await create({ Budget: monthlyCost('team', '100') });
+      const before = (
+        await t.budgets().send(new DescribeBudgetCommand({ AccountId: MANAGEMENT, BudgetName: 'team' }))
+      ).Budget;
+      t.clock.advance(3600_000);
+
+      await createNotification(actual80, ['owner@example.com', 'finops@example.com']);
+
+      expect(await notifications()).toEqual([
+        { ...actual80, ThresholdType: 'PERCENTAGE', NotificationState: 'OK' },
+      ]);
+      expect(await subscribers(actual80)).toEqual([email('owner@example.com'), email('finops@example.com')]);
+      const after = (
+        await t.budgets().send(new DescribeBudgetCommand({ AccountId: MANAGEMENT, BudgetName: 'team' }))
+      ).Budget;
+      expect(after).toEqual(before);
+    });
+
+    it('refuses a notification the budget already has (PERCENTAGE being the default threshold type) with DuplicateRecordException', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: [alert(80, 'a@example.com')],
+      });
+
+      await expect(
+        createNotification({ ...actual80, ThresholdType: 'PERCENTAGE' }, ['b@example.com']),
+      ).rejects.toMatchObject({ name: 'DuplicateRecordException' });
+      expect(await subscribers(actual80)).toEqual([email('a@example.com')]);
+    });
+
+    it('refuses an eleventh notification with CreationLimitExceededException', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: Array.from({ length: 10 }, (_, i) => alert(10 * (i + 1))),
+      });
+
+      await expect(
+        createNotification({ ...actual80, Threshold: 5 }, ['a@example.com']),
+      ).rejects.toMatchObject({
+        name: 'CreationLimitExceededException',
+      });
+      expect(await notifications()).toHaveLength(10);
+    });
+
+    it.each([
+      ['no subscribers', actual80, []],
+      ['a negative threshold', { ...actual80, Threshold: -1 }, ['a@example.com']],
+      [
+        'an unknown comparison operator',
+        { ...actual80, ComparisonOperator: 'ABOVE' as never },
+        ['a@example.com'],
+      ],
+      ['an address that is not an email address', actual80, ['not-an-address']],
+      ['the same subscriber twice', actual80, ['a@example.com', 'a@example.com']],
+    ])(
+      'refuses a notification with %s with InvalidParameterException',
+      async (_case, notification, addresses) => {
+        await create({ Budget: monthlyCost('team') });
+        await expect(createNotification(notification, addresses)).rejects.toMatchObject({
+          name: 'InvalidParameterException',
+        });
+        expect(await notifications()).toEqual([]);
+      },
+    );
+
+    it('reports every change to a missing budget with NotFoundException', async () => {
+      const budgets = t.budgets();
+      const base = { AccountId: MANAGEMENT, BudgetName: 'ghost', Notification: actual80 };
+      const calls = [
+        () => budgets.send(new CreateNotificationCommand({ ...base, Subscribers: [email('a@example.com')] })),
+        () => budgets.send(new DeleteNotificationCommand(base)),
+        () => budgets.send(new CreateSubscriberCommand({ ...base, Subscriber: email('a@example.com') })),
+        () => budgets.send(new DeleteSubscriberCommand({ ...base, Subscriber: email('a@example.com') })),
+        () => budgets.send(new DescribeSubscribersForNotificationCommand(base)),
+      ];
+      for (const call of calls) await expect(call()).rejects.toMatchObject({ name: 'NotFoundException' });
+    });
+
+    it('reports a missing notification with NotFoundException', async () => {
+      await create({ Budget: monthlyCost('team'), NotificationsWithSubscribers: [alert(80)] });
+      const other: Notification = { ...actual80, NotificationType: 'FORECASTED' };
+      const budgets = t.budgets();
+      const base = { AccountId: MANAGEMENT, BudgetName: 'team', Notification: other };
+      const calls = [
+        () => budgets.send(new DeleteNotificationCommand(base)),
+        () => budgets.send(new CreateSubscriberCommand({ ...base, Subscriber: email('a@example.com') })),
+        () =>
+          budgets.send(new DeleteSubscriberCommand({ ...base, Subscriber: email('finance@example.com') })),
+        () => budgets.send(new DescribeSubscribersForNotificationCommand(base)),
+      ];
+      for (const call of calls) await expect(call()).rejects.toMatchObject({ name: 'NotFoundException' });
+      expect(await notifications()).toHaveLength(1);
+    });
+
+    it('deletes a notification with its subscribers; created again, it starts with only the new ones', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: [alert(80, 'old@example.com'), alert(100)],
+      });
+
+      await t.budgets().send(
+        new DeleteNotificationCommand({
+          AccountId: MANAGEMENT,
+          BudgetName: 'team',
+          Notification: actual80,
+        }),
+      );
+
+      expect((await notifications()).map((notification) => notification.Threshold)).toEqual([100]);
+      await createNotification(actual80, ['new@example.com']);
+      expect(await subscribers(actual80)).toEqual([email('new@example.com')]);
+    });
+
+    it('adds and removes subscribers of a notification', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: [alert(80, 'a@example.com')],
+      });
+
+      await createSubscriber(actual80, 'b@example.com');
+      await deleteSubscriber(actual80, 'a@example.com');
+
+      expect(await subscribers(actual80)).toEqual([email('b@example.com')]);
+    });
+
+    it('refuses a subscriber the notification already has with DuplicateRecordException', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: [alert(80, 'a@example.com')],
+      });
+      await expect(createSubscriber(actual80, 'a@example.com')).rejects.toMatchObject({
+        name: 'DuplicateRecordException',
+      });
+      expect(await subscribers(actual80)).toEqual([email('a@example.com')]);
+    });
+
+    it('refuses a twelfth subscriber with CreationLimitExceededException', async () => {
+      await create({ Budget: monthlyCost('team') });
+      await createNotification(
+        actual80,
+        Array.from({ length: 11 }, (_, i) => `p${i}@example.com`),
+      );
+      await expect(createSubscriber(actual80, 'one-more@example.com')).rejects.toMatchObject({
+        name: 'CreationLimitExceededException',
+      });
+    });
+
+    it('refuses a subscriber whose address does not fit its type with InvalidParameterException', async () => {
+      await create({ Budget: monthlyCost('team'), NotificationsWithSubscribers: [alert(80)] });
+      await expect(
+        t.budgets().send(
+          new CreateSubscriberCommand({
+            AccountId: MANAGEMENT,
+            BudgetName: 'team',
+            Notification: actual80,
+            Subscriber: { SubscriptionType: 'SNS', Address: 'finance@example.com' },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    });
+
+    it('reports a subscriber the notification does not have with NotFoundException', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: [alert(80, 'a@example.com')],
+      });
+      await expect(deleteSubscriber(actual80, 'b@example.com')).rejects.toMatchObject({
+        name: 'NotFoundException',
+      });
+    });
+
+    it('deletes the notification with its last subscriber, as AWS documents', async () => {
+      await create({
+        Budget: monthlyCost('team'),
+        NotificationsWithSubscribers: [alert(80, 'a@example.com')],
+      });
+
+      await deleteSubscriber(actual80, 'a@example.com');
+
+      expect(await notifications()).toEqual([]);
+    });
+
+    it('pages through the subscribers of a notification', async () => {
+      await create({ Budget: monthlyCost('team') });
+      await createNotification(actual80, ['a@example.com', 'b@example.com', 'c@example.com']);
+      const page = (NextToken?: string) =>
+        t.budgets().send(
+          new DescribeSubscribersForNotificationCommand({
+            AccountId: MANAGEMENT,
+            BudgetName: 'team',
+            Notification: actual80,
+            MaxResults: 2,
+            NextToken,
+          }),
+        );
+
+      const first = await page();
+      const second = await page(first.NextToken);
+
+      expect([...(first.Subscribers ?? []), ...(second.Subscribers ?? [])]).toEqual(
+        ['a@example.com', 'b@example.com', 'c@example.com'].map(email),
+      );
+      expect(second.NextToken).toBeUndefined();
+      await expect(page('bogus')).rejects.toMatchObject({ name: 'InvalidNextTokenException' });
+    });
+
+    it("refuses changes to another account's budget with AccessDeniedException", async () => {
+      const budgets = t.budgets();
+      const base = { AccountId: SECURITY, BudgetName: 'theirs', Notification: actual80 };
+      const calls = [
+        () => budgets.send(new CreateNotificationCommand({ ...base, Subscribers: [email('a@example.com')] })),
+        () => budgets.send(new DeleteNotificationCommand(base)),
+        () => budgets.send(new CreateSubscriberCommand({ ...base, Subscriber: email('a@example.com') })),
+        () => budgets.send(new DeleteSubscriberCommand({ ...base, Subscriber: email('a@example.com') })),
+        () => budgets.send(new DescribeSubscribersForNotificationCommand(base)),
+      ];
+      for (const call of calls) await expect(call()).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
+
+    it('records notification and subscriber changes in the audit trail, and their reads not at all', async () => {
+      await create({ Budget: monthlyCost('team') });
+      const before = t.cloud.auditSince().length;
+
+      await createNotification(actual80, ['a@example.com']);
+      await createSubscriber(actual80, 'b@example.com');
+      await subscribers(actual80);
+      await deleteSubscriber(actual80, 'b@example.com');
+      await t.budgets().send(
+        new DeleteNotificationCommand({
+          AccountId: MANAGEMENT,
+          BudgetName: 'team',
+          Notification: actual80,
+        }),
+      );
+
+      const events = t.cloud.auditSince().slice(before);
+      expect(events.map((event) => event.eventName)).toEqual([
+        'CreateNotification',
+        'CreateSubscriber',
+        'DeleteSubscriber',
+        'DeleteNotification',
+      ]);
     });
   });
 

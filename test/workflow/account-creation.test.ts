@@ -3,13 +3,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkAccountCreation } from '../../functions/check-account-creation/core.ts';
 import { type CreationState, createAccount } from '../../functions/create-account/core.ts';
 import { moveAccount } from '../../functions/move-account/core.ts';
-import { storeRequest, startWorkflowEnv, testRequest, type WorkflowEnv } from './harness.ts';
+import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
 
 function creationsOf(env: WorkflowEnv, accountName: string) {
-  return Object.values(env.cloud.cloud.state.createAccountRequests).filter((request) => request.accountName === accountName);
+  return Object.values(env.cloud.cloud.state.createAccountRequests).filter(
+    (request) => request.accountName === accountName,
+  );
 }
 
-async function untilCreated(env: WorkflowEnv, request: ReturnType<typeof testRequest>, first: CreationState): Promise<CreationState> {
+async function untilCreated(
+  env: WorkflowEnv,
+  request: ReturnType<typeof testRequest>,
+  first: CreationState,
+): Promise<CreationState> {
   let creation = first;
   while (creation.state === 'IN_PROGRESS') {
     await env.deps.sleep(creation.waitSeconds * 1000);
@@ -36,7 +42,10 @@ describe('creating the account', () => {
     const creation = await createAccount(env.deps, { request });
     expect(creation).toMatchObject({ state: 'IN_PROGRESS', waitSeconds: 60, waitedSeconds: 0 });
     const record = await env.deps.registry.getRequest(request.requestId);
-    expect(record).toMatchObject({ status: 'creating', createAccountRequestId: creation.createAccountRequestId });
+    expect(record).toMatchObject({
+      status: 'creating',
+      createAccountRequestId: creation.createAccountRequestId,
+    });
     expect(record?.steps.createAccount).toMatchObject({ status: 'succeeded', attempts: 1 });
     const [created] = creationsOf(env, request.accountName);
     expect(created?.tags).toEqual(
@@ -79,10 +88,14 @@ describe('creating the account', () => {
   });
 
   it('says the creation slots are full when Organizations has as many creations in progress as it allows', async () => {
-    env.cloud.cloud.settings.maxCreationsInProgress = Object.values(env.cloud.cloud.state.createAccountRequests).filter((r) => r.state === 'IN_PROGRESS').length;
+    env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
+      env.cloud.cloud.state.createAccountRequests,
+    ).filter((r) => r.state === 'IN_PROGRESS').length;
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({ name: 'Vend.CreationSlotsFull' });
+    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
+      name: 'Vend.CreationSlotsFull',
+    });
     expect(creationsOf(env, request.accountName)).toHaveLength(0);
   });
 
@@ -90,13 +103,24 @@ describe('creating the account', () => {
     env.cloud.cloud.settings.maxAccounts = 1;
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({ name: 'Vend.Failed', message: 'the organization is at its account quota' });
+    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: 'the organization is at its account quota',
+    });
     const record = await env.deps.registry.getRequest(request.requestId);
-    expect(record?.failure).toMatchObject({ step: 'createAccount', advice: expect.stringContaining('quota') });
+    expect(record?.failure).toMatchObject({
+      step: 'createAccount',
+      advice: expect.stringContaining('quota'),
+    });
   });
 
   it('turns throttling into the error the state machine retries, and the retry creates one account', async () => {
-    env.cloud.cloud.faults.add({ service: 'organizations', operation: 'CreateAccount', error: { code: 'TooManyRequestsException' }, times: 1 });
+    env.cloud.cloud.faults.add({
+      service: 'organizations',
+      operation: 'CreateAccount',
+      error: { code: 'TooManyRequestsException' },
+      times: 1,
+    });
     const request = testRequest();
     await storeRequest(env.deps, request);
     await expect(createAccount(env.deps, { request })).rejects.toMatchObject({ name: 'Vend.Throttled' });
@@ -130,7 +154,11 @@ describe('waiting for the account', () => {
   });
 
   it('reports a failed creation with its reason', async () => {
-    env.cloud.cloud.settings.nextCreationOutcomes.push({ state: 'FAILED', failureReason: 'EMAIL_ALREADY_EXISTS', delayMs: 1_000 });
+    env.cloud.cloud.settings.nextCreationOutcomes.push({
+      state: 'FAILED',
+      failureReason: 'EMAIL_ALREADY_EXISTS',
+      delayMs: 1_000,
+    });
     const request = testRequest();
     await storeRequest(env.deps, request);
     const creation = await untilCreated(env, request, await createAccount(env.deps, { request }));
@@ -140,7 +168,13 @@ describe('waiting for the account', () => {
   it('gives up at the deadline', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const creation: CreationState = { createAccountRequestId: 'car-0123456789abcdef0123456789abcdef', state: 'IN_PROGRESS', waitSeconds: 900, waitedSeconds: 3000, polls: 9 };
+    const creation: CreationState = {
+      createAccountRequestId: 'car-0123456789abcdef0123456789abcdef',
+      state: 'IN_PROGRESS',
+      waitSeconds: 900,
+      waitedSeconds: 3000,
+      polls: 9,
+    };
     env.cloud.cloud.state.createAccountRequests[creation.createAccountRequestId] = {
       ...Object.values(env.cloud.cloud.state.createAccountRequests)[0]!,
       id: creation.createAccountRequestId,
@@ -159,8 +193,12 @@ describe('moving the account to its OU', () => {
   beforeAll(async () => {
     env = await startWorkflowEnv();
     const rootId = (await env.deps.organizations.send(new ListRootsCommand({}))).Roots![0]!.Id!;
-    const workloads = Object.values(env.cloud.cloud.state.organizationalUnits).find((ou) => ou.name === 'Workloads' && ou.parentId === rootId)!;
-    devId = Object.values(env.cloud.cloud.state.organizationalUnits).find((ou) => ou.name === 'Dev' && ou.parentId === workloads.id)!.id;
+    const workloads = Object.values(env.cloud.cloud.state.organizationalUnits).find(
+      (ou) => ou.name === 'Workloads' && ou.parentId === rootId,
+    )!;
+    devId = Object.values(env.cloud.cloud.state.organizationalUnits).find(
+      (ou) => ou.name === 'Dev' && ou.parentId === workloads.id,
+    )!.id;
     const request = testRequest();
     await storeRequest(env.deps, request);
     const creation = await untilCreated(env, request, await createAccount(env.deps, { request }));
@@ -179,16 +217,27 @@ describe('moving the account to its OU', () => {
   });
 
   it('retries when someone moved it between looking and moving', async () => {
-    const request = testRequest({ organizationalUnit: { id: env.cloud.cloud.state.organization.rootId, path: 'Root' } });
+    const request = testRequest({
+      organizationalUnit: { id: env.cloud.cloud.state.organization.rootId, path: 'Root' },
+    });
     await storeRequest(env.deps, request);
-    env.cloud.cloud.faults.add({ service: 'organizations', operation: 'MoveAccount', error: { code: 'SourceParentNotFoundException' }, times: 1 });
-    await expect(moveAccount(env.deps, { request, accountId })).rejects.toMatchObject({ name: 'Vend.ConcurrentModification' });
+    env.cloud.cloud.faults.add({
+      service: 'organizations',
+      operation: 'MoveAccount',
+      error: { code: 'SourceParentNotFoundException' },
+      times: 1,
+    });
+    await expect(moveAccount(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.ConcurrentModification',
+    });
     expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'moved' });
   });
 
   it('fails with advice when the OU no longer exists', async () => {
     const request = testRequest({ organizationalUnit: { id: 'ou-zzzz-00000000', path: 'Gone' } });
     await storeRequest(env.deps, request);
-    await expect(moveAccount(env.deps, { request, accountId })).rejects.toMatchObject({ name: 'Vend.Failed' });
+    await expect(moveAccount(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+    });
   });
 });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
-import { type LocalCloud, scaledClock, type Seed, startLocalCloud } from '../../local/cloud/index.ts';
-import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
 import { parseConfig, type VendConfig, type VendConfigInput } from '../../functions/shared/config.ts';
 import { buildDeps, type Deps } from '../../functions/shared/deps.ts';
 import type { RequestRecord, VendRequest } from '../../functions/shared/model.ts';
+import { type LocalCloud, type Seed, scaledClock, startLocalCloud } from '../../local/cloud/index.ts';
+import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
 import { TEST_SEED } from '../local-cloud/harness.ts';
 
 /** The test organization, plus the pipeline's own role and key in the management account. */
@@ -12,9 +12,17 @@ export const WORKFLOW_SEED: Seed = {
   ...TEST_SEED,
   roles: [
     ...(TEST_SEED.roles ?? []),
-    { account: 'management', name: 'VendPipeline', trustedAccounts: ['management'], managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'] },
+    {
+      account: 'management',
+      name: 'VendPipeline',
+      trustedAccounts: ['management'],
+      managedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    },
   ],
-  accessKeys: [...(TEST_SEED.accessKeys ?? []), { accessKeyId: 'vend-pipeline', account: 'management', role: 'VendPipeline', sessionName: 'vend' }],
+  accessKeys: [
+    ...(TEST_SEED.accessKeys ?? []),
+    { accessKeyId: 'vend-pipeline', account: 'management', role: 'VendPipeline', sessionName: 'vend' },
+  ],
   settings: { creationDelayMs: 180_000, consistencyWindowMs: 60_000 },
 };
 
@@ -39,7 +47,10 @@ export const TEST_CONFIG: VendConfigInput = {
         externalId: 'vend-audit-7f3a',
         managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
         inlinePolicies: {
-          DenyBilling: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'aws-portal:*', Resource: '*' }] },
+          DenyBilling: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Deny', Action: 'aws-portal:*', Resource: '*' }],
+          },
         },
       },
     ],
@@ -61,8 +72,18 @@ export interface WorkflowEnv {
   close(): Promise<void>;
 }
 
-/** The local cloud on a scaled clock, dynalite with the registry table, and step dependencies acting as Vend. */
-export async function startWorkflowEnv(options: { config?: VendConfigInput; seed?: Seed; speed?: number } = {}): Promise<WorkflowEnv> {
+/**
+ * The local cloud on a scaled clock, dynalite with the registry table, and step dependencies acting as Vend.
+ * `slackWebhookUrl` gives the steps a webhook (a Slack sink's URL); without it no Slack is configured.
+ */
+export async function startWorkflowEnv(
+  options: {
+    config?: VendConfigInput;
+    seed?: Seed;
+    speed?: number;
+    slackWebhookUrl?: () => Promise<string | undefined>;
+  } = {},
+): Promise<WorkflowEnv> {
   const speed = options.speed ?? TEST_SPEED;
   const clock = scaledClock(speed);
   const cloud = await startLocalCloud({ port: 0, seed: options.seed ?? WORKFLOW_SEED, clock });
@@ -72,11 +93,18 @@ export async function startWorkflowEnv(options: { config?: VendConfigInput; seed
   const config = parseConfig(options.config ?? TEST_CONFIG, 'test configuration');
   const deps = buildDeps({
     config,
-    aws: { region: 'us-east-1', endpoint: cloud.endpoint, credentials: { accessKeyId: 'vend-pipeline', secretAccessKey: 'local' } },
+    aws: {
+      region: 'us-east-1',
+      endpoint: cloud.endpoint,
+      credentials: { accessKeyId: 'vend-pipeline', secretAccessKey: 'local' },
+      // The SDK's retry delays are real time; on the simulated clock the state machine does the retrying.
+      maxAttempts: 1,
+    },
     tableName,
     dynamoEndpoint: dynamo.endpoint,
-    slackWebhookUrl: async () => undefined,
+    slackWebhookUrl: options.slackWebhookUrl ?? (async () => undefined),
     sleep: (ms) => new Promise((resolve) => clock.schedule(ms, () => resolve())),
+    now: () => clock.now(),
   });
   return {
     cloud,
@@ -102,7 +130,13 @@ export function testRequest(overrides: Partial<VendRequest> = {}): VendRequest {
     organizationalUnit: { id: 'ou-unset', path: 'Workloads/Dev' },
     owner: 'alice@example.com',
     requester: { principal: 'arn:aws:iam::000000000000:user/alice', slackUserId: 'U012ALICE' },
-    budget: { monthlyLimitUsd: 200, thresholds: [{ percent: 80, type: 'ACTUAL' }, { percent: 100, type: 'FORECASTED' }] },
+    budget: {
+      monthlyLimitUsd: 200,
+      thresholds: [
+        { percent: 80, type: 'ACTUAL' },
+        { percent: 100, type: 'FORECASTED' },
+      ],
+    },
     tags: { team: 'payments' },
     submittedAt: new Date().toISOString(),
     ...overrides,
@@ -112,14 +146,23 @@ export function testRequest(overrides: Partial<VendRequest> = {}): VendRequest {
 /** Stores a request in the registry (reservations included), as submission does. */
 export async function storeRequest(deps: Deps, request: VendRequest): Promise<RequestRecord> {
   const now = new Date().toISOString();
-  const record: RequestRecord = { requestId: request.requestId, status: 'pending', request, steps: {}, createdAt: now, updatedAt: now };
+  const record: RequestRecord = {
+    requestId: request.requestId,
+    status: 'pending',
+    request,
+    steps: {},
+    createdAt: now,
+    updatedAt: now,
+  };
   await deps.registry.createRequest(record);
   return record;
 }
 
 /** Creates a member account straight through Organizations and waits until it exists and its IAM is usable. */
 export async function createMemberAccount(env: WorkflowEnv, name: string): Promise<string> {
-  const { CreateAccountStatus } = await env.deps.organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
+  const { CreateAccountStatus } = await env.deps.organizations.send(
+    new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }),
+  );
   const { settings } = env.cloud.cloud;
   for (;;) {
     const { CreateAccountStatus: status } = await env.deps.organizations.send(
@@ -128,7 +171,9 @@ export async function createMemberAccount(env: WorkflowEnv, name: string): Promi
     if (status?.State === 'SUCCEEDED') {
       const accountId = status.AccountId!;
       const account = env.cloud.cloud.state.accounts[accountId]!;
-      await env.deps.sleep(Math.max(0, account.joinedAt + settings.consistencyWindowMs - env.cloud.cloud.clock.now()));
+      await env.deps.sleep(
+        Math.max(0, account.joinedAt + settings.consistencyWindowMs - env.cloud.cloud.clock.now()),
+      );
       return accountId;
     }
     if (status?.State === 'FAILED') throw new Error(`creation failed: ${status.FailureReason}`);

@@ -79,6 +79,7 @@ const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/;
 const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+$/;
 
 type Notification = BudgetRecord['notifications'][number];
+type Subscriber = { SubscriptionType: string; Address: string };
 
 /**
  * AWS Budgets (JSON 1.1): cost and usage budgets with their notifications, kept per account. Spend is always
@@ -232,6 +233,159 @@ export const budgets: ServiceDefinition = {
           })),
           ...(next ? { NextToken: next } : {}),
         };
+      },
+    },
+
+    CreateNotification: {
+      mutating: true,
+      run(context, input) {
+        const { params } = context;
+        const account = callerAccount(context, input);
+        const name = budgetName(params, input);
+        const notification = readNotification(
+          params,
+          params.object(input, 'Notification', { required: true }),
+        );
+        const subscribers = readSubscribers(params, input);
+        const record = findBudget(
+          account,
+          name,
+          `Unable to create notification: ${name} - the budget doesn't exist.`,
+        );
+        if (findNotification(record, notification)) {
+          throw new AwsError(
+            'DuplicateRecordException',
+            `Error creating notification: ${describeNotification(notification)} - the notification already exists.`,
+          );
+        }
+        if (record.notifications.length >= MAX_NOTIFICATIONS_PER_BUDGET) {
+          throw new AwsError(
+            'CreationLimitExceededException',
+            `Error creating notification: the budget ${name} already has the maximum of ${MAX_NOTIFICATIONS_PER_BUDGET} notifications.`,
+          );
+        }
+        record.notifications.push({ notification, subscribers });
+        return {};
+      },
+    },
+
+    DeleteNotification: {
+      mutating: true,
+      run(context, input) {
+        const { params } = context;
+        const account = callerAccount(context, input);
+        const name = budgetName(params, input);
+        const notification = readNotification(
+          params,
+          params.object(input, 'Notification', { required: true }),
+        );
+        const record = findBudget(
+          account,
+          name,
+          `Unable to delete notification: ${name} - the budget doesn't exist.`,
+        );
+        const entry = requireNotification(record, notification, 'delete notification');
+        // Its subscribers go with it.
+        record.notifications.splice(record.notifications.indexOf(entry), 1);
+        return {};
+      },
+    },
+
+    DescribeSubscribersForNotification: {
+      mutating: false,
+      run(context, input) {
+        const { params } = context;
+        const account = callerAccount(context, input);
+        const name = budgetName(params, input);
+        const notification = readNotification(
+          params,
+          params.object(input, 'Notification', { required: true }),
+        );
+        const pageSize = params.number(input, 'MaxResults', { integer: true, min: 1, max: 100 }) ?? 100;
+        const token = params.string(input, 'NextToken', { max: 2_147_483_647 });
+        const record = findBudget(
+          account,
+          name,
+          `Unable to get subscribers: ${name} - the budget doesn't exist.`,
+        );
+        const entry = requireNotification(record, notification, 'get subscribers');
+        const scope = `${account.id}/budgets/${name}/subscribers/${notificationKey(notification)}`;
+        const { page, next } = paginate(
+          entry.subscribers,
+          decodeToken(token, scope, params),
+          pageSize,
+          scope,
+        );
+        return {
+          Subscribers: page.map((subscriber) => ({ ...subscriber })),
+          ...(next ? { NextToken: next } : {}),
+        };
+      },
+    },
+
+    CreateSubscriber: {
+      mutating: true,
+      run(context, input) {
+        const { params } = context;
+        const account = callerAccount(context, input);
+        const name = budgetName(params, input);
+        const notification = readNotification(
+          params,
+          params.object(input, 'Notification', { required: true }),
+        );
+        const subscriber = readSubscriber(params, params.object(input, 'Subscriber', { required: true }));
+        const record = findBudget(
+          account,
+          name,
+          `Unable to create subscriber: ${name} - the budget doesn't exist.`,
+        );
+        const entry = requireNotification(record, notification, 'create subscriber');
+        if (entry.subscribers.some((existing) => sameSubscriber(existing, subscriber))) {
+          throw new AwsError(
+            'DuplicateRecordException',
+            `Error creating subscriber: ${subscriber.SubscriptionType} ${subscriber.Address} - the subscriber already exists.`,
+          );
+        }
+        if (entry.subscribers.length >= MAX_SUBSCRIBERS_PER_NOTIFICATION) {
+          throw new AwsError(
+            'CreationLimitExceededException',
+            `Error creating subscriber: the notification already has the maximum of ${MAX_SUBSCRIBERS_PER_NOTIFICATION} subscribers.`,
+          );
+        }
+        entry.subscribers.push(subscriber);
+        return {};
+      },
+    },
+
+    DeleteSubscriber: {
+      mutating: true,
+      run(context, input) {
+        const { params } = context;
+        const account = callerAccount(context, input);
+        const name = budgetName(params, input);
+        const notification = readNotification(
+          params,
+          params.object(input, 'Notification', { required: true }),
+        );
+        const subscriber = readSubscriber(params, params.object(input, 'Subscriber', { required: true }));
+        const record = findBudget(
+          account,
+          name,
+          `Unable to delete subscriber: ${name} - the budget doesn't exist.`,
+        );
+        const entry = requireNotification(record, notification, 'delete subscriber');
+        const index = entry.subscribers.findIndex((existing) => sameSubscriber(existing, subscriber));
+        if (index < 0) {
+          throw new AwsError(
+            'NotFoundException',
+            `Unable to delete subscriber: ${subscriber.SubscriptionType} ${subscriber.Address} - the subscriber doesn't exist.`,
+          );
+        }
+        entry.subscribers.splice(index, 1);
+        // Deleting the last subscriber of a notification deletes the notification (DeleteSubscriber, API reference).
+        if (entry.subscribers.length === 0)
+          record.notifications.splice(record.notifications.indexOf(entry), 1);
+        return {};
       },
     },
   },
@@ -466,16 +620,9 @@ function readNotifications(params: Params, input: Input): Notification[] {
     .map((entry) => {
       const item = asStructure(params, entry, 'NotificationsWithSubscribers');
       const notification = readNotification(params, params.object(item, 'Notification', { required: true }));
-      const key = [
-        notification.NotificationType,
-        notification.ComparisonOperator,
-        notification.Threshold,
-        notification.ThresholdType,
-      ].join('|');
+      const key = notificationKey(notification);
       if (seen.has(key)) {
-        params.fail(
-          `Duplicate notification: ${notification.NotificationType} ${notification.ComparisonOperator} ${notification.Threshold} ${notification.ThresholdType} appears more than once.`,
-        );
+        params.fail(`Duplicate notification: ${describeNotification(notification)} appears more than once.`);
       }
       seen.add(key);
       return { notification, subscribers: readSubscribers(params, item) };
@@ -504,26 +651,74 @@ function readNotification(params: Params, notification: Input): Record<string, u
   };
 }
 
-function readSubscribers(params: Params, item: Input): Record<string, unknown>[] {
+function readSubscribers(params: Params, item: Input): Subscriber[] {
   const seen = new Set<string>();
   return params
     .list(item, 'Subscribers', { required: true, min: 1, max: MAX_SUBSCRIBERS_PER_NOTIFICATION })
     .map((entry) => {
-      const subscriber = asStructure(params, entry, 'Subscribers');
-      const type = params.string(subscriber, 'SubscriptionType', {
-        required: true,
-        values: SUBSCRIPTION_TYPES,
-      });
-      const address = params.string(subscriber, 'Address', { required: true, min: 1, max: 2_147_483_647 });
-      if (type === 'EMAIL' && !EMAIL_ADDRESS.test(address))
-        params.fail(`Subscriber address '${address}' is not a valid email address.`);
-      if (type === 'SNS' && !SNS_TOPIC_ARN.test(address))
-        params.fail(`Subscriber address '${address}' is not a valid SNS topic ARN.`);
-      const key = `${type}|${address}`;
-      if (seen.has(key)) params.fail(`Duplicate subscriber: ${type} ${address} appears more than once.`);
+      const subscriber = readSubscriber(params, asStructure(params, entry, 'Subscribers'));
+      const key = `${subscriber.SubscriptionType}|${subscriber.Address}`;
+      if (seen.has(key))
+        params.fail(
+          `Duplicate subscriber: ${subscriber.SubscriptionType} ${subscriber.Address} appears more than once.`,
+        );
       seen.add(key);
-      return { SubscriptionType: type, Address: address };
+      return subscriber;
     });
+}
+
+function readSubscriber(params: Params, subscriber: Input): Subscriber {
+  const type = params.string(subscriber, 'SubscriptionType', {
+    required: true,
+    values: SUBSCRIPTION_TYPES,
+  });
+  const address = params.string(subscriber, 'Address', { required: true, min: 1, max: 2_147_483_647 });
+  if (type === 'EMAIL' && !EMAIL_ADDRESS.test(address))
+    params.fail(`Subscriber address '${address}' is not a valid email address.`);
+  if (type === 'SNS' && !SNS_TOPIC_ARN.test(address))
+    params.fail(`Subscriber address '${address}' is not a valid SNS topic ARN.`);
+  return { SubscriptionType: type, Address: address };
+}
+
+function sameSubscriber(a: Record<string, unknown>, b: Subscriber): boolean {
+  return a.SubscriptionType === b.SubscriptionType && a.Address === b.Address;
+}
+
+/** What identifies a notification of a budget: its type, operator, threshold and threshold type. */
+function notificationKey(notification: Record<string, unknown>): string {
+  return [
+    notification.NotificationType,
+    notification.ComparisonOperator,
+    notification.Threshold,
+    notification.ThresholdType,
+  ].join('|');
+}
+
+function describeNotification(notification: Record<string, unknown>): string {
+  return `${notification.NotificationType} ${notification.ComparisonOperator} ${notification.Threshold} ${notification.ThresholdType}`;
+}
+
+function findNotification(
+  record: BudgetRecord,
+  notification: Record<string, unknown>,
+): Notification | undefined {
+  const key = notificationKey(notification);
+  return record.notifications.find((entry) => notificationKey(entry.notification) === key);
+}
+
+function requireNotification(
+  record: BudgetRecord,
+  notification: Record<string, unknown>,
+  action: string,
+): Notification {
+  const entry = findNotification(record, notification);
+  if (!entry) {
+    throw new AwsError(
+      'NotFoundException',
+      `Unable to ${action}: ${describeNotification(notification)} - the notification doesn't exist.`,
+    );
+  }
+  return entry;
 }
 
 function asStructure(params: Params, entry: unknown, member: string): Input {

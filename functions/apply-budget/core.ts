@@ -1,0 +1,382 @@
+import {
+  type Budget,
+  type BudgetsClient,
+  CreateBudgetCommand,
+  CreateNotificationCommand,
+  CreateSubscriberCommand,
+  DeleteNotificationCommand,
+  DeleteSubscriberCommand,
+  DescribeBudgetCommand,
+  DescribeNotificationsForBudgetCommand,
+  DescribeSubscribersForNotificationCommand,
+  DuplicateRecordException,
+  NotFoundException,
+  type Notification,
+  type Subscriber,
+  UpdateBudgetCommand,
+} from '@aws-sdk/client-budgets';
+import type { Deps } from '../shared/deps.ts';
+import { aws, ConcurrentModificationError } from '../shared/errors.ts';
+import type { VendRequest } from '../shared/model.ts';
+import { runStep } from '../shared/steps.ts';
+
+export interface ApplyBudgetInput {
+  request: VendRequest;
+  accountId: string;
+}
+
+export interface ApplyBudgetOutput {
+  step: 'applyBudget';
+  budgetName: string;
+  monthlyLimitUsd: number;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/** What converging did: the step's output and, in words, each change made (what the drift sweep reports). */
+export interface BudgetConvergence {
+  output: ApplyBudgetOutput;
+  changeLog: string[];
+}
+
+/** The budget Vend gives an account, by the account's name. */
+export function budgetName(accountName: string): string {
+  return `vend-${accountName}`;
+}
+
+/**
+ * Gives the new account its monthly cost budget, with an alert per threshold to the owner and the
+ * organization's subscribers. Safe to run again: it converges, changing only what differs.
+ */
+export async function applyBudget(
+  deps: Deps,
+  { request, accountId }: ApplyBudgetInput,
+): Promise<ApplyBudgetOutput> {
+  return runStep(deps, request.requestId, 'applyBudget', async () => {
+    const { output, changeLog } = await convergeBudget(deps, accountId, {
+      accountName: request.accountName,
+      owner: request.owner,
+      budget: request.budget,
+    });
+    const detail =
+      output.action === 'unchanged'
+        ? `budget ${output.budgetName} already in place`
+        : `budget ${output.budgetName} ${output.action}: ${changeLog.join('; ')}`;
+    return { result: output, detail: detail.length > 1000 ? `${detail.slice(0, 997)}...` : detail };
+  });
+}
+
+/** What the account's budget must be: from the request, or from the account's desired state for the drift sweep. */
+export interface BudgetTarget {
+  accountName: string;
+  owner: string;
+  budget: VendRequest['budget'];
+}
+
+/**
+ * Makes the account's budget match the target, in the account itself (Budgets' AccountId is the account acting).
+ * A missing budget is created with its notifications; an existing one is updated in place and its
+ * notifications and subscribers reconciled one by one, never by deleting the budget, so its history survives.
+ */
+export async function convergeBudget(
+  deps: Deps,
+  accountId: string,
+  target: BudgetTarget,
+): Promise<BudgetConvergence> {
+  const { budgets } = await deps.clientsFor(accountId, deps.config.organization.accessRoleName);
+  const name = budgetName(target.accountName);
+  const limit = target.budget.monthlyLimitUsd;
+  const wanted = wantedNotifications(target, deps.config.budget.subscribers);
+  const changeLog: string[] = [];
+
+  let existing = await describeBudget(budgets, accountId, name);
+  if (!existing) {
+    try {
+      await aws(
+        budgets.send(
+          new CreateBudgetCommand({
+            AccountId: accountId,
+            Budget: budgetShape(name, limit),
+            NotificationsWithSubscribers: wanted.map(({ notification, subscribers }) => ({
+              Notification: notification,
+              Subscribers: subscribers,
+            })),
+          }),
+        ),
+      );
+      changeLog.push(`created budget ${name} of ${limit} USD a month with ${wanted.length} notification(s)`);
+      return {
+        output: { step: 'applyBudget', budgetName: name, monthlyLimitUsd: limit, action: 'created' },
+        changeLog,
+      };
+    } catch (error) {
+      // Created meanwhile by a concurrent run: converge the one that is there.
+      if (!(error instanceof DuplicateRecordException)) throw error;
+      existing = await describeBudget(budgets, accountId, name);
+      if (!existing)
+        throw new ConcurrentModificationError(`budget ${name} was created and deleted meanwhile`, {
+          cause: error,
+        });
+    }
+  }
+  if (!budgetMatches(existing, limit)) {
+    await aws(
+      budgets.send(new UpdateBudgetCommand({ AccountId: accountId, NewBudget: budgetShape(name, limit) })),
+    );
+    changeLog.push(`restored the budget to ${limit} USD a month (was ${describeLimit(existing)})`);
+  }
+  await convergeNotifications(budgets, accountId, name, wanted, changeLog);
+  return {
+    output: {
+      step: 'applyBudget',
+      budgetName: name,
+      monthlyLimitUsd: limit,
+      action: changeLog.length > 0 ? 'updated' : 'unchanged',
+    },
+    changeLog,
+  };
+}
+
+/** A monthly cost budget. No TimePeriod: a new budget starts this month, an updated one keeps its own. */
+function budgetShape(name: string, limitUsd: number): Budget {
+  return {
+    BudgetName: name,
+    BudgetLimit: { Amount: String(limitUsd), Unit: 'USD' },
+    TimeUnit: 'MONTHLY',
+    BudgetType: 'COST',
+  };
+}
+
+function budgetMatches(budget: Budget, limitUsd: number): boolean {
+  // AWS gives amounts back as decimals ("200.0").
+  return (
+    budget.BudgetType === 'COST' &&
+    budget.TimeUnit === 'MONTHLY' &&
+    budget.BudgetLimit?.Unit === 'USD' &&
+    Number(budget.BudgetLimit.Amount) === limitUsd
+  );
+}
+
+function describeLimit(budget: Budget): string {
+  const limit = budget.BudgetLimit
+    ? `${budget.BudgetLimit.Amount} ${budget.BudgetLimit.Unit}`
+    : 'no fixed limit';
+  return `${budget.BudgetType ?? '?'} ${budget.TimeUnit ?? '?'} ${limit}`;
+}
+
+async function describeBudget(
+  budgets: BudgetsClient,
+  accountId: string,
+  name: string,
+): Promise<Budget | undefined> {
+  try {
+    return (await aws(budgets.send(new DescribeBudgetCommand({ AccountId: accountId, BudgetName: name }))))
+      .Budget;
+  } catch (error) {
+    if (error instanceof NotFoundException) return undefined;
+    throw error;
+  }
+}
+
+interface WantedNotification {
+  notification: Notification;
+  subscribers: Subscriber[];
+}
+
+/** One alert per threshold, each to the owner and the organization's subscribers (once each, whatever the case). */
+function wantedNotifications(
+  target: BudgetTarget,
+  organizationSubscribers: readonly string[],
+): WantedNotification[] {
+  const addresses = new Map<string, string>();
+  for (const address of [target.owner, ...organizationSubscribers]) {
+    if (!addresses.has(address.toLowerCase())) addresses.set(address.toLowerCase(), address);
+  }
+  const subscribers: Subscriber[] = [...addresses.values()].map((address) => ({
+    SubscriptionType: 'EMAIL',
+    Address: address,
+  }));
+  const seen = new Set<string>();
+  const wanted: WantedNotification[] = [];
+  for (const threshold of target.budget.thresholds) {
+    const notification: Notification = {
+      NotificationType: threshold.type,
+      ComparisonOperator: 'GREATER_THAN',
+      Threshold: threshold.percent,
+      ThresholdType: 'PERCENTAGE',
+    };
+    const key = notificationKey(notification);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    wanted.push({ notification, subscribers });
+  }
+  return wanted;
+}
+
+/** What identifies a notification of a budget (PERCENTAGE is the threshold type AWS assumes when none is given). */
+function notificationKey(notification: Notification): string {
+  return [
+    notification.NotificationType,
+    notification.ComparisonOperator,
+    notification.Threshold,
+    notification.ThresholdType ?? 'PERCENTAGE',
+  ].join('|');
+}
+
+function describeNotification(notification: Notification): string {
+  const unit = (notification.ThresholdType ?? 'PERCENTAGE') === 'PERCENTAGE' ? '%' : ' USD';
+  const operator =
+    { GREATER_THAN: '>', LESS_THAN: '<', EQUAL_TO: '=' }[notification.ComparisonOperator ?? 'GREATER_THAN'] ??
+    '?';
+  return `${notification.NotificationType} ${operator} ${notification.Threshold}${unit}`;
+}
+
+/** Only what identifies a notification: AWS refuses nothing else, but NotificationState is its to compute. */
+function identity(notification: Notification): Notification {
+  return {
+    NotificationType: notification.NotificationType,
+    ComparisonOperator: notification.ComparisonOperator,
+    Threshold: notification.Threshold,
+    ThresholdType: notification.ThresholdType ?? 'PERCENTAGE',
+  };
+}
+
+async function convergeNotifications(
+  budgets: BudgetsClient,
+  accountId: string,
+  name: string,
+  wanted: WantedNotification[],
+  changeLog: string[],
+): Promise<void> {
+  const present: Notification[] = [];
+  let token: string | undefined;
+  do {
+    const page = await aws(
+      budgets.send(
+        new DescribeNotificationsForBudgetCommand({
+          AccountId: accountId,
+          BudgetName: name,
+          ...(token ? { NextToken: token } : {}),
+        }),
+      ),
+    );
+    present.push(...(page.Notifications ?? []));
+    token = page.NextToken;
+  } while (token);
+
+  const wantedKeys = new Set(wanted.map(({ notification }) => notificationKey(notification)));
+  const presentKeys = new Set(present.map(notificationKey));
+  // Remove first: a budget holds at most 10 notifications.
+  for (const notification of present) {
+    if (wantedKeys.has(notificationKey(notification))) continue;
+    try {
+      await aws(
+        budgets.send(
+          new DeleteNotificationCommand({
+            AccountId: accountId,
+            BudgetName: name,
+            Notification: identity(notification),
+          }),
+        ),
+      );
+      changeLog.push(`deleted notification ${describeNotification(notification)}`);
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+  }
+  for (const { notification, subscribers } of wanted) {
+    if (!presentKeys.has(notificationKey(notification))) {
+      try {
+        await aws(
+          budgets.send(
+            new CreateNotificationCommand({
+              AccountId: accountId,
+              BudgetName: name,
+              Notification: notification,
+              Subscribers: subscribers,
+            }),
+          ),
+        );
+        changeLog.push(`added notification ${describeNotification(notification)}`);
+        continue;
+      } catch (error) {
+        // Added meanwhile: reconcile its subscribers below.
+        if (!(error instanceof DuplicateRecordException)) throw error;
+      }
+    }
+    await convergeSubscribers(budgets, accountId, name, notification, subscribers, changeLog);
+  }
+}
+
+async function convergeSubscribers(
+  budgets: BudgetsClient,
+  accountId: string,
+  name: string,
+  notification: Notification,
+  wanted: Subscriber[],
+  changeLog: string[],
+): Promise<void> {
+  const present: Subscriber[] = [];
+  let token: string | undefined;
+  do {
+    const page = await aws(
+      budgets.send(
+        new DescribeSubscribersForNotificationCommand({
+          AccountId: accountId,
+          BudgetName: name,
+          Notification: notification,
+          ...(token ? { NextToken: token } : {}),
+        }),
+      ),
+    );
+    present.push(...(page.Subscribers ?? []));
+    token = page.NextToken;
+  } while (token);
+
+  const key = (subscriber: Subscriber) => `${subscriber.SubscriptionType}|${subscriber.Address}`;
+  const presentKeys = new Set(present.map(key));
+  const wantedKeys = new Set(wanted.map(key));
+  // Add before removing: deleting a notification's last subscriber deletes the notification.
+  for (const subscriber of wanted) {
+    if (presentKeys.has(key(subscriber))) continue;
+    try {
+      await aws(
+        budgets.send(
+          new CreateSubscriberCommand({
+            AccountId: accountId,
+            BudgetName: name,
+            Notification: notification,
+            Subscriber: subscriber,
+          }),
+        ),
+      );
+      changeLog.push(`subscribed ${subscriber.Address} to ${describeNotification(notification)}`);
+    } catch (error) {
+      if (error instanceof DuplicateRecordException) continue;
+      // The notification went away meanwhile: the next attempt adds it again.
+      if (error instanceof NotFoundException)
+        throw new ConcurrentModificationError(
+          `notification ${describeNotification(notification)} of ${name} changed meanwhile`,
+          { cause: error },
+        );
+      throw error;
+    }
+  }
+  for (const subscriber of present) {
+    if (wantedKeys.has(key(subscriber))) continue;
+    try {
+      await aws(
+        budgets.send(
+          new DeleteSubscriberCommand({
+            AccountId: accountId,
+            BudgetName: name,
+            Notification: notification,
+            Subscriber: subscriber,
+          }),
+        ),
+      );
+      changeLog.push(`unsubscribed ${subscriber.Address} from ${describeNotification(notification)}`);
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import { budgetName as defaultBudgetName } from '../apply-budget/core.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
+import { vendTags } from '../shared/model.ts';
+import {
+  NO_WEBHOOK,
+  type RoleAccess,
+  type SuccessDetails,
+  sendToRequester,
+  successMessage,
+} from '../shared/slack.ts';
+import { runStep } from '../shared/steps.ts';
+
+/** What "Announce ready" gets: the request, the account, and the three results of "Configure account". */
+export interface CompleteRequestInput {
+  request: VendRequest;
+  accountId: string;
+  /** The Parallel state's results: each has `step` ('applyBaseline' | 'applyBudget' | 'connectDns'). */
+  configured?: unknown[];
+}
+
+export interface CompleteRequestOutput {
+  /** Whether the requester has been told the account is ready (by this run or an earlier one). */
+  notified: boolean;
+}
+
+/**
+ * Ends a request that succeeded: records the account's desired state (what the drift fix keeps it at), marks the
+ * request succeeded, and tells the requester on Slack, once. A re-run after the message went out changes nothing
+ * and sends nothing. Slack being down propagates (SlackUnavailableError), for the state machine to retry and then
+ * record; the account itself is ready either way.
+ */
+export async function completeRequest(
+  deps: Deps,
+  input: CompleteRequestInput,
+): Promise<CompleteRequestOutput> {
+  const { request, accountId } = input;
+  return runStep<CompleteRequestOutput>(deps, request.requestId, 'notify', async (record) => {
+    const configured = readConfigured(input.configured);
+    const now = new Date().toISOString();
+
+    const existing = await deps.registry.getAccount(accountId);
+    const desired = desiredState(deps, request, accountId, configured, existing, now);
+    if (!existing || !sameState(existing, desired)) await deps.registry.putAccount(desired);
+    if (record.status !== 'succeeded' || record.accountId !== accountId) {
+      await deps.registry.update(request.requestId, { status: 'succeeded', accountId });
+    }
+
+    if (record.notification?.kind === 'success' && record.notification.status === 'sent') {
+      return { result: { notified: true }, detail: 'the requester was already told' };
+    }
+    const message = successMessage(successDetails(deps, request, accountId, configured));
+    const outcome = await sendToRequester(deps, message, { requestId: request.requestId, accountId });
+    const at = new Date().toISOString();
+    if (outcome === 'skipped') {
+      await deps.registry.update(request.requestId, {
+        notification: { kind: 'success', status: 'skipped', at, error: NO_WEBHOOK },
+      });
+      return { result: { notified: false }, detail: `account ${accountId} ready; ${NO_WEBHOOK}` };
+    }
+    await deps.registry.update(request.requestId, { notification: { kind: 'success', status: 'sent', at } });
+    return {
+      result: { notified: true },
+      detail: `account ${accountId} ready; the requester was told on Slack`,
+    };
+  });
+}
+
+/** The Parallel results, read defensively: each found by its `step`, or else by its position. */
+interface Configured {
+  baseline: Record<string, unknown>;
+  budget: Record<string, unknown>;
+  dns: Record<string, unknown>;
+}
+
+const BRANCHES = ['applyBaseline', 'applyBudget', 'connectDns'] as const;
+
+function readConfigured(results: unknown[] | undefined): Configured {
+  const list = Array.isArray(results) ? results.map((result) => (isObject(result) ? result : {})) : [];
+  const find = (step: (typeof BRANCHES)[number]) =>
+    list.find((result) => result.step === step) ??
+    (list.some((result) => typeof result.step === 'string') ? undefined : list[BRANCHES.indexOf(step)]) ??
+    {};
+  return { baseline: find('applyBaseline'), budget: find('applyBudget'), dns: find('connectDns') };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
+
+function dnsAssociation(
+  deps: Deps,
+  request: VendRequest,
+  dns: Record<string, unknown>,
+): AccountDesiredState['dns'] {
+  const hostedZoneId = str(dns.hostedZoneId);
+  const vpcId = str(dns.vpcId);
+  if (!hostedZoneId || !vpcId) return undefined;
+  return {
+    hostedZoneId,
+    vpcId,
+    region: str(dns.region) ?? request.vpc?.region ?? deps.config.organization.homeRegion,
+  };
+}
+
+function desiredState(
+  deps: Deps,
+  request: VendRequest,
+  accountId: string,
+  configured: Configured,
+  existing: AccountDesiredState | undefined,
+  now: string,
+): AccountDesiredState {
+  const { baseline, budget } = configured;
+  const budgetName = str(budget.budgetName);
+  if (!budgetName)
+    deps.log.warn('the budget step returned no budget name', { requestId: request.requestId, accountId });
+  const limit =
+    typeof budget.monthlyLimitUsd === 'number' ? budget.monthlyLimitUsd : request.budget.monthlyLimitUsd;
+  const dns = dnsAssociation(deps, request, configured.dns);
+  const alias = str(baseline.alias);
+  return {
+    accountId,
+    accountName: request.accountName,
+    email: request.email,
+    organizationalUnit: request.organizationalUnit,
+    tags: vendTags(request),
+    baselineVersion: str(baseline.version) ?? deps.config.baseline.version,
+    budget: {
+      ...request.budget,
+      monthlyLimitUsd: limit,
+      name: budgetName ?? defaultBudgetName(request.accountName),
+    },
+    ...(dns ? { dns } : {}),
+    ...(alias ? { alias } : {}),
+    owner: request.owner,
+    requestId: request.requestId,
+    status: 'active',
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: existing?.updatedAt ?? now,
+  };
+}
+
+/** Whether the stored state already says what we would write (so a re-run writes nothing). */
+function sameState(a: AccountDesiredState, b: AccountDesiredState): boolean {
+  return canonical({ ...a, updatedAt: '' }) === canonical({ ...b, updatedAt: '' });
+}
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    isObject(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  );
+}
+
+/** What the message says was set up: the configuration's roles (how to reach them), and what each step did. */
+function successDetails(
+  deps: Deps,
+  request: VendRequest,
+  accountId: string,
+  configured: Configured,
+): SuccessDetails {
+  const { baseline, budget, dns } = configured;
+  const results = Array.isArray(baseline.roles) ? baseline.roles.filter(isObject) : [];
+  const roles: RoleAccess[] = deps.config.baseline.roles.map((role) => {
+    const arn = str(results.find((result) => result.name === role.name)?.arn);
+    return {
+      name: role.name,
+      ...(arn ? { arn } : {}),
+      trustedAccountId: role.trustedAccountId,
+      requireMfa: role.requireMfa,
+      externalIdRequired: role.externalId !== undefined,
+    };
+  });
+  for (const result of results) {
+    const name = str(result.name);
+    if (name && !roles.some((role) => role.name === name)) {
+      const arn = str(result.arn);
+      roles.push({ name, ...(arn ? { arn } : {}) });
+    }
+  }
+  const association = dnsAssociation(deps, request, dns);
+  const alias = str(baseline.alias);
+  const version = str(baseline.version);
+  return {
+    request,
+    accountId,
+    roles,
+    ...(alias ? { alias } : {}),
+    passwordPolicy: deps.config.baseline.passwordPolicy !== undefined,
+    ...(version ? { baselineVersion: version } : {}),
+    budget: {
+      ...(str(budget.budgetName) ? { name: str(budget.budgetName) } : {}),
+      monthlyLimitUsd:
+        typeof budget.monthlyLimitUsd === 'number' ? budget.monthlyLimitUsd : request.budget.monthlyLimitUsd,
+      thresholds: request.budget.thresholds,
+      subscribers: deps.config.budget.subscribers,
+    },
+    ...(association ? { dns: association } : { dnsNote: noDnsNote(deps, dns) }),
+  };
+}
+
+function noDnsNote(deps: Deps, dns: Record<string, unknown>): string {
+  if (!deps.config.dns) return 'no shared private DNS is configured';
+  const why = str(dns.reason) ?? str(dns.detail);
+  return `no VPC was associated with the private hosted zone${why ? ` (${why})` : ''}`;
+}

@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../shared/lambda.ts';
+import { connectDns } from './core.ts';
+
+export const handler = lambdaHandler('connect-dns', connectDns);

@@ -1,0 +1,309 @@
+import {
+  CreateAccountStatusNotFoundException,
+  DescribeCreateAccountStatusCommand,
+} from '@aws-sdk/client-organizations';
+import type { Deps } from '../shared/deps.ts';
+import { aws } from '../shared/errors.ts';
+import { explainCreationFailure } from '../shared/failure-reasons.ts';
+import {
+  type RequestFailure,
+  type RequestRecord,
+  STEP_NAMES,
+  type StepName,
+  type VendRequest,
+} from '../shared/model.ts';
+import { failureMessage, NO_WEBHOOK, sendToRequester } from '../shared/slack.ts';
+
+/** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
+export interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+/** The account creation as the state carries it (see create-account), read defensively. */
+interface CreationInState {
+  createAccountRequestId?: string;
+  state?: string;
+  accountId?: string;
+  failureReason?: string;
+  waitedSeconds?: number;
+}
+
+/**
+ * "Record failure" gets the whole execution state; "Record notification failure" gets the request, the error,
+ * and `stage: 'notify'`.
+ */
+export interface RecordFailureInput {
+  request: VendRequest;
+  stage?: 'notify';
+  failure?: CaughtError;
+  creation?: CreationInState;
+  [key: string]: unknown;
+}
+
+export type RecordFailureOutput = { status: 'failed'; step: StepName; reason: string } | { stage: 'notify' };
+
+/**
+ * The end of every unhappy path. After a failed request it works out at which step and why (the reason and advice
+ * a step recorded, the reason AWS gave for a failed creation, the deadline, or the error that outlasted the
+ * retries), records it, frees the name and email when no account was created, and tells the requester once.
+ * After a failed "ready" message it records only that: the account is ready and the request stays succeeded.
+ * Slack trouble never fails this step; it is recorded.
+ */
+export async function recordFailure(deps: Deps, input: RecordFailureInput): Promise<RecordFailureOutput> {
+  if (input.stage === 'notify') {
+    await recordNotificationFailure(deps, input);
+    return { stage: 'notify' };
+  }
+  return recordRequestFailure(deps, input);
+}
+
+async function recordNotificationFailure(deps: Deps, input: RecordFailureInput): Promise<void> {
+  const { requestId } = input.request;
+  const error = describeCaught(input.failure);
+  deps.log.error('the requester could not be told the account is ready', { requestId, error });
+  const record = await deps.registry.getRequest(requestId);
+  if (!record) {
+    deps.log.error('request not in the registry: notification failure not recorded', { requestId });
+    return;
+  }
+  const now = new Date().toISOString();
+  const step = record.steps.notify;
+  if (step?.status === 'running') {
+    await deps.registry.updateStep(requestId, 'notify', {
+      ...step,
+      status: 'failed',
+      endedAt: now,
+      detail: `Slack: ${error}`,
+    });
+  }
+  const alreadySent = record.notification?.kind === 'success' && record.notification.status === 'sent';
+  if (!alreadySent) {
+    await deps.registry.update(requestId, {
+      notification: { kind: 'success', status: 'failed', at: now, error },
+      // "Announce ready" runs only after the account was configured: it is ready, whatever became of the message.
+      ...(record.status !== 'succeeded' ? { status: 'succeeded' as const } : {}),
+    });
+  }
+  if (!(await deps.registry.getAccount(record.accountId ?? ''))) {
+    deps.log.error('the account is ready but its desired state was not recorded', {
+      requestId,
+      accountId: record.accountId,
+    });
+  }
+}
+
+async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Promise<RecordFailureOutput> {
+  const { request } = input;
+  const { requestId } = request;
+  const record = await deps.registry.getRequest(requestId);
+  if (!record) {
+    const failure = explainUnexpected(deps, input, 'createAccount', undefined);
+    deps.log.error('request not in the registry: failure not recorded', { requestId, failure });
+    return { status: 'failed', step: failure.step, reason: failure.reason };
+  }
+
+  const creation = await creationNow(deps, record, input.creation);
+  const accountId = record.accountId ?? creation.accountId;
+  const failure = record.failure ?? explain(deps, input, record, accountId);
+  const now = new Date().toISOString();
+
+  const step = record.steps[failure.step];
+  if (step?.status !== 'failed') {
+    await deps.registry.updateStep(requestId, failure.step, {
+      status: 'failed',
+      startedAt: step?.startedAt ?? now,
+      endedAt: now,
+      attempts: step?.attempts ?? 0,
+      detail: failure.reason.slice(0, 1000),
+    });
+  }
+  if (record.status !== 'failed' || !record.failure || (accountId && record.accountId !== accountId)) {
+    await deps.registry.update(requestId, { status: 'failed', failure, ...(accountId ? { accountId } : {}) });
+  }
+  if (!accountId && !creation.mayStillCreate) {
+    // Nothing was created: free the name and email, so that the requester can ask again.
+    await deps.registry.releaseReservations(record);
+  }
+
+  const told = record.notification?.kind === 'failure' && record.notification.status === 'sent';
+  if (!told) {
+    const message = failureMessage({
+      request,
+      step: failure.step,
+      reason: failure.reason,
+      advice: failure.advice,
+      ...(accountId ? { accountId } : {}),
+    });
+    let notification: NonNullable<RequestRecord['notification']>;
+    try {
+      const outcome = await sendToRequester(deps, message, { requestId, step: failure.step });
+      notification = {
+        kind: 'failure',
+        status: outcome,
+        at: new Date().toISOString(),
+        ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
+      };
+    } catch (error) {
+      deps.log.error('the requester could not be told the request failed', {
+        requestId,
+        error: String(error),
+      });
+      notification = {
+        kind: 'failure',
+        status: 'failed',
+        at: new Date().toISOString(),
+        error: errorText(error),
+      };
+    }
+    await deps.registry.update(requestId, { notification });
+  }
+  return { status: 'failed', step: failure.step, reason: failure.reason };
+}
+
+/**
+ * What we know of the account creation now. The state can be stale or missing (a crash after CreateAccount),
+ * so when the registry has a CreateAccount request id and no account, Organizations is asked: an account that is
+ * still on its way keeps its name and email reserved.
+ */
+async function creationNow(
+  deps: Deps,
+  record: RequestRecord,
+  creation: CreationInState | undefined,
+): Promise<{ accountId?: string; mayStillCreate: boolean }> {
+  const accountId = record.accountId ?? (creation?.state === 'SUCCEEDED' ? creation.accountId : undefined);
+  if (accountId) return { accountId, mayStillCreate: false };
+  const id = record.createAccountRequestId ?? creation?.createAccountRequestId;
+  if (!id) return { mayStillCreate: false };
+  if (creation?.state === 'FAILED') return { mayStillCreate: false };
+  try {
+    const { CreateAccountStatus: status } = await aws(
+      deps.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id })),
+    );
+    if (status?.State === 'SUCCEEDED' && status.AccountId)
+      return { accountId: status.AccountId, mayStillCreate: false };
+    return { mayStillCreate: status?.State === 'IN_PROGRESS' };
+  } catch (error) {
+    if (error instanceof CreateAccountStatusNotFoundException) return { mayStillCreate: false };
+    throw error;
+  }
+}
+
+/** The failure of a request whose steps recorded none: from the creation's state, or from the caught error. */
+function explain(
+  deps: Deps,
+  input: RecordFailureInput,
+  record: RequestRecord,
+  accountId: string | undefined,
+): RequestFailure {
+  const { creation } = input;
+  if (creation?.state === 'FAILED') {
+    const { reason, advice } = explainCreationFailure(creation.failureReason ?? '');
+    return {
+      step: 'waitForAccount',
+      reason,
+      advice,
+      error: `CreateAccount failed: ${creation.failureReason ?? 'no reason given'}`,
+    };
+  }
+  if (creation?.state === 'TIMED_OUT') {
+    const minutes = deps.config.creation.deadlineMinutes;
+    return {
+      step: 'waitForAccount',
+      reason: `AWS had not finished creating the account after ${minutes} minutes, the longest Vend waits.`,
+      advice:
+        'AWS may still create it. Ask the platform team to look up the account creation ' +
+        `${creation.createAccountRequestId ? `${creation.createAccountRequestId} ` : ''}in AWS Organizations before you ask ` +
+        'again: a second request with the same email fails while the first account exists.',
+      error: `creation not finished after ${creation.waitedSeconds ?? minutes * 60} s`,
+    };
+  }
+  return explainUnexpected(deps, input, runningStep(record, input), accountId);
+}
+
+/** The step that was running when the execution failed: the last one started that did not finish. */
+function runningStep(record: RequestRecord, input: RecordFailureInput): StepName {
+  const running = STEP_NAMES.map((step) => ({ step, record: record.steps[step] }))
+    .filter((entry) => entry.record?.status === 'running')
+    .sort((a, b) =>
+      a.record!.startedAt < b.record!.startedAt ? 1 : a.record!.startedAt > b.record!.startedAt ? -1 : 0,
+    );
+  if (running[0]) return running[0].step;
+  // No step recorded a start (the function never ran, or failed before runStep): guess from the state.
+  if (!input.creation) return 'createAccount';
+  if (input.creation.state !== 'SUCCEEDED') return 'waitForAccount';
+  if (input.moved === undefined) return 'moveAccount';
+  return (
+    STEP_NAMES.find((step) => step !== 'notify' && record.steps[step]?.status !== 'succeeded') ?? 'notify'
+  );
+}
+
+const ERROR_WORDS: Record<string, string> = {
+  'Vend.Throttled': 'AWS kept asking Vend to slow down',
+  'Vend.ConcurrentModification': 'other changes to the same resources kept getting in the way',
+  'Vend.Transient': 'AWS kept failing on its side',
+  'Vend.CreationSlotsFull': 'the organization had too many account creations in progress for too long',
+  'Vend.AccountNotReady': "the new account's IAM did not become usable in time",
+  'Vend.SlackUnavailable': 'Slack was unavailable',
+  'Vend.Failed': 'the step failed',
+  'States.Timeout': 'the step took too long',
+  'States.TaskFailed': 'the step failed',
+  'States.Runtime': 'the workflow hit an internal error',
+};
+
+function explainUnexpected(
+  deps: Deps,
+  input: RecordFailureInput,
+  step: StepName,
+  accountId: string | undefined,
+): RequestFailure {
+  const name = input.failure?.Error ?? 'unknown error';
+  const message = causeMessage(input.failure?.Cause);
+  const words = Object.hasOwn(ERROR_WORDS, name)
+    ? ERROR_WORDS[name]
+    : name.startsWith('Lambda.')
+      ? "the step's function could not run"
+      : 'the step failed unexpectedly';
+  const reason = `${capitalize(words!)}${message ? `: ${message.replace(/[.\s]+$/, '')}` : ''}.`;
+  const advice = accountId
+    ? `The account ${accountId} exists but is not fully set up. Do not ask for another one: tell the platform ` +
+      `team the request id (${input.request.requestId}) so that they can finish it.`
+    : 'This is most likely temporary: submit the request again later. If it fails again, tell the platform team ' +
+      `the request id (${input.request.requestId}).`;
+  deps.log.warn('request failed outside its steps', {
+    requestId: input.request.requestId,
+    step,
+    error: name,
+  });
+  return { step, reason, advice, error: `${name}${message ? `: ${message}` : ''}`.slice(0, 2000) };
+}
+
+/** The message in a Catch's Cause: Lambda sends JSON with `errorMessage`; others send text. */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  const text = cause.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as { errorMessage?: unknown; message?: unknown; errorType?: unknown };
+      const message = parsed.errorMessage ?? parsed.message;
+      if (typeof message === 'string') return message.trim().slice(0, 500);
+    } catch {
+      // not JSON after all: use the text
+    }
+  }
+  return text.slice(0, 500);
+}
+
+function describeCaught(failure: CaughtError | undefined): string {
+  if (!failure) return 'unknown error';
+  const message = causeMessage(failure.Cause);
+  return `${failure.Error ?? 'unknown error'}${message ? `: ${message}` : ''}`.slice(0, 1000);
+}
+
+function errorText(error: unknown): string {
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

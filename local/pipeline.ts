@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
+import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
+import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
+import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
+import { LocalRunner } from './runner.ts';
+import { type SlackSink, startSlackSink } from './slack-sink.ts';
+
+export const DEFAULT_CONFIG = resolve(import.meta.dirname, '..', 'vend.config.json');
+export const DEFAULT_SEED = resolve(import.meta.dirname, 'seed.json');
+
+/** The pipeline's own key in the seed: Vend acts as itself, never as the administrator key `test`. */
+export const PIPELINE_ACCESS_KEY = 'vend-pipeline';
+
+export interface LocalPipelineOptions {
+  /** Keeps the local cloud's state and the registry here across restarts; in memory when absent. */
+  dataDir?: string;
+  /** @default 4566 */
+  cloudPort?: number;
+  /** @default any free port */
+  slackPort?: number;
+  seed?: Seed | string;
+  /** The configuration, or the path of its file. @default vend.config.json */
+  config?: VendConfig | string;
+  clock?: Clock;
+  /** Simulated seconds per real second of `clock`. @default 1 */
+  speed?: number;
+  /** Print Slack messages to the terminal. */
+  printSlack?: boolean;
+  log?: Log;
+}
+
+export interface LocalPipeline {
+  cloud: LocalCloud;
+  dynamo: LocalDynamo;
+  slack: SlackSink;
+  runner: LocalRunner;
+  deps: Deps;
+  config: VendConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole pipeline on one machine: the local cloud, dynalite with the registry table, the Slack sink, and the
+ * runner that executes the state machine's ASL with the step functions' code, acting as Vend's own principal.
+ */
+export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+  const clock = options.clock ?? systemClock;
+  const config =
+    typeof options.config === 'object' ? options.config : readConfigFile(options.config ?? DEFAULT_CONFIG);
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+
+  const cloud = await startLocalCloud({
+    port: options.cloudPort ?? 4566,
+    seed: options.seed ?? DEFAULT_SEED,
+    clock,
+    ...(dataDir ? { dataFile: join(dataDir, 'cloud.json') } : {}),
+  });
+  const started: { close(): Promise<void> }[] = [cloud];
+  try {
+    const dynamo = await startDynamo(dataDir ? { path: join(dataDir, 'registry') } : {});
+    started.push(dynamo);
+    const tableName = 'vend-registry';
+    await ensureRegistryTable(dynamo.endpoint, tableName);
+    const slack = await startSlackSink({ port: options.slackPort ?? 0, print: options.printSlack ?? false });
+    started.push(slack);
+    const deps = buildDeps({
+      config,
+      aws: {
+        region: config.organization.homeRegion,
+        endpoint: cloud.endpoint,
+        credentials: { accessKeyId: PIPELINE_ACCESS_KEY, secretAccessKey: 'local' },
+        ...((options.speed ?? 1) !== 1 ? { maxAttempts: 1 } : {}),
+      },
+      tableName,
+      dynamoEndpoint: dynamo.endpoint,
+      slackWebhookUrl: async () => config.slack.webhookUrl ?? slack.url,
+      sleep: (ms) => new Promise((done) => clock.schedule(ms, () => done())),
+      now: () => clock.now(),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    const runner = new LocalRunner({ deps, speed: options.speed ?? 1 });
+    return {
+      cloud,
+      dynamo,
+      slack,
+      runner,
+      deps,
+      config,
+      async close() {
+        runner.abortAll();
+        for (const service of started.reverse()) await service.close();
+      },
+    };
+  } catch (error) {
+    for (const service of started.reverse()) await service.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOW_ERROR_NAMES } from '../../functions/shared/errors.ts';
+import { ASL_PATH, allStates, loadDefinition, placeholders, TASK_FUNCTIONS } from '../../local/runner.ts';
+
+const text = readFileSync(ASL_PATH, 'utf8');
+const definition = loadDefinition();
+const states = [...allStates(definition as never).values()] as unknown as {
+  Retry?: { ErrorEquals: string[] }[];
+  Catch?: { ErrorEquals: string[] }[];
+}[];
+const mentioned = new Set(
+  states.flatMap((state) =>
+    [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((rule) => rule.ErrorEquals),
+  ),
+);
+
+/** Errors the steps raise on purpose without a retry: they go to the Catch (States.ALL) and end the request. */
+const NOT_RETRIED = new Set(['Vend.Failed']);
+
+describe('the state machine and the code agree', () => {
+  it('names only workflow errors that the code defines, besides Step Functions and Lambda errors', () => {
+    for (const name of mentioned) {
+      if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
+      expect(WORKFLOW_ERROR_NAMES, `the ASL retries or catches ${name}`).toContain(name);
+    }
+  });
+
+  it('retries every workflow error the code raises for retrying', () => {
+    for (const name of WORKFLOW_ERROR_NAMES) {
+      if (NOT_RETRIED.has(name)) continue;
+      expect([...mentioned], `the code raises ${name} but the ASL never retries it`).toContain(name);
+    }
+  });
+
+  it('has a function for every placeholder, and no function without one', () => {
+    expect(placeholders(text).sort()).toEqual(Object.keys(TASK_FUNCTIONS).sort());
+  });
+
+  it('keeps every Task retrying throttling and transient errors and every step but the last two caught', () => {
+    const tasks = [...allStates(definition as never).entries()].filter(
+      ([, state]) => (state as { Type: string }).Type === 'Task',
+    );
+    for (const [name, state] of tasks) {
+      const retried = new Set(
+        ((state as { Retry?: { ErrorEquals: string[] }[] }).Retry ?? []).flatMap((rule) => rule.ErrorEquals),
+      );
+      expect(retried, `${name} retries throttling`).toContain('Vend.Throttled');
+      expect(retried, `${name} retries transient errors`).toContain('Vend.Transient');
+    }
+  });
+});

@@ -1,0 +1,359 @@
+import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateHostedZoneCommand,
+  DeleteVPCAssociationAuthorizationCommand,
+  GetHostedZoneCommand,
+  ListHostedZonesByVPCCommand,
+  ListVPCAssociationAuthorizationsCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDns } from '../../functions/connect-dns/core.ts';
+import type { Deps } from '../../functions/shared/deps.ts';
+import type { VendRequest } from '../../functions/shared/model.ts';
+import { waitFor } from '../local-cloud/wait.ts';
+import {
+  createMemberAccount,
+  startWorkflowEnv,
+  storeRequest,
+  testRequest,
+  type WorkflowEnv,
+} from './harness.ts';
+
+const HUB = '222222222222';
+const ZONE = 'Z0VENDTESTINTERNAL01';
+
+describe('connectDns', () => {
+  let env: WorkflowEnv;
+  beforeAll(async () => {
+    env = await startWorkflowEnv();
+  });
+  /** The hub as the network team sees it (through the credentials cache: they expire on the simulated clock). */
+  const hub = async (): Promise<Route53Client> =>
+    (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).route53;
+  afterAll(() => env.close());
+
+  /** A stored request and its new account, ready for the step. */
+  async function newAccount(
+    overrides: Partial<VendRequest> = {},
+  ): Promise<{ request: VendRequest; accountId: string }> {
+    const request = testRequest(overrides);
+    await storeRequest(env.deps, request);
+    const accountId = await createMemberAccount(env, request.accountName);
+    return { request, accountId };
+  }
+
+  async function defaultVpcOf(accountId: string): Promise<string> {
+    const { ec2 } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const { Vpcs } = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }),
+    );
+    return Vpcs?.[0]?.VpcId ?? '';
+  }
+
+  const zoneVpcs = async () => (await (await hub()).send(new GetHostedZoneCommand({ Id: ZONE }))).VPCs ?? [];
+  const authorizations = async () =>
+    (await (await hub()).send(new ListVPCAssociationAuthorizationsCommand({ HostedZoneId: ZONE }))).VPCs ??
+    [];
+  const auditMark = () => env.cloud.cloud.state.audit.at(-1)?.sequence ?? 0;
+  const route53ChangesSince = (mark: number) =>
+    env.cloud.cloud
+      .auditSince(mark)
+      .filter((event) => event.eventSource === 'route53.amazonaws.com')
+      .map((event) => `${event.recipientAccountId} ${event.eventName}`);
+
+  describe('on a new account with its default VPC', () => {
+    let request: VendRequest;
+    let accountId: string;
+    let vpcId: string;
+    beforeAll(async () => {
+      ({ request, accountId } = await newAccount());
+      vpcId = await defaultVpcOf(accountId);
+    });
+
+    it('associates the default VPC with the shared zone, and leaves no authorization behind', async () => {
+      const mark = auditMark();
+
+      const output = await connectDns(env.deps, { request, accountId });
+
+      expect(output).toEqual({
+        step: 'connectDns',
+        action: 'associated',
+        hostedZoneId: ZONE,
+        vpcId,
+        region: 'us-east-1',
+      });
+      expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
+      expect(await authorizations()).toEqual([]);
+      expect(route53ChangesSince(mark)).toEqual([
+        `${HUB} CreateVPCAssociationAuthorization`,
+        `${accountId} AssociateVPCWithHostedZone`,
+        `${HUB} DeleteVPCAssociationAuthorization`,
+      ]);
+      // The new account resolves the zone's names: its VPC lists the zone.
+      const { route53 } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+      const { HostedZoneSummaries } = await route53.send(
+        new ListHostedZonesByVPCCommand({ VPCId: vpcId, VPCRegion: 'us-east-1' }),
+      );
+      expect(HostedZoneSummaries?.map((zone) => zone.HostedZoneId)).toEqual([ZONE]);
+      const record = await env.deps.registry.getRequest(request.requestId);
+      expect(record?.steps.connectDns).toMatchObject({ status: 'succeeded', attempts: 1 });
+    });
+
+    it('says already-associated when run again, and changes nothing', async () => {
+      const mark = auditMark();
+
+      const output = await connectDns(env.deps, { request, accountId });
+
+      expect(output).toEqual({
+        step: 'connectDns',
+        action: 'already-associated',
+        hostedZoneId: ZONE,
+        vpcId,
+        region: 'us-east-1',
+      });
+      expect(route53ChangesSince(mark)).toEqual([]);
+      expect((await zoneVpcs()).filter((vpc) => vpc.VPCId === vpcId)).toHaveLength(1);
+    });
+  });
+
+  it('connects the VPC the request names', async () => {
+    const { accountId } = await newAccount();
+    const vpcId = await defaultVpcOf(accountId);
+    const request = testRequest({ vpc: { id: vpcId, region: 'us-east-1' } });
+    await storeRequest(env.deps, request);
+
+    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+      action: 'associated',
+      vpcId,
+    });
+    expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
+  });
+
+  it('fails the request naming the VPC and region when the VPC the request names is not in the account', async () => {
+    const { accountId } = await newAccount();
+    const request = testRequest({ vpc: { id: 'vpc-0123456789abcdef0', region: 'us-east-1' } });
+    await storeRequest(env.deps, request);
+    const mark = auditMark();
+
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: `the VPC vpc-0123456789abcdef0 does not exist in account ${accountId} in us-east-1`,
+    });
+    const record = await env.deps.registry.getRequest(request.requestId);
+    expect(record?.failure).toMatchObject({
+      step: 'connectDns',
+      advice: expect.stringContaining('VPC id and region'),
+    });
+    expect(route53ChangesSince(mark)).toEqual([]);
+  });
+
+  it('fails the request when the account has no default VPC in the home region', async () => {
+    const { request, accountId } = await newAccount();
+    const deps: Deps = {
+      ...env.deps,
+      config: { ...env.config, organization: { ...env.config.organization, homeRegion: 'eu-west-1' } },
+    };
+
+    await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: expect.stringContaining('no default VPC in eu-west-1'),
+    });
+  });
+
+  it('does nothing and says skipped when no shared DNS is configured', async () => {
+    const { request, accountId } = await newAccount();
+    const { dns: _dns, ...withoutDns } = env.config;
+    const mark = auditMark();
+
+    const output = await connectDns({ ...env.deps, config: withoutDns }, { request, accountId });
+
+    expect(output).toEqual({ step: 'connectDns', action: 'skipped' });
+    expect(route53ChangesSince(mark)).toEqual([]);
+    const record = await env.deps.registry.getRequest(request.requestId);
+    expect(record?.steps.connectDns).toMatchObject({
+      status: 'succeeded',
+      detail: 'no shared DNS configured',
+    });
+  });
+
+  it('surfaces PriorRequestNotComplete as Vend.ConcurrentModification; the retry associates and no authorization stays', async () => {
+    const { request, accountId } = await newAccount();
+    const vpcId = await defaultVpcOf(accountId);
+    const fault = env.cloud.cloud.faults.add({
+      service: 'route53',
+      operation: 'AssociateVPCWithHostedZone',
+      error: { code: 'PriorRequestNotComplete' },
+    });
+    try {
+      await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+        name: 'Vend.ConcurrentModification',
+      });
+    } finally {
+      env.cloud.cloud.faults.remove(fault.id);
+    }
+    expect(await zoneVpcs()).not.toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
+    expect(await authorizations()).toEqual([]);
+
+    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+      action: 'associated',
+    });
+    expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
+    expect(await authorizations()).toEqual([]);
+  });
+
+  it('treats the authorization deleted by someone between authorize and associate as Vend.ConcurrentModification', async () => {
+    const { request, accountId } = await newAccount();
+    const vpcId = await defaultVpcOf(accountId);
+    env.cloud.cloud.faults.add({
+      service: 'route53',
+      operation: 'AssociateVPCWithHostedZone',
+      latencyMs: 60_000,
+      times: 1,
+    });
+
+    const attempt = connectDns(env.deps, { request, accountId });
+    const zone = env.cloud.cloud.state.hostedZones[ZONE];
+    await waitFor(
+      () => zone?.authorizations.some((vpc) => vpc.VPCId === vpcId) ?? false,
+      'the hub to authorize the VPC',
+    );
+    await (await hub()).send(
+      new DeleteVPCAssociationAuthorizationCommand({
+        HostedZoneId: ZONE,
+        VPC: { VPCId: vpcId, VPCRegion: 'us-east-1' },
+      }),
+    );
+
+    await expect(attempt).rejects.toMatchObject({ name: 'Vend.ConcurrentModification' });
+    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+      action: 'associated',
+    });
+    expect(await authorizations()).toEqual([]);
+  });
+
+  it('fails the request, pointing at the DNS hub role, when Route 53 refuses an association the hub authorized', async () => {
+    const { request, accountId } = await newAccount();
+    env.cloud.cloud.faults.add({
+      service: 'route53',
+      operation: 'AssociateVPCWithHostedZone',
+      error: { code: 'NotAuthorizedException' },
+      times: 1,
+    });
+
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      advice: expect.stringContaining('check the role VendDnsAuthorizer in account 222222222222'),
+    });
+    expect(await authorizations()).toEqual([]);
+  });
+
+  it('fails the request naming the other zone when the VPC already uses another zone of the same name', async () => {
+    const { request, accountId } = await newAccount();
+    const vpcId = await defaultVpcOf(accountId);
+    const { route53 } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const { HostedZone } = await route53.send(
+      new CreateHostedZoneCommand({
+        Name: 'internal.example.com',
+        CallerReference: 'team-made-its-own',
+        VPC: { VPCId: vpcId, VPCRegion: 'us-east-1' },
+        HostedZoneConfig: { PrivateZone: true },
+      }),
+    );
+    const otherId = HostedZone?.Id?.replace('/hostedzone/', '') ?? '';
+
+    const failure = await connectDns(env.deps, { request, accountId }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({
+      name: 'Vend.Failed',
+      message: expect.stringContaining(`the hosted zone ${otherId} (internal.example.com.`),
+    });
+    expect(failure).toMatchObject({
+      advice: expect.stringContaining(`Disassociate ${otherId} from the VPC ${vpcId}`),
+    });
+    expect(await authorizations()).toEqual([]);
+  });
+});
+
+describe('connectDns when the DNS hub role is broken', () => {
+  let env: WorkflowEnv;
+  beforeAll(async () => {
+    env = await startWorkflowEnv();
+  });
+  afterAll(() => env.close());
+
+  async function newAccount(): Promise<{ request: VendRequest; accountId: string }> {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    return { request, accountId: await createMemberAccount(env, request.accountName) };
+  }
+
+  it('fails the request, naming the role and the hub, when the role no longer trusts Vend (not "account not ready")', async () => {
+    const { request, accountId } = await newAccount();
+    // The network team edits the role's trust, as the hub's administrators.
+    const hubAdmin = (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).iam;
+    const { Role } = await hubAdmin.send(new GetRoleCommand({ RoleName: 'VendDnsAuthorizer' }));
+    const original = decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '');
+    const securityOnly = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    await hubAdmin.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: 'VendDnsAuthorizer',
+        PolicyDocument: JSON.stringify(securityOnly),
+      }),
+    );
+    try {
+      const failure = await connectDns(env.deps, { request, accountId }).catch((error: unknown) => error);
+
+      expect(failure).toMatchObject({
+        name: 'Vend.Failed',
+        message: `Vend cannot assume the role VendDnsAuthorizer in the DNS hub account ${HUB}`,
+        advice: expect.stringContaining('ask the network team'),
+      });
+      const record = await env.deps.registry.getRequest(request.requestId);
+      expect(record?.failure?.step).toBe('connectDns');
+    } finally {
+      await hubAdmin.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: 'VendDnsAuthorizer', PolicyDocument: original }),
+      );
+    }
+    // Once the role is mended, the retry connects the account.
+    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+      action: 'associated',
+    });
+  });
+
+  it('fails the request when the configured hub role does not exist', async () => {
+    const { request, accountId } = await newAccount();
+    const deps: Deps = {
+      ...env.deps,
+      config: { ...env.config, dns: { hubAccountId: HUB, hostedZoneId: ZONE, roleName: 'VendDnsMissing' } },
+    };
+
+    await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: `Vend cannot assume the role VendDnsMissing in the DNS hub account ${HUB}`,
+    });
+  });
+
+  it('fails the request when the configured zone is not in the hub', async () => {
+    const { request, accountId } = await newAccount();
+    const deps: Deps = {
+      ...env.deps,
+      config: {
+        ...env.config,
+        dns: { hubAccountId: HUB, hostedZoneId: 'Z0NOSUCHZONE', roleName: 'VendDnsAuthorizer' },
+      },
+    };
+
+    await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: `the shared DNS zone Z0NOSUCHZONE does not exist in the DNS hub account ${HUB}`,
+    });
+  });
+});

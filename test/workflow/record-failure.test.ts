@@ -1,0 +1,376 @@
+import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { completeRequest } from '../../functions/complete-request/core.ts';
+import { causeMessage, recordFailure } from '../../functions/record-failure/core.ts';
+import { ThrottledError, VendFailureError } from '../../functions/shared/errors.ts';
+import { explainCreationFailure } from '../../functions/shared/failure-reasons.ts';
+import type { VendRequest } from '../../functions/shared/model.ts';
+import { runStep } from '../../functions/shared/steps.ts';
+import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
+import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+
+describe('record-failure ("Record failure" and "Record notification failure")', () => {
+  let env: WorkflowEnv;
+  let sink: SlackSink;
+
+  beforeAll(async () => {
+    sink = await startSlackSink();
+    env = await startWorkflowEnv({ slackWebhookUrl: async () => sink.url });
+  });
+  afterAll(async () => {
+    await env.close();
+    await sink.close();
+  });
+  afterEach(() => env.cloud.cloud.faults.clear());
+
+  const messagesFor = (request: VendRequest) =>
+    sink.messages().filter((m) => JSON.stringify(m.payload).includes(request.requestId));
+  const stored = async (request: VendRequest) => (await env.deps.registry.getRequest(request.requestId))!;
+
+  /** Asks Organizations for an account and waits (on the simulated clock) until the creation ends. */
+  async function createThroughOrganizations(request: VendRequest) {
+    const { CreateAccountStatus } = await env.deps.organizations.send(
+      new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }),
+    );
+    const id = CreateAccountStatus!.Id!;
+    await env.deps.registry.setCreateAccountRequestId(request.requestId, id);
+    for (;;) {
+      const { CreateAccountStatus: status } = await env.deps.organizations.send(
+        new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }),
+      );
+      if (status?.State !== 'IN_PROGRESS') return { id, status: status! };
+      await env.deps.sleep(30_000);
+    }
+  }
+
+  it('explains a failed creation with the advice for its reason, frees the name and email, and tells the requester', async () => {
+    // The security account's address is taken: Organizations fails the creation with EMAIL_ALREADY_EXISTS.
+    const request = testRequest({ email: 'aws-security@example.com' });
+    await storeRequest(env.deps, request);
+    const { id, status } = await createThroughOrganizations(request);
+    expect(status.FailureReason).toBe('EMAIL_ALREADY_EXISTS');
+    const creation = {
+      createAccountRequestId: id,
+      state: 'FAILED',
+      failureReason: status.FailureReason,
+      waitSeconds: 0,
+      waitedSeconds: 240,
+      polls: 3,
+    };
+
+    const explained = explainCreationFailure('EMAIL_ALREADY_EXISTS');
+    await expect(recordFailure(env.deps, { request, creation })).resolves.toEqual({
+      status: 'failed',
+      step: 'waitForAccount',
+      reason: explained.reason,
+    });
+
+    const record = await stored(request);
+    expect(record).toMatchObject({
+      status: 'failed',
+      failure: { step: 'waitForAccount', reason: explained.reason, advice: explained.advice },
+      notification: { kind: 'failure', status: 'sent' },
+    });
+    expect(record.steps.waitForAccount?.status).toBe('failed');
+    expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();
+    expect(await env.deps.registry.reservationHolder('name', request.accountName)).toBeUndefined();
+
+    const [message, ...more] = messagesFor(request);
+    expect(more).toEqual([]);
+    const posted = JSON.stringify(message!.payload);
+    expect(posted).toContain('<@U012ALICE>');
+    expect(message!.rendered).toContain(explained.advice);
+    expect(message!.rendered).toContain('failed while waiting for AWS to create the account');
+    expect(message!.rendered).toContain(request.requestId);
+
+    // The requester can ask again for the same name.
+    await expect(
+      storeRequest(env.deps, testRequest({ name: request.name, accountName: request.accountName })),
+    ).resolves.toBeDefined();
+  });
+
+  it('runs twice without telling twice or changing the record', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    const input = {
+      request,
+      creation: {
+        state: 'FAILED',
+        failureReason: 'ACCOUNT_LIMIT_EXCEEDED',
+        createAccountRequestId: 'car-none',
+      },
+    };
+    await recordFailure(env.deps, input);
+    const first = await stored(request);
+
+    await expect(recordFailure(env.deps, input)).resolves.toMatchObject({
+      status: 'failed',
+      step: 'waitForAccount',
+    });
+
+    expect(messagesFor(request)).toHaveLength(1);
+    const second = await stored(request);
+    expect(second.failure).toEqual(first.failure);
+    expect(second.notification).toEqual(first.notification);
+    expect(second.steps).toEqual(first.steps);
+  });
+
+  it('uses the reason and advice a step recorded, and keeps the reservations when an account exists', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    await env.deps.registry.update(request.requestId, { accountId: '210987654321' });
+    const failing = runStep(env.deps, request.requestId, 'moveAccount', async () => {
+      throw new VendFailureError(
+        'The OU Workloads/Dev no longer exists.',
+        'Ask the platform team which OU to use.',
+      );
+    });
+    await expect(failing).rejects.toMatchObject({ name: 'Vend.Failed' });
+
+    const output = await recordFailure(env.deps, {
+      request,
+      creation: { state: 'SUCCEEDED', accountId: '210987654321' },
+      failure: {
+        Error: 'Vend.Failed',
+        Cause: JSON.stringify({
+          errorType: 'Vend.Failed',
+          errorMessage: 'The OU Workloads/Dev no longer exists.',
+        }),
+      },
+    });
+
+    expect(output).toEqual({
+      status: 'failed',
+      step: 'moveAccount',
+      reason: 'The OU Workloads/Dev no longer exists.',
+    });
+    const record = await stored(request);
+    expect(record).toMatchObject({
+      status: 'failed',
+      accountId: '210987654321',
+      failure: { step: 'moveAccount', advice: 'Ask the platform team which OU to use.' },
+    });
+    expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+    const [message] = messagesFor(request);
+    expect(message!.rendered).toContain('Ask the platform team which OU to use.');
+    expect(message!.rendered).toContain('failed while moving the account into its organizational unit');
+    expect(message!.rendered).toContain('210987654321');
+  });
+
+  it('after retries ran out, blames the step that was running, in words, with the error message and generic advice', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    await env.deps.registry.update(request.requestId, { accountId: '210987654322' });
+    await runStep(env.deps, request.requestId, 'applyBaseline', async () => ({
+      result: null,
+      detail: 'done',
+    }));
+    await expect(
+      runStep(env.deps, request.requestId, 'applyBudget', async () => {
+        throw new ThrottledError('TooManyRequestsException: Rate exceeded');
+      }),
+    ).rejects.toMatchObject({ name: 'Vend.Throttled' });
+
+    const output = await recordFailure(env.deps, {
+      request,
+      creation: { state: 'SUCCEEDED', accountId: '210987654322' },
+      moved: {},
+      failure: {
+        Error: 'Vend.Throttled',
+        Cause: JSON.stringify({
+          errorType: 'Vend.Throttled',
+          errorMessage: 'TooManyRequestsException: Rate exceeded',
+        }),
+      },
+    });
+
+    expect(output).toMatchObject({ status: 'failed', step: 'applyBudget' });
+    const record = await stored(request);
+    expect(record.steps.applyBudget?.status).toBe('failed');
+    expect(record.steps.applyBaseline?.status).toBe('succeeded');
+    expect(record.failure?.reason).toBe(
+      'AWS kept asking Vend to slow down: TooManyRequestsException: Rate exceeded.',
+    );
+    expect(record.failure?.advice).toContain('210987654322 exists but is not fully set up');
+    expect(record.failure?.advice).toContain(request.requestId);
+    expect(record.failure?.error).toBe('Vend.Throttled: TooManyRequestsException: Rate exceeded');
+    expect(await env.deps.registry.reservationHolder('name', request.accountName)).toBe(request.requestId);
+    expect(messagesFor(request)[0]!.rendered).toContain('failed while setting up the budget');
+  });
+
+  it('reads a plain-text Cause, and without any account frees the reservations and says to try again later', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+
+    const output = await recordFailure(env.deps, {
+      request,
+      failure: { Error: 'Lambda.ServiceException', Cause: 'Lambda was unable to run the function.' },
+    });
+
+    expect(output).toMatchObject({ status: 'failed', step: 'createAccount' });
+    const record = await stored(request);
+    expect(record.failure?.reason).toBe(
+      "The step's function could not run: Lambda was unable to run the function.",
+    );
+    expect(record.failure?.advice).toMatch(/submit the request again later/);
+    expect(record.steps.createAccount?.status).toBe('failed');
+    expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();
+  });
+
+  it('on a deadline, says so and keeps the name and email while AWS may still create the account', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    const { CreateAccountStatus } = await env.deps.organizations.send(
+      new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }),
+    );
+    await env.deps.registry.setCreateAccountRequestId(request.requestId, CreateAccountStatus!.Id!);
+
+    const output = await recordFailure(env.deps, {
+      request,
+      creation: { state: 'TIMED_OUT', createAccountRequestId: CreateAccountStatus!.Id!, waitedSeconds: 3600 },
+    });
+
+    expect(output).toMatchObject({ status: 'failed', step: 'waitForAccount' });
+    const record = await stored(request);
+    expect(record.failure?.reason).toContain('after 60 minutes');
+    expect(record.failure?.advice).toContain(CreateAccountStatus!.Id!);
+    expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+  });
+
+  it('finds an account the state did not know of (created after a crash) and records it instead of freeing its name', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    const { status } = await createThroughOrganizations(request);
+    expect(status.State).toBe('SUCCEEDED');
+
+    await recordFailure(env.deps, { request, failure: { Error: 'States.Timeout', Cause: '' } });
+
+    const record = await stored(request);
+    expect(record).toMatchObject({ status: 'failed', accountId: status.AccountId });
+    expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+  });
+
+  it('surfaces throttling by Organizations as Vend.Throttled for the state machine to retry, then records on the re-run', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    await env.deps.registry.setCreateAccountRequestId(
+      request.requestId,
+      'car-0000000000000000000000000000dead',
+    );
+    env.cloud.cloud.faults.add({
+      service: 'organizations',
+      operation: 'DescribeCreateAccountStatus',
+      error: { code: 'TooManyRequestsException' },
+      times: 1,
+    });
+    const input = { request, failure: { Error: 'States.Timeout', Cause: 'Task timed out' } };
+
+    await expect(recordFailure(env.deps, input)).rejects.toMatchObject({ name: 'Vend.Throttled' });
+    expect(messagesFor(request)).toEqual([]);
+
+    await expect(recordFailure(env.deps, input)).resolves.toMatchObject({ status: 'failed' });
+    expect(messagesFor(request)).toHaveLength(1);
+    expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();
+  });
+
+  it.each([
+    [503, 3, 'Vend.SlackUnavailable'],
+    [404, 1, 'Vend.SlackRejected'],
+  ])(
+    'when Slack answers %i, records the failure and that the message failed, without failing itself',
+    async (status, times, name) => {
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      sink.failNext(status, times);
+
+      await expect(
+        recordFailure(env.deps, {
+          request,
+          creation: { state: 'FAILED', failureReason: 'INTERNAL_FAILURE' },
+        }),
+      ).resolves.toMatchObject({
+        status: 'failed',
+      });
+
+      const record = await stored(request);
+      expect(record.status).toBe('failed');
+      expect(record.failure?.step).toBe('waitForAccount');
+      expect(record.notification).toMatchObject({ kind: 'failure', status: 'failed' });
+      expect(record.notification?.error).toContain(name);
+      expect(record.notification?.error).not.toContain(sink.url);
+    },
+  );
+
+  it('escapes a hostile name in the failure message', async () => {
+    const request = testRequest({ name: '<!channel>', tags: { x: '@everyone' } });
+    await storeRequest(env.deps, request);
+
+    await recordFailure(env.deps, { request, creation: { state: 'FAILED', failureReason: 'INVALID_EMAIL' } });
+
+    const posted = JSON.stringify(messagesFor(request)[0]!.payload);
+    expect(posted).not.toContain('<!channel>');
+    expect(posted).toContain('&lt;!channel&gt;');
+  });
+
+  describe('after the "ready" message could not be sent', () => {
+    it('records that the message failed and leaves the request succeeded', async () => {
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      const accountId = '210987654329';
+      await env.deps.registry.update(request.requestId, { accountId, status: 'configuring' });
+      sink.failNext(503, 3);
+      await expect(completeRequest(env.deps, { request, accountId, configured: [] })).rejects.toMatchObject({
+        name: 'Vend.SlackUnavailable',
+      });
+
+      const output = await recordFailure(env.deps, {
+        request,
+        stage: 'notify',
+        failure: {
+          Error: 'Vend.SlackUnavailable',
+          Cause: JSON.stringify({
+            errorMessage: 'Slack did not take the message after 3 attempts: HTTP 503',
+          }),
+        },
+      });
+
+      expect(output).toEqual({ stage: 'notify' });
+      const record = await stored(request);
+      expect(record.status).toBe('succeeded');
+      expect(record.failure).toBeUndefined();
+      expect(record.notification).toMatchObject({ kind: 'success', status: 'failed' });
+      expect(record.notification?.error).toContain('Vend.SlackUnavailable: Slack did not take the message');
+      expect(record.steps.notify?.status).toBe('failed');
+      expect(await env.deps.registry.getAccount(accountId)).toMatchObject({ status: 'active' });
+      expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+      expect(messagesFor(request)).toEqual([]);
+    });
+
+    it('does not overwrite a message that did go out', async () => {
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      const accountId = '210987654330';
+      await completeRequest(env.deps, { request, accountId, configured: [] });
+      const sent = (await stored(request)).notification;
+
+      await recordFailure(env.deps, {
+        request,
+        stage: 'notify',
+        failure: { Error: 'States.Timeout', Cause: 'Task timed out' },
+      });
+
+      expect((await stored(request)).notification).toEqual(sent);
+    });
+  });
+});
+
+describe('causeMessage', () => {
+  it('takes errorMessage from a Lambda error, the text from anything else', () => {
+    expect(causeMessage(JSON.stringify({ errorType: 'Error', errorMessage: 'boom', trace: [] }))).toBe(
+      'boom',
+    );
+    expect(causeMessage('{not json')).toBe('{not json');
+    expect(causeMessage('Task timed out after 120 seconds')).toBe('Task timed out after 120 seconds');
+    expect(causeMessage(undefined)).toBe('');
+  });
+});
