@@ -187,7 +187,8 @@ function formatThresholds(thresholds: { percent: number; type: string }[]): stri
 
 function roleLine(role: RoleAccess, accountId: string): string {
   const conditions: string[] = [];
-  if (role.trustedAccountId) conditions.push(`signed in to account ${code(role.trustedAccountId, 20)}`);
+  if (role.trustedAccountId)
+    conditions.push(`from a principal in account ${code(role.trustedAccountId, 20)}`);
   if (role.requireMfa) conditions.push('with MFA');
   const from = conditions.length ? ` (${conditions.join(', ')})` : '';
   if (role.externalIdRequired) {
