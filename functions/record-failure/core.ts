@@ -221,13 +221,22 @@ function explain(
   return explainUnexpected(deps, input, runningStep(record, input), accountId);
 }
 
-/** The step that was running when the execution failed: the last one started that did not finish. */
+/**
+ * The step that was running when the execution failed: among the steps that did not finish, the one whose last
+ * attempt failed with the error the state machine caught (parallel branches cancelled alongside it did not
+ * fail), else the last one started.
+ */
 function runningStep(record: RequestRecord, input: RecordFailureInput): StepName {
   const running = STEP_NAMES.map((step) => ({ step, record: record.steps[step] }))
     .filter((entry) => entry.record?.status === 'running')
     .sort((a, b) =>
       a.record!.startedAt < b.record!.startedAt ? 1 : a.record!.startedAt > b.record!.startedAt ? -1 : 0,
     );
+  const caught = input.failure?.Error;
+  const failedWithIt = caught
+    ? running.find((entry) => entry.record?.lastError?.startsWith(`${caught}:`))
+    : undefined;
+  if (failedWithIt) return failedWithIt.step;
   if (running[0]) return running[0].step;
   // No step recorded a start (the function never ran, or failed before runStep): guess from the state.
   if (!input.creation) return 'createAccount';

@@ -36,6 +36,8 @@ export interface StepRecord {
   /** What the step did or found, in a few words. */
   detail?: string;
   attempts: number;
+  /** The error of the last failed attempt, `Name: message`, while the state machine retries. */
+  lastError?: string;
 }
 
 export interface RequestFailure {

@@ -50,7 +50,12 @@ export async function runStep<T>(
         },
       });
     } else {
-      deps.log.warn('step attempt failed', { requestId, step, attempts, error: String(error) });
+      const lastError =
+        error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 1000) : String(error);
+      deps.log.warn('step attempt failed', { requestId, step, attempts, error: lastError });
+      await deps.registry
+        .updateStep(requestId, step, { status: 'running', startedAt, attempts, lastError })
+        .catch(() => undefined);
     }
     throw error;
   }

@@ -191,6 +191,21 @@ describe('vending an account through the real state machine', () => {
     expect(created).toHaveLength(1);
   });
 
+  it('blames the parallel step that failed, not the ones cancelled with it, when retries run out', async () => {
+    env.cloud.cloud.faults.add({
+      service: 'budgets',
+      operation: 'CreateBudget',
+      error: { code: 'ThrottlingException' },
+      times: 1000,
+    });
+    const { execution, stored } = await vend();
+    expect(execution.status).toBe('FAILED');
+    expect(stored.failure).toMatchObject({ step: 'applyBudget' });
+    expect(stored.steps.applyBudget?.status).toBe('failed');
+    expect(stored.steps.applyBaseline?.status).not.toBe('failed');
+    expect(stored.failure?.reason).toMatch(/slow down/);
+  });
+
   it('lets one of two concurrent requests for the same email through and refuses the other clearly', async () => {
     const email = `shared-${Date.now()}@example.com`;
     const results = await Promise.allSettled([
