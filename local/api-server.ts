@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+
+/** The API Lambda's handler, as API Gateway invokes it. */
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** Bodies larger than this are cut off here, as API Gateway would refuse them (10 MB); the handler has its own, lower limit. */
+const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export interface LocalApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the caller from a SigV4 Authorization header's access key, the way API Gateway's IAM authorization
+ * fills `requestContext.identity`; `resolvePrincipal` maps the key to an ARN (the local cloud knows its keys).
+ */
+function identityOf(
+  request: IncomingMessage,
+  resolvePrincipal: (accessKeyId: string) => { arn: string; accountId: string } | undefined,
+  anonymous: { arn: string; accountId: string },
+) {
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(request.headers.authorization ?? '')?.[1];
+  const principal = accessKeyId ? resolvePrincipal(accessKeyId) : anonymous;
+  return {
+    accessKey: accessKeyId ?? null,
+    accountId: principal?.accountId ?? null,
+    caller: principal?.arn ?? null,
+    userArn: principal?.arn ?? null,
+    user: principal?.arn ?? null,
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    userAgent: request.headers['user-agent'] ?? null,
+  };
+}
+
+/**
+ * The API on 127.0.0.1: each HTTP request becomes the API Gateway REST proxy event the Lambda receives on AWS
+ * (`resource: '/{proxy+}'`), and the handler's result becomes the HTTP response.
+ */
+export async function startLocalApi(options: {
+  handler: ApiHandler;
+  port?: number;
+  resolvePrincipal?: (accessKeyId: string) => { arn: string; accountId: string } | undefined;
+  /**
+   * Who an unsigned request comes from. API Gateway with IAM authorization refuses unsigned requests; locally
+   * `curl` is welcome, as this developer.
+   */
+  anonymous?: { arn: string; accountId: string };
+}): Promise<LocalApi> {
+  const resolvePrincipal = options.resolvePrincipal ?? (() => undefined);
+  const anonymous = options.anonymous ?? { arn: 'arn:aws:iam::000000000000:user/local-developer', accountId: '000000000000' };
+  const server = createServer(async (request, response) => {
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of request as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > GATEWAY_MAX_BODY) {
+          response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
+          return;
+        }
+        chunks.push(chunk);
+      }
+      const url = new URL(request.url ?? '/', 'http://local');
+      const headers: Record<string, string> = {};
+      const multiValueHeaders: Record<string, string[]> = {};
+      for (let i = 0; i < request.rawHeaders.length; i += 2) {
+        const name = request.rawHeaders[i]!;
+        const value = request.rawHeaders[i + 1]!;
+        headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+        (multiValueHeaders[name] ??= []).push(value);
+      }
+      const query: Record<string, string> = {};
+      const multiQuery: Record<string, string[]> = {};
+      for (const [key, value] of url.searchParams) {
+        query[key] = value;
+        (multiQuery[key] ??= []).push(value);
+      }
+      const body = Buffer.concat(chunks);
+      const requestId = randomUUID();
+      const event: APIGatewayProxyEvent = {
+        resource: '/{proxy+}',
+        path: url.pathname,
+        httpMethod: request.method ?? 'GET',
+        headers,
+        multiValueHeaders,
+        queryStringParameters: Object.keys(query).length ? query : null,
+        multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
+        pathParameters: { proxy: url.pathname.replace(/^\//, '') },
+        stageVariables: null,
+        body: body.length ? body.toString('utf8') : null,
+        isBase64Encoded: false,
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          authorizer: null,
+          protocol: `HTTP/${request.httpVersion}`,
+          httpMethod: request.method ?? 'GET',
+          identity: {
+            ...identityOf(request, resolvePrincipal, anonymous),
+            apiKey: null,
+            apiKeyId: null,
+            clientCert: null,
+            cognitoAuthenticationProvider: null,
+            cognitoAuthenticationType: null,
+            cognitoIdentityId: null,
+            cognitoIdentityPoolId: null,
+            principalOrgId: null,
+          },
+          path: `/local${url.pathname}`,
+          stage: 'local',
+          requestId,
+          requestTimeEpoch: Date.now(),
+          resourceId: 'local',
+          resourcePath: '/{proxy+}',
+        },
+      };
+      const context = {
+        awsRequestId: requestId,
+        functionName: 'vend-api',
+        functionVersion: '$LATEST',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:vend-api',
+        memoryLimitInMB: '256',
+        logGroupName: '/aws/lambda/vend-api',
+        logStreamName: 'local',
+        callbackWaitsForEmptyEventLoop: false,
+        getRemainingTimeInMillis: () => 30_000,
+        done: () => undefined,
+        fail: () => undefined,
+        succeed: () => undefined,
+      } as Context;
+      const result = await options.handler(event, context);
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(result.headers ?? {})) out[name] = String(value);
+      for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) out[name] = values.map(String);
+      const payload = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+      response.writeHead(result.statusCode, { ...out, 'content-length': payload.length }).end(payload);
+    } catch (error) {
+      console.error('local API: the handler failed', error);
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
+      response.end('{"message":"Internal server error"}');
+    }
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
