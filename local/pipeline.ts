@@ -29,6 +29,30 @@ export interface LocalPipelineOptions {
   /** Print Slack messages to the terminal. */
   printSlack?: boolean;
   log?: Log;
+  /** Run again the requests that were in flight when the pipeline last stopped. @default true */
+  resume?: boolean;
+}
+
+const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
+
+/**
+ * Starts again, under their own execution names, the requests the registry shows in flight: after a stop or a
+ * crash their executions are gone, and every step is safe to run again (the account is not created twice, the
+ * requester is not told twice), so they finish once. Returns the request ids resumed.
+ */
+export async function resumeInFlight(deps: Deps, runner: LocalRunner): Promise<string[]> {
+  const resumed: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.registry.listRequests(100, cursor);
+    for (const record of page.items) {
+      if (!IN_FLIGHT.has(record.status) || runner.get(record.requestId)) continue;
+      runner.run(record.requestId, { request: record.request });
+      resumed.push(record.requestId);
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return resumed;
 }
 
 export interface LocalPipeline {
@@ -38,6 +62,8 @@ export interface LocalPipeline {
   runner: LocalRunner;
   deps: Deps;
   config: VendConfig;
+  /** Requests that were in flight at the last stop and were started again. */
+  resumed: string[];
   close(): Promise<void>;
 }
 
@@ -82,7 +108,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       ...(options.log ? { log: options.log } : {}),
     });
     const runner = new LocalRunner({ deps, speed: options.speed ?? 1 });
+    const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
+      resumed,
       cloud,
       dynamo,
       slack,
@@ -90,7 +118,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       deps,
       config,
       async close() {
-        runner.abortAll();
+        await runner.stop();
         for (const service of started.reverse()) await service.close();
       },
     };

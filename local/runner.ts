@@ -126,6 +126,9 @@ export class LocalRunner implements WorkflowStarter {
   private readonly stateMachine: StateMachine;
   private readonly states: Map<string, AslState>;
   private readonly aborts = new Set<() => void>();
+  /** Step calls under way, so that shutdown can wait for them before the services they use go away. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
 
   constructor(private readonly options: LocalRunnerOptions) {
     const definition = loadDefinition(options.definitionPath);
@@ -186,8 +189,19 @@ export class LocalRunner implements WorkflowStarter {
             throw new Error(`runner: ${stateName} has no ${wait.SecondsPath} in its input to wait for`);
           await deps.sleep(seconds * 1000);
         }
+        if (this.stopping) return new Promise<JSONValue>(() => undefined);
         execution.invocations++;
-        return (await fn.core(deps, taskInput)) as JSONValue;
+        const call = fn.core(deps, taskInput);
+        this.inFlight.add(call);
+        try {
+          return (await call) as JSONValue;
+        } catch (error) {
+          // After a stop the execution is abandoned (it resumes at the next start): its late errors go nowhere.
+          if (this.stopping) return new Promise<JSONValue>(() => undefined);
+          throw error;
+        } finally {
+          this.inFlight.delete(call);
+        }
       };
     }
     const run = this.stateMachine.run(input as unknown as JSONValue, {
@@ -239,9 +253,19 @@ export class LocalRunner implements WorkflowStarter {
     return [...this.executions.values()];
   }
 
-  /** Stops every running execution (on shutdown); their requests stay in the registry as they were. */
-  abortAll(): void {
+  /**
+   * Stops every running execution (on shutdown) and waits for step calls under way to settle; their requests
+   * stay in the registry as they were, to be resumed at the next start.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
     for (const abort of this.aborts) abort();
     this.aborts.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops every running execution without waiting (tests that tear everything down at once). */
+  abortAll(): void {
+    void this.stop();
   }
 }
