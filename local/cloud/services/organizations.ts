@@ -56,6 +56,18 @@ function parentExists(state: CloudState, id: string): boolean {
   return id === state.organization.rootId || Object.hasOwn(state.organizationalUnits, id);
 }
 
+/** Reads `ParentId` and checks that the root or OU exists (ParentNotFoundException otherwise). */
+function existingParentId(context: CallContext, input: Input): string {
+  const parentId = context.params.string(input, 'ParentId', { required: true, max: 100, pattern: PARENT_ID });
+  if (!parentExists(context.cloud.state, parentId)) {
+    throw notFound(
+      'ParentNotFoundException',
+      "We can't find a root or OU with the ParentId that you specified.",
+    );
+  }
+  return parentId;
+}
+
 /** Paginates a listing as Organizations does: MaxResults 1-20, an opaque NextToken bound to the query. */
 function page<T>(context: CallContext, input: Input, items: readonly T[], scope: string) {
   const maxResults = context.params.number(input, 'MaxResults', PAGE) ?? 20;
@@ -182,16 +194,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const parentId = context.params.string(input, 'ParentId', {
-          required: true,
-          max: 100,
-          pattern: PARENT_ID,
-        });
-        if (!parentExists(state, parentId))
-          throw notFound(
-            'ParentNotFoundException',
-            "We can't find a root or OU with the ParentId that you specified.",
-          );
+        const parentId = existingParentId(context, input);
         const units = Object.values(state.organizationalUnits)
           .filter((ou) => ou.parentId === parentId)
           .map((ou) => ({ Id: ou.id, Arn: organizationArn(state, 'ou', ou.id), Name: ou.name }));
@@ -412,16 +415,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const parentId = context.params.string(input, 'ParentId', {
-          required: true,
-          max: 100,
-          pattern: PARENT_ID,
-        });
-        if (!parentExists(state, parentId))
-          throw notFound(
-            'ParentNotFoundException',
-            "We can't find a root or OU with the ParentId that you specified.",
-          );
+        const parentId = existingParentId(context, input);
         const accounts = Object.values(state.accounts)
           .filter((account) => account.parentId === parentId)
           .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
