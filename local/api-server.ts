@@ -52,7 +52,10 @@ export async function startLocalApi(options: {
   anonymous?: { arn: string; accountId: string };
 }): Promise<LocalApi> {
   const resolvePrincipal = options.resolvePrincipal ?? (() => undefined);
-  const anonymous = options.anonymous ?? { arn: 'arn:aws:iam::000000000000:user/local-developer', accountId: '000000000000' };
+  const anonymous = options.anonymous ?? {
+    arn: 'arn:aws:iam::000000000000:user/local-developer',
+    accountId: '000000000000',
+  };
   const server = createServer(async (request, response) => {
     try {
       const chunks: Buffer[] = [];
@@ -60,7 +63,9 @@ export async function startLocalApi(options: {
       for await (const chunk of request as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > GATEWAY_MAX_BODY) {
-          response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
+          response
+            .writeHead(413, { 'content-type': 'application/json' })
+            .end('{"message":"Request Too Long"}');
           return;
         }
         chunks.push(chunk);
@@ -136,8 +141,11 @@ export async function startLocalApi(options: {
       const result = await options.handler(event, context);
       const out: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) out[name] = String(value);
-      for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) out[name] = values.map(String);
-      const payload = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+      for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+        out[name] = values.map(String);
+      const payload = result.isBase64Encoded
+        ? Buffer.from(result.body, 'base64')
+        : Buffer.from(result.body ?? '', 'utf8');
       response.writeHead(result.statusCode, { ...out, 'content-length': payload.length }).end(payload);
     } catch (error) {
       console.error('local API: the handler failed', error);

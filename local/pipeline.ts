@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
+import { createApiHandler } from '../functions/api/core.ts';
+import { type LocalApi, startLocalApi } from './api-server.ts';
 import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { LocalRunner } from './runner.ts';
@@ -31,6 +33,8 @@ export interface LocalPipelineOptions {
   log?: Log;
   /** Run again the requests that were in flight when the pipeline last stopped. @default true */
   resume?: boolean;
+  /** Serve the request API on this port (0: any free one); no API when absent. */
+  apiPort?: number;
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -60,6 +64,8 @@ export interface LocalPipeline {
   dynamo: LocalDynamo;
   slack: SlackSink;
   runner: LocalRunner;
+  /** The request API, when `apiPort` was given. */
+  api?: LocalApi;
   deps: Deps;
   config: VendConfig;
   /** Requests that were in flight at the last stop and were started again. */
@@ -108,8 +114,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       ...(options.log ? { log: options.log } : {}),
     });
     const runner = new LocalRunner({ deps, speed: options.speed ?? 1 });
+    let api: LocalApi | undefined;
+    if (options.apiPort !== undefined) {
+      api = await startLocalApi({
+        handler: createApiHandler({ ...deps, starter: runner }),
+        port: options.apiPort,
+        resolvePrincipal: (key) => {
+          const caller = cloud.cloud.state.credentials[key]?.caller;
+          return caller && { arn: caller.arn, accountId: caller.accountId };
+        },
+      });
+      started.push(api);
+    }
     const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
+      ...(api ? { api } : {}),
       resumed,
       cloud,
       dynamo,
@@ -118,6 +137,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       deps,
       config,
       async close() {
+        if (api) {
+          await api.close();
+          started.splice(started.indexOf(api), 1);
+        }
         await runner.stop();
         for (const service of started.reverse()) await service.close();
       },

@@ -81,6 +81,12 @@ export const configSchema = z.strictObject({
           ),
       )
       .min(1),
+    /**
+     * How many accounts the organization may hold (AWS Organizations' quota, 10 by default; raised through
+     * Service Quotas). The request API refuses new requests once the accounts plus the creations in progress
+     * reach it, instead of letting CreateAccount fail minutes later.
+     */
+    accountQuota: z.number().int().min(1).max(100_000).default(10),
   }),
   naming: z
     .strictObject({

@@ -4,17 +4,28 @@ import middy from '@middy/core';
 import { configFromEnv } from './config.ts';
 import { buildDeps, type Deps } from './deps.ts';
 import { ENV } from './env.ts';
+import { slackWebhookFromSecret } from './slack-secret.ts';
 
-/** Builds a step's dependencies from a Lambda environment; throws at init when the configuration is invalid. */
+/**
+ * Builds a step's dependencies from a Lambda environment; throws at init when the configuration is invalid. The
+ * Slack webhook comes from the secret named by `ENV.slackWebhookSecretArn` when set (AWS), else from
+ * `ENV.slackWebhookUrl` (local).
+ */
 export function depsFromEnv(env: NodeJS.ProcessEnv, log: Deps['log']): Deps {
   const tableName = env[ENV.tableName];
   if (!tableName) throw new Error(`${ENV.tableName} is not set`);
   const webhook = env[ENV.slackWebhookUrl];
+  const secretArn = env[ENV.slackWebhookSecretArn];
   return buildDeps({
     config: configFromEnv(env),
     aws: { region: env.AWS_REGION ?? 'us-east-1' },
     tableName,
-    slackWebhookUrl: async () => webhook,
+    // On AWS the URL lives in a secret that only the notifying functions may read; locally it is given directly.
+    slackWebhookUrl: secretArn
+      ? slackWebhookFromSecret(secretArn, {
+          onUnset: () => log.warn('the Slack webhook secret holds no https URL yet', { secretArn }),
+        })
+      : async () => webhook,
     log,
   });
 }

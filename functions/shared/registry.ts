@@ -7,7 +7,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { aws, classifyAwsError } from './errors.ts';
+import { aws, ConcurrentModificationError, classifyAwsError } from './errors.ts';
 import type { AccountDesiredState, RequestRecord, StepName, StepRecord } from './model.ts';
 
 /** Another request holds the name or email. */
@@ -28,6 +28,25 @@ const requestKey = (id: string) => ({ pk: `REQUEST#${id}`, sk: 'REQUEST' });
 const accountKey = (id: string) => ({ pk: `ACCOUNT#${id}`, sk: 'ACCOUNT' });
 const emailKey = (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'RESERVATION' });
 const nameKey = (name: string) => ({ pk: `NAME#${name.toLowerCase()}`, sk: 'RESERVATION' });
+const idempotencyKey = (principal: string, key: string) => ({
+  pk: `IDEMPOTENCY#${principal}#${key}`,
+  sk: 'IDEMPOTENCY',
+});
+
+/** How long an idempotency key is remembered (DynamoDB's TTL deletes it later; reads ignore it from then on). */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** A caller's idempotency key: which request it stands for, and a hash of the body it came with. */
+export interface IdempotencyRecord {
+  principal: string;
+  key: string;
+  /** SHA-256 of the canonical JSON body, hex. */
+  bodyHash: string;
+  requestId: string;
+  createdAt: string;
+  /** Epoch seconds, the table's TTL attribute. */
+  expiresAt: number;
+}
 
 /** The index that lists requests and accounts in order. */
 export const LIST_INDEX = 'gsi1';
@@ -75,7 +94,9 @@ export class Registry {
         throw classifyAwsError(error);
       }
     } catch (error) {
-      if (error instanceof ReservationConflictError) {
+      // A request with this id already exists: the reservations written under its id are its own (a retried
+      // submission of the same request), so they stay.
+      if (error instanceof ReservationConflictError && error.field !== 'requestId') {
         for (const key of taken) await this.release(key, record.requestId);
       }
       throw error;
@@ -143,6 +164,66 @@ export class Registry {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  /** The request an idempotency key stands for, unless it is unknown or expired. */
+  async getIdempotencyRecord(principal: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await aws(
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: idempotencyKey(principal, key),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (!Item || Number(Item.expiresAt) <= Math.floor(Date.now() / 1000)) return undefined;
+    return stripKeys<IdempotencyRecord>(Item);
+  }
+
+  /**
+   * Claims an idempotency key for a new request, with a conditional write so that of many concurrent claims
+   * exactly one wins. Returns the record that holds the key: this one when `claimed`, else the earlier one.
+   */
+  async claimIdempotencyKey(
+    principal: string,
+    key: string,
+    bodyHash: string,
+    requestId: string,
+  ): Promise<{ claimed: boolean; record: IdempotencyRecord }> {
+    const now = Date.now();
+    const record: IdempotencyRecord = {
+      principal,
+      key,
+      bodyHash,
+      requestId,
+      createdAt: new Date(now).toISOString(),
+      expiresAt: Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...idempotencyKey(principal, key), ...record },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+            ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+          }),
+        );
+        return { claimed: true, record };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
+      }
+      const existing = await this.getIdempotencyRecord(principal, key);
+      if (existing) return { claimed: false, record: existing };
+      // It expired or was released between the write and the read: claim again.
+    }
+    throw new ConcurrentModificationError(`idempotency key ${key} keeps changing hands`);
+  }
+
+  /** Frees an idempotency key (only if it still stands for `requestId`), when its request was refused. */
+  async releaseIdempotencyKey(principal: string, key: string, requestId: string): Promise<void> {
+    await this.release(idempotencyKey(principal, key), requestId);
   }
 
   /** Which request holds a name or an email, if any. */
@@ -310,4 +391,6 @@ export const REGISTRY_TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',
   index: { name: LIST_INDEX, partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Items with this attribute (epoch seconds) expire: idempotency keys. */
+  timeToLiveAttribute: 'expiresAt',
 } as const;

@@ -20,6 +20,8 @@ Options:
 
 export interface CloudCliOptions {
   port: number;
+  /** The request API's port (npm start only). */
+  apiPort: number;
   seed: string;
   dataFile: string | undefined;
   fresh: boolean;
@@ -31,6 +33,7 @@ export function parseCloudArgs(argv: string[]): CloudCliOptions | 'help' {
     args: argv,
     options: {
       port: { type: 'string' },
+      'api-port': { type: 'string' },
       seed: { type: 'string' },
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
@@ -45,9 +48,15 @@ export function parseCloudArgs(argv: string[]): CloudCliOptions | 'help' {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new Error(`--port must be a whole number from 0 to 65535, got '${portText}'`);
   }
+  const apiPortText = values['api-port'] ?? process.env.VEND_API_PORT ?? '3000';
+  const apiPort = Number(apiPortText);
+  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65_535) {
+    throw new Error(`--api-port must be a whole number from 0 to 65535, got '${apiPortText}'`);
+  }
   const dataDir = values['data-dir'] ?? process.env.VEND_DATA_DIR ?? '.vend';
   return {
     port,
+    apiPort,
     seed: values.seed ?? DEFAULT_SEED,
     dataFile: values['in-memory'] ? undefined : join(resolve(dataDir), 'cloud.json'),
     fresh: values.fresh,

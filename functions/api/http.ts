@@ -1,0 +1,129 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Log } from '../shared/deps.ts';
+import { RequestRejectedError } from '../shared/submit.ts';
+import type { ErrorResponse } from './schemas.ts';
+
+/**
+ * An answer other than success, for the caller: the status, the field at fault, what is wrong and the fix.
+ * `expose` is true below 500: only then does the caller see the message; a 5xx says nothing internal.
+ */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly expose: boolean;
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly details: { field?: string; fix?: string; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.expose = statusCode < 500;
+  }
+}
+
+/** Headers every answer carries. */
+const COMMON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+} as const;
+
+/** A JSON answer. */
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return { statusCode, headers: { ...COMMON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** A request header's value, whatever its case (API Gateway passes them as the client sent them). */
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** Turns any failure into the answer the caller sees: HttpError and RequestRejectedError as they say, the rest as a bare 500. */
+export function errorResponse(error: unknown): { result: APIGatewayProxyResult; exposed: boolean } {
+  if (error instanceof RequestRejectedError) {
+    return {
+      exposed: true,
+      result: json(error.statusCode, errorBody(error.statusCode, error.message, error.field, error.fix)),
+    };
+  }
+  if (error instanceof HttpError && error.expose) {
+    return {
+      exposed: true,
+      result: json(
+        error.statusCode,
+        errorBody(error.statusCode, error.message, error.details.field, error.details.fix),
+        error.details.headers,
+      ),
+    };
+  }
+  return { exposed: false, result: json(500, errorBody(500, 'Internal server error')) };
+}
+
+function errorBody(status: number, message: string, field?: string, fix?: string): ErrorResponse {
+  return {
+    error: { status, ...(field ? { field } : {}), message, ...(fix ? { fix } : {}) },
+  };
+}
+
+/** Slack webhook URLs are secrets: whatever an error says, they never reach a log. */
+const WEBHOOK = /https:\/\/hooks\.slack(?:-gov)?\.com\/\S*/gi;
+export function redact(text: string): string {
+  return text.replace(WEBHOOK, '[redacted webhook]');
+}
+
+type ApiMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>;
+
+/**
+ * Catches every error: the caller gets the error JSON (a bare 500 for anything unexpected, so nothing
+ * internal leaks); the log gets the unexpected ones in full, webhook URLs redacted.
+ */
+export function httpErrors(log: Log): ApiMiddleware {
+  return {
+    name: 'httpErrors',
+    onError: (request) => {
+      const { result, exposed } = errorResponse(request.error);
+      if (!exposed) {
+        const error = request.error;
+        log.error('request failed', {
+          error: error instanceof Error ? error.name : 'unknown',
+          message: redact(error instanceof Error ? error.message : String(error)),
+          stack: error instanceof Error && error.stack ? redact(error.stack) : undefined,
+        });
+      }
+      request.response = result;
+    },
+  };
+}
+
+/** One log line per request: method, path, status and duration; never the body or the headers. */
+export function accessLog(log: Log): ApiMiddleware {
+  const started = new WeakMap<object, number>();
+  const done = (request: Parameters<NonNullable<ApiMiddleware['after']>>[0]) => {
+    const status = request.response?.statusCode ?? 500;
+    const entry = {
+      method: request.event.httpMethod,
+      path: request.event.path,
+      status,
+      durationMs: Date.now() - (started.get(request) ?? Date.now()),
+      requestId: request.event.requestContext?.requestId,
+    };
+    if (status >= 500) log.error('request', entry);
+    else log.info('request', entry);
+  };
+  return {
+    name: 'accessLog',
+    before: (request) => {
+      started.set(request, Date.now());
+    },
+    after: done,
+    onError: done,
+  };
+}

@@ -1,0 +1,236 @@
+import { type ZodType, z } from 'zod';
+import { accountRequestSchema } from '../shared/request-schema.ts';
+import {
+  accountIdSchema,
+  accountListSchema,
+  accountSchema,
+  errorResponseSchema,
+  idempotencyKeySchema,
+  listQuerySchema,
+  requestAcceptedSchema,
+  requestIdSchema,
+  requestViewSchema,
+} from './schemas.ts';
+
+/**
+ * The OpenAPI 3.1 document of the request API, generated from the zod schemas the handler answers with
+ * (schemas.ts) and the request schema submission checks (request-schema.ts): one source for both.
+ */
+
+/** The request body schemas, by component name (JSON Schema of what a client may send). */
+export const REQUEST_SCHEMAS = { AccountRequest: accountRequestSchema } as const;
+
+/** The response schemas, by component name (JSON Schema of what the API answers). */
+export const RESPONSE_SCHEMAS = {
+  RequestAccepted: requestAcceptedSchema,
+  Request: requestViewSchema,
+  Account: accountSchema,
+  AccountList: accountListSchema,
+  Error: errorResponseSchema,
+} as const;
+
+type JsonSchema = Record<string, unknown>;
+const ref = (name: keyof typeof REQUEST_SCHEMAS | keyof typeof RESPONSE_SCHEMAS) => ({
+  $ref: `#/components/schemas/${name}`,
+});
+
+function components(schemas: Record<string, ZodType>, io: 'input' | 'output'): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
+  const { schemas: generated } = z.toJSONSchema(registry, {
+    io,
+    uri: (id) => `#/components/schemas/${id}`,
+    unrepresentable: 'any',
+  });
+  return Object.fromEntries(
+    Object.entries(generated).map(([id, schema]) => {
+      const { $schema: _s, $id: _i, ...rest } = schema as JsonSchema;
+      return [id, rest];
+    }),
+  );
+}
+
+function parameterSchema(schema: ZodType): JsonSchema {
+  const { $schema: _s, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return rest;
+}
+
+const jsonContent = (schema: JsonSchema) => ({ 'application/json': { schema } });
+const errorResponse = (description: string) => ({ description, content: jsonContent(ref('Error')) });
+const internalError = errorResponse(
+  'Something failed on our side; nothing about it is in the answer. Retry later.',
+);
+
+let cached: JsonSchema | undefined;
+
+/** The document; built once. */
+export function openApiDocument(): JsonSchema {
+  cached ??= build();
+  return cached;
+}
+
+function build(): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Vend request API',
+      version: '1.0.0',
+      description:
+        'Ask for an AWS account and follow the request. Requests are signed with AWS credentials (SigV4, ' +
+        'service execute-api). Every error answers `{ "error": { "status", "field"?, "message", "fix"? } }`; a ' +
+        'method a path does not support answers 405 with an `Allow` header, an unknown path 404.',
+    },
+    security: [{ sigv4: [] }],
+    paths: {
+      '/accounts': {
+        post: {
+          operationId: 'requestAccount',
+          summary: 'Ask for an account',
+          description:
+            'Checks the request at once (the naming rule, the OU, the email, the budget, names and emails already ' +
+            'taken, the organization account quota) and refuses it with the field at fault and the fix, starting ' +
+            'nothing. An accepted request is vended in the background: follow it at the `Location` answered.',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: idempotencyKeySchema.description,
+              schema: parameterSchema(idempotencyKeySchema),
+            },
+          ],
+          requestBody: { required: true, content: jsonContent(ref('AccountRequest')) },
+          responses: {
+            '202': {
+              description:
+                'Accepted: the workflow is started. A retry with the same Idempotency-Key and body answers the same.',
+              headers: {
+                Location: {
+                  description: 'The request: GET it to follow the progress.',
+                  schema: { type: 'string' },
+                },
+                'Idempotent-Replayed': {
+                  description: '`true` when this answers an earlier request with the same Idempotency-Key.',
+                  schema: { type: 'string', enum: ['true'] },
+                },
+              },
+              content: jsonContent(ref('RequestAccepted')),
+            },
+            '400': errorResponse(
+              'The body is not valid JSON, breaks the schema, the naming rule or the email rules, names an OU by ' +
+                'a bare name, or the Idempotency-Key header is malformed.',
+            ),
+            '401': errorResponse('The request is not signed by a known principal.'),
+            '409': errorResponse(
+              'The name or email is already used by another request or account, the Idempotency-Key was used ' +
+                'with another body, or the organization has reached its account quota.',
+            ),
+            '413': errorResponse('The body is larger than the API accepts (32 KiB).'),
+            '415': errorResponse('The body is not sent as application/json (UTF-8).'),
+            '422': errorResponse('The OU is not one accounts may be vended into, or does not exist.'),
+            '500': internalError,
+          },
+        },
+        get: {
+          operationId: 'listAccounts',
+          summary: 'List vended accounts',
+          description: 'The desired state of every account Vend vended, newest first, a page at a time.',
+          parameters: [
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              description: listQuerySchema.shape.limit.description,
+              schema: parameterSchema(listQuerySchema.shape.limit),
+            },
+            {
+              name: 'cursor',
+              in: 'query',
+              required: false,
+              description: listQuerySchema.shape.cursor.description,
+              schema: parameterSchema(listQuerySchema.shape.cursor.unwrap()),
+            },
+          ],
+          responses: {
+            '200': { description: 'A page of accounts.', content: jsonContent(ref('AccountList')) },
+            '400': errorResponse('`limit` is not 1-100, or `cursor` is not one this API gave.'),
+            '500': internalError,
+          },
+        },
+      },
+      '/accounts/{accountId}': {
+        get: {
+          operationId: 'getAccount',
+          summary: 'A vended account',
+          description:
+            'The desired state of an account Vend vended: what it promised and will keep in place.',
+          parameters: [
+            {
+              name: 'accountId',
+              in: 'path',
+              required: true,
+              description: accountIdSchema.description,
+              schema: parameterSchema(accountIdSchema),
+            },
+          ],
+          responses: {
+            '200': { description: 'The account.', content: jsonContent(ref('Account')) },
+            '400': errorResponse('The account id is not 12 digits.'),
+            '404': errorResponse('Vend has not vended this account.'),
+            '500': internalError,
+          },
+        },
+      },
+      '/accounts/requests/{requestId}': {
+        get: {
+          operationId: 'getRequest',
+          summary: 'Follow a request',
+          description:
+            'Where the request is: its status, each step (in workflow order) with its attempts, and on failure ' +
+            'the step, the reason and what to do.',
+          parameters: [
+            {
+              name: 'requestId',
+              in: 'path',
+              required: true,
+              description: requestIdSchema.description,
+              schema: parameterSchema(requestIdSchema),
+            },
+          ],
+          responses: {
+            '200': { description: 'The request.', content: jsonContent(ref('Request')) },
+            '404': errorResponse('There is no such request.'),
+            '500': internalError,
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApiDocument',
+          summary: 'This document',
+          responses: {
+            '200': {
+              description: 'The OpenAPI 3.1 document.',
+              content: jsonContent({ type: 'object' }),
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas: { ...components(REQUEST_SCHEMAS, 'input'), ...components(RESPONSE_SCHEMAS, 'output') },
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description: 'AWS Signature Version 4 (API Gateway IAM authorization).',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+      },
+    },
+  };
+}

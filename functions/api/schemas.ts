@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { STEP_NAMES } from '../shared/model.ts';
+
+/**
+ * What the request API answers, as zod schemas. The OpenAPI document is generated from these same schemas
+ * (openapi.ts), and the tests check every answer against them, so the document cannot drift from the code.
+ * Objects are strict: a field the document does not list is a bug, not a surprise for clients.
+ */
+
+const timestamp = z.iso.datetime().meta({ description: 'ISO 8601, UTC.' });
+
+export const accountIdSchema = z
+  .string()
+  .regex(/^\d{12}$/, 'an account id is 12 digits')
+  .meta({ description: 'AWS account id: 12 digits.', examples: ['123456789012'] });
+
+export const requestIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .meta({
+    description: 'The request id POST /accounts answered with.',
+    examples: ['req-5f0c2a1e-8d3b-4c7a-9e21-0b6d4f3a8c11'],
+  });
+
+export const requestStatusSchema = z
+  .enum(['pending', 'creating', 'configuring', 'succeeded', 'failed'])
+  .meta({
+    description:
+      'pending: accepted, not started; creating: AWS is creating the account; configuring: moving it to its OU, ' +
+      'applying the baseline, budget and DNS; succeeded: ready; failed: see `failure`.',
+  });
+
+export const organizationalUnitSchema = z
+  .strictObject({
+    id: z.string().meta({ description: 'OU id, `ou-…`.' }),
+    path: z.string().meta({ description: 'OU path from the root, such as `Workloads/Dev`.' }),
+  })
+  .meta({ description: 'The OU the account goes to.' });
+
+/** Every error: the status again, the field at fault when one is, what is wrong, and what to do. */
+export const errorResponseSchema = z.strictObject({
+  error: z.strictObject({
+    status: z.number().int().min(400).max(599),
+    field: z
+      .string()
+      .optional()
+      .meta({ description: 'The body field (dotted path), header or parameter at fault.' }),
+    message: z.string().meta({ description: 'What is wrong.' }),
+    fix: z.string().optional().meta({ description: 'What to do about it.' }),
+  }),
+});
+
+/** 202 to POST /accounts. */
+export const requestAcceptedSchema = z.strictObject({
+  requestId: requestIdSchema,
+  status: requestStatusSchema,
+  accountName: z.string().meta({ description: 'The account name: the requested name with its OU prefix.' }),
+  email: z.string().meta({ description: "The account's root email." }),
+  organizationalUnit: organizationalUnitSchema,
+  links: z.strictObject({
+    self: z.string().meta({ description: 'Where to follow the request: GET this path.' }),
+  }),
+});
+
+export const stepSchema = z.strictObject({
+  name: z.enum(STEP_NAMES),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: timestamp,
+  endedAt: timestamp.optional(),
+  attempts: z.number().int().min(1).meta({ description: 'Attempts so far, retries included.' }),
+  detail: z.string().optional().meta({ description: 'What the step did or found.' }),
+});
+
+/** 200 to GET /accounts/requests/{requestId}. */
+export const requestViewSchema = z.strictObject({
+  requestId: requestIdSchema,
+  status: requestStatusSchema,
+  accountId: accountIdSchema.optional().meta({ description: 'Known once AWS has created the account.' }),
+  accountName: z.string(),
+  email: z.string(),
+  organizationalUnit: organizationalUnitSchema,
+  requester: z.strictObject({
+    principal: z.string().meta({ description: 'The IAM principal that sent the request.' }),
+    slackUserId: z.string().optional(),
+  }),
+  owner: z.string(),
+  steps: z.array(stepSchema).meta({ description: 'The steps started so far, in workflow order.' }),
+  failure: z
+    .strictObject({
+      step: z.enum(STEP_NAMES),
+      reason: z.string().meta({ description: 'What went wrong.' }),
+      advice: z.string().meta({ description: 'What to do about it.' }),
+    })
+    .optional(),
+  notification: z
+    .strictObject({
+      kind: z.enum(['success', 'failure']),
+      status: z.enum(['sent', 'failed', 'skipped']),
+      at: timestamp,
+    })
+    .optional()
+    .meta({
+      description: 'The last Slack message to the requester; `skipped` when Slack is not configured.',
+    }),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+const thresholdSchema = z.strictObject({
+  percent: z.number(),
+  type: z.enum(['ACTUAL', 'FORECASTED']),
+});
+
+/** A vended account as Vend promised it (its desired state). */
+export const accountSchema = z.strictObject({
+  accountId: accountIdSchema,
+  accountName: z.string(),
+  email: z.string(),
+  organizationalUnit: organizationalUnitSchema,
+  tags: z.record(z.string(), z.string()),
+  baselineVersion: z.string(),
+  budget: z.strictObject({
+    name: z.string(),
+    monthlyLimitUsd: z.number(),
+    thresholds: z.array(thresholdSchema),
+  }),
+  dns: z
+    .strictObject({ hostedZoneId: z.string(), vpcId: z.string(), region: z.string() })
+    .optional()
+    .meta({ description: "The account's VPC associated with the shared private hosted zone." }),
+  alias: z.string().optional(),
+  owner: z.string(),
+  requestId: requestIdSchema,
+  status: z.enum(['active', 'closed', 'removed']),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+/** 200 to GET /accounts. */
+export const accountListSchema = z.strictObject({
+  accounts: z.array(accountSchema).meta({ description: 'Newest first.' }),
+  nextCursor: z
+    .string()
+    .optional()
+    .meta({ description: 'Pass as `cursor` for the next page; absent on the last page.' }),
+});
+
+/** Query of GET /accounts. */
+export const listQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(25)
+    .meta({ description: 'Accounts per page, 1-100.' }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page.' }),
+});
+
+/** The `Idempotency-Key` header: 1-255 printable ASCII characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7E]([\x20-\x7E]{0,253}[\x21-\x7E])?$/, '1-255 printable ASCII characters')
+  .meta({
+    description:
+      'Makes POST /accounts safe to retry: the same key (per caller) with the same body answers with the same ' +
+      'request and starts nothing new, for 24 hours; the same key with another body is refused (409).',
+    examples: ['3f1c9a7e-payments-2026-11-22'],
+  });
+
+export type ErrorResponse = z.output<typeof errorResponseSchema>;
+export type RequestAccepted = z.output<typeof requestAcceptedSchema>;
+export type RequestView = z.output<typeof requestViewSchema>;
+export type AccountView = z.output<typeof accountSchema>;
+export type AccountList = z.output<typeof accountListSchema>;

@@ -1,0 +1,232 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { openApiDocument, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../../functions/api/openapi.ts';
+import { errorResponseSchema } from '../../functions/api/schemas.ts';
+import type { Registry } from '../../functions/shared/registry.ts';
+import { type Answer, type ApiEnv, accountBody, eventually, startApiEnv } from './harness.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: the document is plain JSON, walked by key.
+const doc = openApiDocument() as any;
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The documented operations: path template, method, and the statuses each documents. */
+const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(
+  ([template, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      template,
+      method: method.toUpperCase(),
+      statuses: Object.keys(operation.responses).map(Number),
+    })),
+);
+
+/** The zod schema the document's response for `status` was generated from. */
+function schemaFor(template: string, method: string, status: number): z.ZodType | undefined {
+  const response = doc.paths[template]?.[method.toLowerCase()]?.responses?.[String(status)];
+  if (!response) return undefined;
+  const ref: string | undefined = response.content?.['application/json']?.schema?.$ref;
+  if (!ref) return z.record(z.string(), z.unknown());
+  return RESPONSE_SCHEMAS[ref.split('/').pop() as keyof typeof RESPONSE_SCHEMAS];
+}
+
+/** Every answer must be documented for its operation and match the schema the document names. */
+function conforms(template: string, method: string, answer: Answer): void {
+  const schema = schemaFor(template, method, answer.status);
+  expect(
+    schema,
+    `${method} ${template} answered ${answer.status}, which the document does not list`,
+  ).toBeDefined();
+  const parsed = schema!.safeParse(answer.body);
+  expect(parsed.success, `${method} ${template} ${answer.status}: ${answer.text}`).toBe(true);
+}
+
+describe('the OpenAPI document and the handler agree', () => {
+  let env: ApiEnv;
+  let requestId: string;
+  let accountId: string;
+  /** Statuses produced in this file, per operation. */
+  const produced = new Map<string, Set<number>>();
+  const record = (template: string, method: string, answer: Answer) => {
+    conforms(template, method, answer);
+    const key = `${method} ${template}`;
+    if (!produced.has(key)) produced.set(key, new Set());
+    produced.get(key)!.add(answer.status);
+    return answer;
+  };
+
+  beforeAll(async () => {
+    env = await startApiEnv();
+    const accepted = await env.call('POST', '/accounts', { body: accountBody() });
+    record('/accounts', 'POST', accepted);
+    requestId = accepted.body.requestId;
+    const done = await eventually(
+      env,
+      () => env.call('GET', `/accounts/requests/${requestId}`),
+      (answer) => answer.body?.status === 'succeeded' && answer.body.notification !== undefined,
+      'the account',
+    );
+    accountId = done.body.accountId;
+  });
+  afterAll(() => env.close());
+  afterEach(() => env.pipeline.cloud.cloud.faults.clear());
+
+  const fill = (template: string) =>
+    template.replace('{accountId}', accountId).replace('{requestId}', requestId);
+
+  it('is OpenAPI 3.1 with components generated from the zod schemas the API uses', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const strip = (schema: object) => {
+      const { $schema: _s, ...rest } = schema as Record<string, unknown>;
+      return rest;
+    };
+    /** A component with its references to other components written out. */
+    const inline = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(inline);
+      if (!value || typeof value !== 'object') return value;
+      const ref = (value as { $ref?: string }).$ref;
+      if (ref) return inline(doc.components.schemas[ref.replace('#/components/schemas/', '')]);
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inline(item)]));
+    };
+    for (const [name, schema] of Object.entries(RESPONSE_SCHEMAS)) {
+      expect(inline(doc.components.schemas[name]), name).toEqual(
+        strip(z.toJSONSchema(schema, { io: 'output' })),
+      );
+    }
+    for (const [name, schema] of Object.entries(REQUEST_SCHEMAS)) {
+      expect(inline(doc.components.schemas[name]), name).toEqual(
+        strip(z.toJSONSchema(schema, { io: 'input' })),
+      );
+    }
+    expect(doc.paths['/accounts'].post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/AccountRequest',
+    });
+    expect(JSON.stringify(doc)).not.toContain('"$ref":"#/components/schemas/undefined"');
+  });
+
+  it('GET /openapi.json serves the document', async () => {
+    const answer = record('/openapi.json', 'GET', await env.call('GET', '/openapi.json'));
+    expect(answer.body).toEqual(JSON.parse(JSON.stringify(doc)));
+  });
+
+  it('every documented operation is answered by the handler, and every other method on its path is 405 with Allow', async () => {
+    for (const template of Object.keys(doc.paths)) {
+      const documented = operations.filter((op) => op.template === template).map((op) => op.method);
+      for (const method of METHODS) {
+        const answer = await env.call(
+          method,
+          fill(template),
+          method === 'POST' ? { body: accountBody() } : {},
+        );
+        if (documented.includes(method)) {
+          expect(answer.status, `${method} ${template}: ${answer.text}`).toBeLessThan(300);
+          record(template, method, answer);
+        } else {
+          expect(answer.status, `${method} ${template}`).toBe(405);
+          expect(errorResponseSchema.safeParse(answer.body).success).toBe(true);
+          expect(answer.headers.get('allow')?.split(', ').sort()).toEqual([...documented].sort());
+        }
+      }
+    }
+  });
+
+  it('the handler answers no path the document does not list', async () => {
+    for (const path of [
+      '/',
+      '/account',
+      '/accounts/requests',
+      '/accounts/1/2',
+      '/requests/x',
+      '/openapi.yaml',
+      '/accounts/requests/x/y',
+    ]) {
+      for (const method of METHODS) {
+        const answer = await env.call(method, path, method === 'POST' ? { body: accountBody() } : {});
+        // '/accounts/requests' is /accounts/{accountId} with an account id that is not one: documented as 400.
+        if (path === '/accounts/requests') {
+          expect([400, 405]).toContain(answer.status);
+          continue;
+        }
+        expect(answer.status, `${method} ${path}: ${answer.text}`).toBe(404);
+        expect(errorResponseSchema.safeParse(answer.body).success).toBe(true);
+      }
+    }
+  });
+
+  it('every status documented for POST /accounts is produced, and each answer matches its schema', async () => {
+    const post = (body: unknown, headers: Record<string, string> = {}, accessKeyId?: string) =>
+      env
+        .call('POST', '/accounts', { body, headers, ...(accessKeyId ? { accessKeyId } : {}) })
+        .then((answer) => record('/accounts', 'POST', answer));
+    expect((await post(accountBody({ name: 'Bad_Name' }))).status).toBe(400);
+    expect((await post(accountBody(), {}, 'AKIAUNKNOWNKEY000000')).status).toBe(401);
+    const taken = accountBody();
+    expect((await post(taken, { 'idempotency-key': 'openapi-409' })).status).toBe(202);
+    expect((await post(taken, { 'idempotency-key': 'openapi-409' })).status).toBe(202);
+    expect((await post(accountBody(), { 'idempotency-key': 'openapi-409' })).status).toBe(409);
+    expect((await post(accountBody({ name: taken.name }))).status).toBe(409);
+    expect((await post(accountBody({ tags: { big: 'x'.repeat(40_000) } }))).status).toBe(413);
+    expect((await post(accountBody(), { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await post(accountBody({ organizationalUnit: 'Shared' }))).status).toBe(422);
+    env.pipeline.cloud.cloud.faults.add({
+      service: 'organizations',
+      operation: 'ListRoots',
+      error: { code: 'AccessDeniedException' },
+      times: 1,
+    });
+    const failed = await post(accountBody());
+    expect(failed.status).toBe(500);
+    expect(failed.text).not.toMatch(/AccessDenied|stack|at /);
+
+    const quota = await env.startApi({
+      config: {
+        ...env.pipeline.config,
+        organization: { ...env.pipeline.config.organization, accountQuota: 1 },
+      },
+    });
+    try {
+      record('/accounts', 'POST', await quota.call('POST', '/accounts', { body: accountBody() }));
+    } finally {
+      await quota.close();
+    }
+
+    const documented = operations.find((op) => op.template === '/accounts' && op.method === 'POST')!.statuses;
+    expect([...produced.get('POST /accounts')!].sort()).toEqual([...documented].sort());
+  });
+
+  it('every status documented for the GET operations is produced, and each answer matches its schema', async () => {
+    const get = (template: string, path: string) =>
+      env.call('GET', path).then((answer) => record(template, 'GET', answer));
+    await get('/accounts', '/accounts?limit=1');
+    await get('/accounts', '/accounts?limit=0');
+    await get('/accounts/{accountId}', `/accounts/${accountId}`);
+    await get('/accounts/{accountId}', '/accounts/123');
+    await get('/accounts/{accountId}', '/accounts/123456789012');
+    await get('/accounts/requests/{requestId}', `/accounts/requests/${requestId}`);
+    await get('/accounts/requests/{requestId}', '/accounts/requests/req-unknown');
+
+    const failing = new Proxy(env.pipeline.deps.registry, {
+      get: (target, property) =>
+        typeof Reflect.get(target, property) === 'function'
+          ? () => Promise.reject(new Error('the registry is down'))
+          : Reflect.get(target, property),
+    }) as Registry;
+    const broken = await env.startApi({ registry: failing });
+    try {
+      for (const [template, path] of [
+        ['/accounts', '/accounts'],
+        ['/accounts/{accountId}', `/accounts/${accountId}`],
+        ['/accounts/requests/{requestId}', `/accounts/requests/${requestId}`],
+      ] as const) {
+        const answer = record(template, 'GET', await broken.call('GET', path));
+        expect(answer.body).toEqual({ error: { status: 500, message: 'Internal server error' } });
+      }
+    } finally {
+      await broken.close();
+    }
+
+    for (const op of operations.filter((o) => o.method === 'GET')) {
+      expect([...(produced.get(`GET ${op.template}`) ?? [])].sort(), `GET ${op.template}`).toEqual(
+        [...op.statuses].sort(),
+      );
+    }
+  });
+});
