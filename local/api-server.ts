@@ -77,13 +77,13 @@ export async function startLocalApi(options: {
         const name = request.rawHeaders[i]!;
         const value = request.rawHeaders[i + 1]!;
         headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-        (multiValueHeaders[name] ??= []).push(value);
+        multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
       }
       const query: Record<string, string> = {};
       const multiQuery: Record<string, string[]> = {};
       for (const [key, value] of url.searchParams) {
         query[key] = value;
-        (multiQuery[key] ??= []).push(value);
+        multiQuery[key] = [...(multiQuery[key] ?? []), value];
       }
       const body = Buffer.concat(chunks);
       const requestId = randomUUID();

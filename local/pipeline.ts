@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createApiHandler } from '../functions/api/core.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
-import { createApiHandler } from '../functions/api/core.ts';
 import { type LocalApi, startLocalApi } from './api-server.ts';
 import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';

@@ -39,7 +39,9 @@ async function main(): Promise<void> {
     throw error;
   }
   console.log('Vend local pipeline is running.\n');
-  console.log(`request API    ${pipeline.api?.url} (POST /accounts, GET /accounts/requests/{id}, GET /accounts, GET /openapi.json)`);
+  console.log(
+    `request API    ${pipeline.api?.url} (POST /accounts, GET /accounts/requests/{id}, GET /accounts, GET /openapi.json)`,
+  );
   console.log(
     describeCloud(pipeline.cloud, options, [
       `registry       ${pipeline.dynamo.endpoint} (dynalite), table vend-registry${dataDir ? `, in ${relative(process.cwd(), dataDir) || dataDir}/registry` : ''}`,
@@ -47,9 +49,14 @@ async function main(): Promise<void> {
       `Slack sink     ${pipeline.slack.url} (messages are printed here)`,
     ]),
   );
-  if (pipeline.resumed.length > 0) console.log(`\nresumed ${pipeline.resumed.length} request(s) that were in flight: ${pipeline.resumed.join(', ')}`);
+  if (pipeline.resumed.length > 0)
+    console.log(
+      `\nresumed ${pipeline.resumed.length} request(s) that were in flight: ${pipeline.resumed.join(', ')}`,
+    );
   console.log('\nAsk for an account (in another terminal):');
-  console.log('  npm run vend -- request --name payments --ou Workloads/Dev --owner alice@example.com --slack-user U012ALICE');
+  console.log(
+    '  npm run vend -- request --name payments --ou Workloads/Dev --owner alice@example.com --slack-user U012ALICE',
+  );
   console.log('  npm run vend -- status <request id> --watch');
   console.log('\nPress Ctrl+C to stop.');
   stopOnSignal(() => pipeline.close());
