@@ -876,8 +876,17 @@ function events(
     } else if (step.status === 'running' && step.attempts > previous.attempts) {
       found.push({ at: request.updatedAt, text: `${step.name} attempt ${step.attempts}` });
     }
-    if (step.status !== 'running' && previous?.status !== step.status) {
-      const tries = step.attempts > 1 ? ` after ${step.attempts} attempts` : '';
+    // A step that ran again (each look at the account creation is one) ends again, with new news.
+    if (
+      step.status !== 'running' &&
+      (previous?.status !== step.status || step.attempts > previous.attempts)
+    ) {
+      const tries =
+        step.name === 'waitForAccount'
+          ? ` (look ${step.attempts})`
+          : step.attempts > 1
+            ? ` after ${step.attempts} attempts`
+            : '';
       const duration = took(step);
       found.push({
         at: step.endedAt ?? request.updatedAt,

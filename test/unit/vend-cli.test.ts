@@ -666,7 +666,7 @@ describe('vend status --watch', () => {
       '03:14:42  createAccount succeeded in 1s: CreateAccount car-1 (requested)',
       '03:14:42  waitForAccount started',
       '03:14:45  waitForAccount attempt 2',
-      '03:14:48  waitForAccount succeeded in 6s after 2 attempts: account 123456789012 exists',
+      '03:14:48  waitForAccount succeeded in 6s (look 2): account 123456789012 exists',
       '03:14:48  moveAccount started',
       '03:14:49  request configuring',
       '03:14:49  moveAccount succeeded in 1s: moved to Workloads/Dev',
