@@ -14,6 +14,15 @@ export default defineConfig({
         },
       },
       { test: { name: 'api', include: ['test/api/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 30_000 } },
+      {
+        // Synthesizing bundles the functions with esbuild: seconds per stack on two cores.
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

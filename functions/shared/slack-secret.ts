@@ -53,19 +53,11 @@ export function slackWebhookFromSecret(
  * local pipeline passes the URL directly). On Lambda the SDK comes from the runtime (`@aws-sdk/*` is external).
  */
 async function readSecretString(secretArn: string): Promise<string | undefined> {
-  // The package is not yet a dependency of this repository: remove both comments once it is installed.
-  // biome-ignore lint/suspicious/noTsIgnore: the module's types arrive with the dependency
-  // @ts-ignore TS2307 until @aws-sdk/client-secrets-manager is installed
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   client ??= new SecretsManagerClient({});
-  const secrets = client as SecretsClient;
-  const { SecretString } = await aws(secrets.send(new GetSecretValueCommand({ SecretId: secretArn })));
-  return SecretString as string | undefined;
-}
-
-interface SecretsClient {
-  send(command: unknown): Promise<{ SecretString?: string }>;
+  const { SecretString } = await aws(client.send(new GetSecretValueCommand({ SecretId: secretArn })));
+  return SecretString;
 }
 
 /** One client per Lambda environment. */
-let client: SecretsClient | undefined;
+let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;

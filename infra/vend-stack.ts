@@ -1,0 +1,495 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type EventPattern, Schedule } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct, IConstruct } from 'constructs';
+import type { VendConfig } from '../functions/shared/config.ts';
+import { DRIFT_EVENT_PATTERN, ORGANIZATIONS_EVENTS_REGION } from '../functions/shared/drift-pattern.ts';
+import { ENV } from '../functions/shared/env.ts';
+import { REGISTRY_TABLE } from '../functions/shared/registry.ts';
+import { SLACK_SECRET_PLACEHOLDER } from '../functions/shared/slack-secret.ts';
+import { ASL_PATH, aslPlaceholders, readAsl, taskTimeouts } from './asl.ts';
+import { DriftEvents } from './constructs/drift-events.ts';
+import { OperatorAlarms } from './constructs/operator-alarms.ts';
+import { PipelineFunction } from './constructs/pipeline-function.ts';
+import { type ApiThrottle, RequestApi } from './constructs/request-api.ts';
+import { dnsConnectorRoleName } from './dns-hub-stack.ts';
+import { REPOSITORY_ROOT } from './paths.ts';
+import { configDelivery, loadPipelineConfig } from './pipeline-config.ts';
+import {
+  accessOf,
+  FUNCTION_ACCESS,
+  type FunctionAccess,
+  type OrganizationsScope,
+  TASK_FUNCTION_FOLDERS,
+} from './pipeline-functions.ts';
+
+export interface VendStackProps extends StackProps {
+  /**
+   * The configuration file, checked at synth with the functions' own parser.
+   * @default 'vend.config.json' at the repository root
+   */
+  readonly configFile?: string;
+  /**
+   * How long the functions', the workflow's and the API's logs are kept.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Powertools log level of every function.
+   * @default 'INFO'
+   */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * Powertools metrics namespace.
+   * @default 'Vend'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * An email address subscribed to the alarm topic.
+   * @default - none: subscribe to the topic (output AlarmTopicArn) yourself
+   */
+  readonly alarmEmail?: string;
+  /**
+   * The API's stage name, the last part of its URL.
+   * @default 'prod'
+   */
+  readonly apiStageName?: string;
+  /**
+   * Throttling of every API method.
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly apiThrottle?: ApiThrottle;
+  /**
+   * The organization's id (`o-...`), to narrow the Organizations permissions that take resource ARNs.
+   * @default - any organization whose management account is this stack's account (`o-*`)
+   */
+  readonly organizationId?: string;
+  /**
+   * What the workflow logs to CloudWatch: ALL events or only ERROR ones.
+   * @default LogLevel.ALL
+   */
+  readonly workflowLogLevel?: LogLevel.ALL | LogLevel.ERROR;
+  /**
+   * Whether the workflow's logs include execution data (each state's input and output: requester, email, tags).
+   * @default false
+   */
+  readonly workflowLogsIncludeData?: boolean;
+  /**
+   * When the drift sweep runs.
+   * @default Schedule.rate(Duration.hours(24))
+   */
+  readonly driftSweepSchedule?: Schedule;
+  /**
+   * The drift function's handler. The drift rules are created only when it exists.
+   * @default 'functions/drift/handler.ts' at the repository root
+   */
+  readonly driftHandlerEntry?: string;
+}
+
+/**
+ * Vend in the management account: the request API, the workflow (statemachine/vend.asl.json) and its functions,
+ * the registry table, the Slack webhook secret, the drift rules when the drift function exists, and alarms.
+ * Everything the functions read comes from the same sources as the local pipeline: the configuration file, the
+ * `ENV` variable names, `REGISTRY_TABLE`.
+ */
+export class VendStack extends Stack {
+  /** The checked configuration the functions run with. */
+  readonly pipelineConfig: VendConfig;
+  readonly table: Table;
+  readonly slackWebhookSecret: Secret;
+  readonly stateMachine: StateMachine;
+  readonly functions: Record<string, PipelineFunction>;
+  readonly api: RequestApi;
+  readonly alarms: OperatorAlarms;
+  readonly drift?: DriftEvents;
+
+  constructor(scope: Construct, id: string, props: VendStackProps = {}) {
+    super(scope, id, props);
+    if (Token.isUnresolved(this.region) || this.region !== ORGANIZATIONS_EVENTS_REGION) {
+      throw new Error(
+        `${id}: deploy Vend to ${ORGANIZATIONS_EVENTS_REGION} (got ${Token.isUnresolved(this.region) ? 'no region' : this.region}): ` +
+          `Organizations delivers its CloudTrail events, which the drift rules match, only to the ${ORGANIZATIONS_EVENTS_REGION} default event bus. ` +
+          `Set env.region (cdk: -c region=${ORGANIZATIONS_EVENTS_REGION}).`,
+      );
+    }
+    const pipeline = loadPipelineConfig(
+      resolve(props.configFile ?? join(REPOSITORY_ROOT, 'vend.config.json')),
+    );
+    const { config } = pipeline;
+    this.pipelineConfig = config;
+    const delivery = configDelivery(pipeline);
+    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+
+    this.table = new Table(this, 'Registry', {
+      partitionKey: { name: REGISTRY_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: REGISTRY_TABLE.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
+      timeToLiveAttribute: REGISTRY_TABLE.timeToLiveAttribute,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: REGISTRY_TABLE.index.name,
+      partitionKey: { name: REGISTRY_TABLE.index.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: REGISTRY_TABLE.index.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+
+    // The placeholder is the template's value: CloudFormation writes it only when the secret is created (or this
+    // text changes), so the URL the operator puts in survives later deployments.
+    this.slackWebhookSecret = new Secret(this, 'SlackWebhook', {
+      description:
+        'Vend: the Slack incoming-webhook URL the requesters are told through (put it in after deploying)',
+      secretStringValue: SecretValue.unsafePlainText(SLACK_SECRET_PLACEHOLDER),
+    });
+    Validations.of(this.slackWebhookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'A Slack incoming-webhook URL is issued by Slack; no rotation Lambda can issue a new one.',
+    });
+
+    const { text: asl, states } = readAsl(ASL_PATH);
+    const timeouts = taskTimeouts(states);
+    const organizationArns = organizationResourceArns(props.organizationId);
+    const makeFunction = (folder: string, access: FunctionAccess, timeout: Duration, environment = {}) => {
+      const fn = new PipelineFunction(this, pascal(folder), {
+        // The hub account's role trusts this one by name.
+        ...(access.assumesDnsHubRole ? { roleName: dnsConnectorRoleName(this.stackName) } : {}),
+        entry: join(REPOSITORY_ROOT, 'functions', folder, 'handler.ts'),
+        name: folder,
+        description: access.description,
+        timeout,
+        logRetention,
+        logLevel: props.logLevel ?? 'INFO',
+        metricsNamespace: props.metricsNamespace ?? 'Vend',
+        environment: {
+          ...delivery.environment,
+          [ENV.tableName]: this.table.tableName,
+          ...(access.notifies ? { [ENV.slackWebhookSecretArn]: this.slackWebhookSecret.secretArn } : {}),
+          ...environment,
+        },
+        ...(delivery.kind === 'bundled-file'
+          ? { bundledFiles: [{ source: delivery.source, fileName: delivery.fileName }] }
+          : {}),
+      });
+      for (const statement of this.statementsFor(access, config, organizationArns))
+        fn.role.addToPolicy(statement);
+      return fn;
+    };
+
+    this.functions = {};
+    for (const [placeholder, folder] of Object.entries(TASK_FUNCTION_FOLDERS)) {
+      const seconds = timeouts.get(placeholder);
+      if (seconds === undefined) throw new Error(`${ASL_PATH}: no Task runs \${${placeholder}} (${folder})`);
+      this.functions[folder] = makeFunction(folder, FUNCTION_ACCESS[folder], Duration.seconds(seconds + 5));
+    }
+    const unknown = aslPlaceholders(asl).filter((name) => !(name in TASK_FUNCTION_FOLDERS));
+    if (unknown.length > 0) {
+      throw new Error(
+        `${ASL_PATH}: no function for \${${unknown.join('}, ${')}} (infra/pipeline-functions.ts)`,
+      );
+    }
+
+    const workflowLogs = new LogGroup(this, 'WorkflowLogs', { retention: logRetention });
+    const stepFunctions = Object.values(TASK_FUNCTION_FOLDERS).map(
+      (folder) => this.functions[folder]!.function,
+    );
+    this.stateMachine = new StateMachine(this, 'Workflow', {
+      comment: 'Vend: one request becomes a ready account (statemachine/vend.asl.json)',
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromString(asl),
+      definitionSubstitutions: Object.fromEntries(
+        Object.entries(TASK_FUNCTION_FOLDERS).map(([placeholder, folder]) => [
+          placeholder,
+          this.functions[folder]!.function.functionArn,
+        ]),
+      ),
+      tracingEnabled: true,
+      logs: {
+        destination: workflowLogs,
+        level: props.workflowLogLevel ?? LogLevel.ALL,
+        includeExecutionData: props.workflowLogsIncludeData ?? false,
+      },
+    });
+    // The ASL names the unqualified function ARNs: the role may invoke exactly those.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: stepFunctions.map((fn) => fn.functionArn),
+      }),
+    );
+
+    // The API answers within API Gateway's 29 s integration timeout.
+    const api = makeFunction('api', FUNCTION_ACCESS.api, Duration.seconds(29), {
+      [ENV.stateMachineArn]: this.stateMachine.stateMachineArn,
+    });
+    this.functions.api = api;
+    this.api = new RequestApi(this, 'RequestApi', {
+      handler: api.function,
+      logRetention,
+      ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
+      ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
+    });
+
+    const driftEntry = props.driftHandlerEntry ?? join(REPOSITORY_ROOT, 'functions', 'drift', 'handler.ts');
+    if (existsSync(driftEntry)) {
+      const access = accessOf('drift');
+      if (!access) {
+        throw new Error(
+          `${driftEntry} exists: add what its code calls to FUNCTION_ACCESS in infra/pipeline-functions.ts`,
+        );
+      }
+      const drift = makeFunction('drift', access, Duration.minutes(5));
+      this.functions.drift = drift;
+      this.drift = new DriftEvents(this, 'DriftEvents', {
+        handler: drift.function,
+        eventPattern: toEventPattern(DRIFT_EVENT_PATTERN),
+        sweepSchedule: props.driftSweepSchedule ?? Schedule.rate(Duration.hours(24)),
+      });
+      Validations.of(this.drift.deadLetterQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is the dead-letter queue of the drift rules’ targets; it needs none of its own.',
+      });
+    }
+
+    this.alarms = new OperatorAlarms(this, 'Alarms', props.alarmEmail ? { email: props.alarmEmail } : {});
+    const period = OperatorAlarms.PERIOD;
+    this.alarms.alarmWhen(
+      'WorkflowFailed',
+      this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+      'A vending request failed: the registry and the requester’s Slack message say at which step and why.',
+    );
+    for (const [folder, fn] of Object.entries(this.functions)) {
+      // A step fails on purpose to have the state machine retry it (a new account's roles not usable yet, a
+      // throttle): single errors are normal there, errors in three periods in a row are not. The API has no
+      // such protocol: any error is one.
+      const retried = folder !== 'api';
+      this.alarms.alarmWhen(
+        `${pascal(folder)}Errors`,
+        fn.function.metricErrors({ period, statistic: 'Sum' }),
+        retried
+          ? `The ${folder} function had errors in three 5-minute periods in a row: more than the retries the workflow expects. See its log group.`
+          : `The ${folder} function failed (an error it threw, or a timeout): see its log group.`,
+        { periods: retried ? 3 : 1 },
+      );
+    }
+    this.alarms.alarmWhen(
+      'ApiServerErrors',
+      this.api.api.metricServerError({ period, statistic: 'Sum' }),
+      'The request API answered with a 5XX.',
+    );
+    if (this.drift) {
+      this.alarms.alarmWhen(
+        'DriftDeadLetters',
+        this.drift.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        'Organizations events or sweeps did not reach the drift function after all retries: see the dead-letter queue.',
+      );
+    }
+
+    this.acknowledgeFindings(config, organizationArns);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'The request API (SigV4)' });
+    new CfnOutput(this, 'ApiInvokeArn', {
+      value: this.api.api.arnForExecuteApi('*', '/*', this.api.api.deploymentStage.stageName),
+      description: 'Grant execute-api:Invoke on this to the principals who may vend',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'RegistryTableName', { value: this.table.tableName });
+    new CfnOutput(this, 'SlackWebhookSecretArn', {
+      value: this.slackWebhookSecret.secretArn,
+      description: 'Put the Slack incoming-webhook URL here',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+  }
+
+  /** The IAM statements for what a function's code calls (FUNCTION_ACCESS), scoped as narrowly as AWS allows. */
+  private statementsFor(
+    access: FunctionAccess,
+    config: VendConfig,
+    organizationArns: Record<Exclude<OrganizationsScope, 'none'>, string[]>,
+  ): PolicyStatement[] {
+    const statements: PolicyStatement[] = [];
+    for (const grant of access.organizations) {
+      statements.push(
+        new PolicyStatement({
+          actions: [...grant.actions],
+          resources: grant.scope === 'none' ? ['*'] : organizationArns[grant.scope],
+        }),
+      );
+    }
+    if (access.registry.length > 0) {
+      statements.push(
+        new PolicyStatement({
+          actions: access.registry.map((action) => `dynamodb:${action}`),
+          resources: [this.table.tableArn],
+        }),
+      );
+    }
+    if (access.queriesListIndex) {
+      statements.push(
+        new PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [`${this.table.tableArn}/index/${REGISTRY_TABLE.index.name}`],
+        }),
+      );
+    }
+    const roles: string[] = [];
+    if (access.assumesAccessRole) roles.push(accessRoleArn(config.organization.accessRoleName));
+    if (access.assumesDnsHubRole && config.dns) {
+      roles.push(`arn:${Aws.PARTITION}:iam::${config.dns.hubAccountId}:role/${config.dns.roleName}`);
+    }
+    if (roles.length > 0)
+      statements.push(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: roles }));
+    if (access.startsExecutions) {
+      statements.push(
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      );
+    }
+    if (access.notifies) {
+      statements.push(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.slackWebhookSecret.secretArn],
+        }),
+      );
+    }
+    return statements;
+  }
+
+  /**
+   * cdk-nag findings where AWS allows no narrower scope, or that are deliberate: acknowledged one by one on the
+   * construct they concern, each with its reason. Anything else fails synth.
+   */
+  private acknowledgeFindings(config: VendConfig, organizationArns: Record<string, string[]>): void {
+    const ack = (scope: IConstruct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-${id}`, reason });
+    const resource = (arn: string) => `IAM5[Resource::${nagArn(this.resolve(arn))}]`;
+
+    for (const [folder, fn] of Object.entries(this.functions)) {
+      const access = accessOf(folder)!;
+      ack(
+        fn.function,
+        'L1',
+        'Node.js 22 on purpose: the local pipeline and the tests run the same code on Node 22 (see STACK.md).',
+      );
+      const unscoped = access.organizations.filter((grant) => grant.scope === 'none');
+      ack(
+        fn.role,
+        'IAM5[Resource::*]',
+        [
+          'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource-level permissions.',
+          ...unscoped.map((grant) => `${grant.actions.join(', ')} on *: ${grant.why}.`),
+        ].join(' '),
+      );
+      const scoped = new Set(
+        access.organizations.flatMap((grant) =>
+          grant.scope === 'none' ? [] : organizationArns[grant.scope]!,
+        ),
+      );
+      for (const arn of scoped) {
+        ack(
+          fn.role,
+          resource(arn),
+          'Accounts, OUs and roots of the organization this account manages: which ones is chosen per request, and the organization id is a wildcard unless the organizationId prop gives it.',
+        );
+      }
+      if (access.assumesAccessRole) {
+        ack(
+          fn.role,
+          resource(accessRoleArn(config.organization.accessRoleName)),
+          'The access role of the member accounts Vend creates: their account ids do not exist at deploy time.',
+        );
+      }
+    }
+    ack(
+      this.stateMachine.role,
+      'IAM5[Resource::*]',
+      'X-Ray (tracing) and CloudWatch Logs log-delivery actions (execution logging) support no resource-level permissions; CDK adds them for tracingEnabled and logs.',
+    );
+    const cloudWatchRole = this.api.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      ack(
+        cloudWatchRole,
+        'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        "API Gateway's account-level logging role: AWS's own policy for exactly this role, needed for access and execution logs.",
+      );
+    }
+    ack(
+      this.api.api,
+      'COG4',
+      'Callers are AWS principals: every method requires IAM authorization (SigV4), so no Cognito user pool is involved.',
+    );
+    ack(
+      this.api.api.deploymentStage,
+      'APIG3',
+      'No WAF web ACL: every method requires SigV4 from a principal allowed by IAM, and the stage is throttled per method.',
+    );
+  }
+}
+
+/** The Organizations ARNs (Service Authorization Reference formats) of this management account's organization. */
+function organizationResourceArns(
+  organizationId?: string,
+): Record<Exclude<OrganizationsScope, 'none'>, string[]> {
+  const org = organizationId ?? 'o-*';
+  const base = `arn:${Aws.PARTITION}:organizations::${Aws.ACCOUNT_ID}`;
+  const account = `${base}:account/${org}/*`;
+  const ou = `${base}:ou/${org}/ou-*`;
+  const root = `${base}:root/${org}/r-*`;
+  return {
+    'accounts-ous-roots': [account, ou, root],
+    'ous-roots': [ou, root],
+    'accounts-ous': [account, ou],
+  };
+}
+
+/** A member account's access role, in any account: the accounts Vend creates do not exist at deploy time. */
+function accessRoleArn(roleName: string): string {
+  return `arn:${Aws.PARTITION}:iam::*:role/${roleName}`;
+}
+
+/** `DRIFT_EVENT_PATTERN` in CDK's shape (`detailType` renders as `detail-type`). */
+export function toEventPattern(pattern: typeof DRIFT_EVENT_PATTERN): EventPattern {
+  return {
+    source: [...pattern.source],
+    detailType: [...pattern['detail-type']],
+    detail: {
+      eventSource: [...pattern.detail.eventSource],
+      eventName: [...pattern.detail.eventName],
+    },
+  };
+}
+
+function pascal(folder: string): string {
+  return folder.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase());
+}
+
+/** How cdk-nag prints a resolved ARN in a finding id: `Fn::Join` parts concatenated, `Ref`s as `<Name>`. */
+function nagArn(resolved: unknown): string {
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join) return join[1].map(nagArn).join(join[0]);
+  const ref = (resolved as { Ref?: string }).Ref;
+  if (ref) return `<${ref}>`;
+  return JSON.stringify(resolved);
+}

@@ -1,0 +1,539 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/shared/env.ts';
+import { REGISTRY_TABLE } from '../../functions/shared/registry.ts';
+import { ASL_PATH, aslPlaceholders } from '../../infra/asl.ts';
+import { REPOSITORY_ROOT } from '../../infra/paths.ts';
+import { TASK_FUNCTION_FOLDERS } from '../../infra/pipeline-functions.ts';
+import type { VendStack } from '../../infra/vend-stack.ts';
+import { TASK_FUNCTIONS } from '../../local/runner.ts';
+import { resourcesOfType, synthVendStack } from './synth.ts';
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+/** What each function's role may do besides writing its own logs and traces, as its code needs (read from it). */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  'create-account': [
+    'organizations:CreateAccount',
+    'organizations:ListCreateAccountStatus',
+    'organizations:TagResource',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+  ],
+  'check-account-creation': [
+    'organizations:DescribeCreateAccountStatus',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+  ],
+  'move-account': [
+    'organizations:ListParents',
+    'organizations:MoveAccount',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+  ],
+  'apply-baseline': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  'apply-budget': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  'connect-dns': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  'complete-request': [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
+    'secretsmanager:GetSecretValue',
+  ],
+  'record-failure': [
+    'organizations:DescribeCreateAccountStatus',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'secretsmanager:GetSecretValue',
+  ],
+  api: [
+    'organizations:ListRoots',
+    'organizations:ListAccounts',
+    'organizations:ListCreateAccountStatus',
+    'organizations:ListOrganizationalUnitsForParent',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+    'states:StartExecution',
+  ],
+};
+
+/** Actions AWS lets no policy scope to a resource: the only ones allowed on `*`. */
+const UNSCOPABLE = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'organizations:CreateAccount',
+  'organizations:ListCreateAccountStatus',
+  'organizations:DescribeCreateAccountStatus',
+  'organizations:ListRoots',
+  'organizations:ListAccounts',
+  // CreateAccount with Tags checks TagResource before the account (and its ARN) exists.
+  'organizations:TagResource',
+]);
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+let stack: VendStack;
+let template: Template;
+let json: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+function logicalId(element: CfnElement): string {
+  return Stack.of(element).getLogicalId(element);
+}
+
+function policyStatements(folder: string): Statement[] {
+  const policy = stack.functions[folder]!.role.node.findChild('DefaultPolicy').node
+    .defaultChild as CfnElement;
+  const resource = json.Resources[logicalId(policy)]!;
+  return (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+}
+
+function functionProperties(folder: string): Record<string, unknown> {
+  return json.Resources[logicalId(stack.functions[folder]!.function.node.defaultChild as CfnElement)]!
+    .Properties;
+}
+
+beforeAll(() => {
+  // One synth for the file, esbuild bundling included: it proves the nine functions bundle offline.
+  stack = synthVendStack().stack;
+  template = Template.fromStack(stack);
+  json = template.toJSON() as typeof json;
+});
+
+describe('the request API', () => {
+  it('has exactly the five routes, each requiring IAM authorization (SigV4)', () => {
+    const resources = resourcesOfType(template, 'AWS::ApiGateway::Resource');
+    const pathOf = (id: string): string => {
+      const props = resources[id]!.Properties as { PathPart: string; ParentId: unknown };
+      const parent = (props.ParentId as { Ref?: string }).Ref;
+      return `${parent && resources[parent] ? pathOf(parent) : ''}/${props.PathPart}`;
+    };
+    const methods = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Method')).map((method) => {
+      const props = method.Properties as {
+        HttpMethod: string;
+        ResourceId: { Ref: string };
+        AuthorizationType: string;
+      };
+      return { route: `${props.HttpMethod} ${pathOf(props.ResourceId.Ref)}`, auth: props.AuthorizationType };
+    });
+    expect(methods.map((method) => method.route).sort()).toEqual(
+      [
+        'GET /accounts',
+        'GET /accounts/requests/{requestId}',
+        'GET /accounts/{accountId}',
+        'GET /openapi.json',
+        'POST /accounts',
+      ].sort(),
+    );
+    for (const method of methods) expect(method.auth, method.route).toBe('AWS_IAM');
+  });
+
+  it('proxies every method to the API Lambda', () => {
+    const apiArn = {
+      'Fn::GetAtt': [logicalId(stack.functions.api!.function.node.defaultChild as CfnElement), 'Arn'],
+    };
+    template.allResourcesProperties('AWS::ApiGateway::Method', {
+      Integration: {
+        Type: 'AWS_PROXY',
+        IntegrationHttpMethod: 'POST',
+        Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([apiArn])] }),
+      },
+    });
+  });
+
+  it('throttles every method of the stage, logs access as JSON to its log group and traces', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 10,
+          ThrottlingBurstLimit: 20,
+        }),
+      ]),
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('AccessLogs'), 'Arn'] },
+        Format: Match.stringLikeRegexp('"caller":"\\$context.identity.caller"'),
+      },
+    });
+  });
+
+  it('validates the path parameters of every method', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestParameters: true,
+    });
+    template.allResourcesProperties('AWS::ApiGateway::Method', {
+      RequestValidatorId: { Ref: Match.stringLikeRegexp('Validator') },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      RequestParameters: { 'method.request.path.accountId': true },
+    });
+  });
+});
+
+describe('the workflow', () => {
+  it('substitutes exactly the ASL placeholders, each with a function of this stack', () => {
+    const machine = Object.values(resourcesOfType(template, 'AWS::StepFunctions::StateMachine'))[0]!;
+    const substitutions = machine.Properties.DefinitionSubstitutions as Record<
+      string,
+      { 'Fn::GetAtt': string[] }
+    >;
+    const asl = readFileSync(ASL_PATH, 'utf8');
+    expect(Object.keys(substitutions).sort()).toEqual(aslPlaceholders(asl).sort());
+    for (const [placeholder, folder] of Object.entries(TASK_FUNCTION_FOLDERS)) {
+      expect(substitutions[placeholder]).toEqual({
+        'Fn::GetAtt': [logicalId(stack.functions[folder]!.function.node.defaultChild as CfnElement), 'Arn'],
+      });
+    }
+    // The definition is the ASL file itself, inline.
+    expect(machine.Properties.DefinitionString).toBe(asl);
+  });
+
+  it('maps placeholders to the same function folders as the local runner', () => {
+    expect(TASK_FUNCTION_FOLDERS).toEqual(
+      Object.fromEntries(Object.entries(TASK_FUNCTIONS).map(([name, fn]) => [name, fn.functionName])),
+    );
+  });
+
+  it('is a Standard state machine that logs to CloudWatch and traces', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+    });
+  });
+
+  it('may invoke exactly the eight step functions', () => {
+    const role = stack.stateMachine.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement;
+    const statements = (
+      json.Resources[logicalId(role)]!.Properties.PolicyDocument as { Statement: Statement[] }
+    ).Statement;
+    const invoke = statements.filter((statement) => actionsOf(statement).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect(actionsOf(invoke[0]!)).toEqual(['lambda:InvokeFunction']);
+    expect(invoke[0]!.Resource).toEqual(
+      Object.values(TASK_FUNCTION_FOLDERS).map((folder) => ({
+        'Fn::GetAtt': [logicalId(stack.functions[folder]!.function.node.defaultChild as CfnElement), 'Arn'],
+      })),
+    );
+  });
+});
+
+describe('the functions', () => {
+  const folders = [...Object.values(TASK_FUNCTION_FOLDERS), 'api'];
+
+  it('are one Node.js 22 arm64 function per handler, traced, each with its own log group kept three months', () => {
+    expect(
+      Object.keys(stack.functions)
+        .filter((name) => name !== 'drift')
+        .sort(),
+    ).toEqual([...folders].sort());
+    const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    const seen = new Set<string>();
+    for (const folder of folders) {
+      const props = functionProperties(folder) as {
+        Runtime: string;
+        Architectures: string[];
+        TracingConfig: { Mode: string };
+        Handler: string;
+        LoggingConfig: { LogGroup: { Ref: string } };
+      };
+      expect(props.Runtime, folder).toBe('nodejs22.x');
+      expect(props.Architectures, folder).toEqual(['arm64']);
+      expect(props.TracingConfig, folder).toEqual({ Mode: 'Active' });
+      expect(props.Handler, folder).toBe('index.handler');
+      const group = props.LoggingConfig.LogGroup.Ref;
+      expect(logGroups[group]?.Properties.RetentionInDays, folder).toBe(90);
+      expect(seen.has(group), `${folder} shares a log group`).toBe(false);
+      seen.add(group);
+    }
+  });
+
+  it('get the configuration, the table and Powertools settings through the shared ENV names', () => {
+    const config = JSON.stringify(
+      JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'vend.config.json'), 'utf8')),
+    );
+    for (const folder of folders) {
+      const variables = (
+        functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
+      ).Environment.Variables;
+      expect(variables[ENV.config], folder).toBe(config);
+      expect(variables[ENV.tableName], folder).toEqual({
+        Ref: logicalId(stack.table.node.defaultChild as CfnElement),
+      });
+      expect(variables, folder).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: `vend-${folder}`,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_METRICS_NAMESPACE: 'Vend',
+      });
+      expect(variables, `${folder} must never get the webhook URL itself`).not.toHaveProperty(
+        ENV.slackWebhookUrl,
+      );
+      const size = Object.entries(variables).reduce(
+        (total, [name, value]) => total + name.length + (typeof value === 'string' ? value.length : 100),
+        0,
+      );
+      expect(size, `${folder}'s environment must fit Lambda's 4 KiB`).toBeLessThan(4096);
+    }
+    expect(
+      (functionProperties('api') as { Environment: { Variables: Record<string, unknown> } }).Environment
+        .Variables[ENV.stateMachineArn],
+    ).toEqual({ Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement) });
+  });
+
+  it('time out a little after the state that waits for them, so that the retried States.Timeout comes first', () => {
+    for (const folder of Object.values(TASK_FUNCTION_FOLDERS)) {
+      expect((functionProperties(folder) as { Timeout: number }).Timeout, folder).toBe(125);
+    }
+    expect((functionProperties('api') as { Timeout: number }).Timeout).toBe(29);
+  });
+
+  it('may do what their code calls, and nothing else', () => {
+    for (const folder of folders) {
+      const granted = policyStatements(folder)
+        .flatMap(actionsOf)
+        .filter((action) => !action.startsWith('xray:') && !action.startsWith('logs:'));
+      expect(granted.sort(), folder).toEqual([...EXPECTED_ACTIONS[folder]!].sort());
+      const logs = policyStatements(folder).filter((statement) =>
+        actionsOf(statement).some((a) => a.startsWith('logs:')),
+      );
+      expect(logs, `${folder} writes only to its own log group`).toEqual([
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: {
+            'Fn::GetAtt': [
+              logicalId(stack.functions[folder]!.logGroup.node.defaultChild as CfnElement),
+              'Arn',
+            ],
+          },
+        },
+      ]);
+    }
+  });
+
+  it('let only the API start executions, of this state machine only', () => {
+    const starts = folders.flatMap((folder) =>
+      policyStatements(folder)
+        .filter((statement) => actionsOf(statement).includes('states:StartExecution'))
+        .map((statement) => ({ folder, resource: statement.Resource })),
+    );
+    expect(starts).toEqual([
+      { folder: 'api', resource: { Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement) } },
+    ]);
+  });
+
+  it('scope the registry to its table and its list index', () => {
+    const table = logicalId(stack.table.node.defaultChild as CfnElement);
+    for (const folder of folders) {
+      for (const statement of policyStatements(folder)) {
+        const actions = actionsOf(statement);
+        if (!actions.some((action) => action.startsWith('dynamodb:'))) continue;
+        if (actions.includes('dynamodb:Query')) {
+          expect(statement.Resource).toEqual({
+            'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, `/index/${REGISTRY_TABLE.index.name}`]],
+          });
+        } else {
+          expect(statement.Resource, folder).toEqual({ 'Fn::GetAtt': [table, 'Arn'] });
+        }
+      }
+    }
+  });
+
+  it('assume only the access role of member accounts, and the DNS hub role for connect-dns', () => {
+    const assumed = (folder: string) =>
+      policyStatements(folder)
+        .filter((statement) => actionsOf(statement).includes('sts:AssumeRole'))
+        .flatMap((statement) => [statement.Resource].flat())
+        .map((resource) => JSON.stringify(stack.resolve(resource)));
+    const accessRole = JSON.stringify({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/OrganizationAccountAccessRole']],
+    });
+    const hubRole = JSON.stringify({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/VendDnsAuthorizer']],
+    });
+    expect(assumed('apply-baseline')).toEqual([accessRole]);
+    expect(assumed('apply-budget')).toEqual([accessRole]);
+    expect(assumed('connect-dns')).toEqual([accessRole, hubRole]);
+    for (const folder of [
+      'create-account',
+      'check-account-creation',
+      'move-account',
+      'complete-request',
+      'record-failure',
+      'api',
+    ]) {
+      expect(assumed(folder), folder).toEqual([]);
+    }
+  });
+
+  it('use no wildcard action, and a wildcard resource only for actions AWS cannot scope', () => {
+    for (const policy of Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))) {
+      for (const statement of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+        if (
+          statement.Resource === '*' ||
+          (Array.isArray(statement.Resource) && statement.Resource.includes('*'))
+        ) {
+          for (const action of actionsOf(statement)) expect(UNSCOPABLE, `${action} on *`).toContain(action);
+        }
+      }
+    }
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      for (const policy of (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]) ??
+        []) {
+        for (const statement of policy.PolicyDocument.Statement) {
+          for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+        }
+      }
+    }
+  });
+});
+
+describe('the Slack webhook secret', () => {
+  it('holds a placeholder, not a URL, until the operator puts one in', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: Match.stringLikeRegexp('^REPLACE-ME'),
+    });
+  });
+
+  it('may be read only by the functions that notify, which get its ARN', () => {
+    const secret = logicalId(stack.slackWebhookSecret.node.defaultChild as CfnElement);
+    const readers = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${secret}"`))
+      .map(([id]) => id);
+    expect(readers.sort()).toEqual(
+      ['complete-request', 'record-failure']
+        .map((folder) =>
+          logicalId(
+            stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
+          ),
+        )
+        .sort(),
+    );
+    for (const [folder] of Object.entries(stack.functions)) {
+      const variables = (
+        functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
+      ).Environment.Variables;
+      if (folder === 'complete-request' || folder === 'record-failure') {
+        expect(variables[ENV.slackWebhookSecretArn], folder).toEqual({ Ref: secret });
+      } else {
+        expect(variables, folder).not.toHaveProperty(ENV.slackWebhookSecretArn);
+      }
+    }
+  });
+});
+
+describe('the registry table', () => {
+  it('is on-demand, recoverable, encrypted, protected from deletion, with the TTL and the list index', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+        TimeToLiveSpecification: { AttributeName: REGISTRY_TABLE.timeToLiveAttribute, Enabled: true },
+        KeySchema: [
+          { AttributeName: REGISTRY_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: REGISTRY_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: REGISTRY_TABLE.index.name,
+            KeySchema: [
+              { AttributeName: REGISTRY_TABLE.index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: REGISTRY_TABLE.index.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      },
+    });
+    // AWS-managed encryption: SSE on, no customer key.
+    const table = Object.values(resourcesOfType(template, 'AWS::DynamoDB::Table'))[0]!;
+    expect(table.Properties.SSESpecification).not.toHaveProperty('KMSMasterKeyId');
+  });
+});
+
+describe('alarms', () => {
+  it('tell an encrypted topic of failed executions, API 5XX and each function’s errors', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    const topic = logicalId(stack.alarms.topic.node.defaultChild as CfnElement);
+    const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties as { MetricName: string; Namespace: string; AlarmActions: unknown[] },
+    );
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+    const metrics = alarms.map((alarm) => `${alarm.Namespace}/${alarm.MetricName}`);
+    expect(metrics.filter((metric) => metric === 'AWS/States/ExecutionsFailed')).toHaveLength(1);
+    expect(metrics.filter((metric) => metric === 'AWS/Lambda/Errors')).toHaveLength(
+      Object.keys(stack.functions).length,
+    );
+    expect(metrics).toContain('AWS/ApiGateway/5XXError');
+  });
+
+  it('wait for step errors in three periods in a row (steps fail on purpose to be retried), not for API errors', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+    for (const [folder, fn] of Object.entries(stack.functions)) {
+      const name = logicalId(fn.function.node.defaultChild as CfnElement);
+      const alarm = Object.values(alarms).find(
+        (candidate) =>
+          candidate.Properties.MetricName === 'Errors' &&
+          JSON.stringify(candidate.Properties.Dimensions).includes(`"Ref":"${name}"`),
+      );
+      const periods = folder === 'api' ? 1 : 3;
+      expect(alarm?.Properties, folder).toMatchObject({
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: periods,
+        DatapointsToAlarm: periods,
+      });
+    }
+  });
+});
+
+describe('drift', () => {
+  const driftExists = existsSync(join(REPOSITORY_ROOT, 'functions', 'drift', 'handler.ts'));
+
+  it(`has the drift rules exactly when functions/drift/handler.ts exists (it ${driftExists ? 'does' : 'does not'})`, () => {
+    template.resourceCountIs('AWS::Events::Rule', driftExists ? 2 : 0);
+    template.resourceCountIs('AWS::SQS::Queue', driftExists ? 1 : 0);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no finding that is not acknowledged with a reason', () => {
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    const findings = report.violations.flatMap((violation) =>
+      violation.violatingResources.map(
+        (resource) =>
+          `${violation.ruleName} at ${resource.locations?.join(', ') ?? resource.resourceLogicalId}`,
+      ),
+    );
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+});
