@@ -2,6 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ORGANIZATIONS_EVENTS_REGION } from '../functions/shared/drift-pattern.ts';
 import { DnsHubStack, dnsConnectorRoleName } from './dns-hub-stack.ts';
+import { DNS_HUB_CALLERS } from './pipeline-functions.ts';
 import { VendStack } from './vend-stack.ts';
 
 /**
@@ -33,7 +34,7 @@ if (dns) {
     description: 'Vend: the role the pipeline assumes in the network hub account',
     hostedZoneId: dns.hostedZoneId,
     roleName: dns.roleName,
-    connectorRoleName: dnsConnectorRoleName(vend.stackName),
+    connectorRoleNames: DNS_HUB_CALLERS.map((folder) => dnsConnectorRoleName(vend.stackName, folder)),
     ...optional('managementAccountId', managementAccountId),
   });
 }

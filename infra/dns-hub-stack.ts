@@ -16,10 +16,10 @@ export interface DnsHubStackProps extends StackProps {
    */
   readonly managementAccountId?: string;
   /**
-   * The name of Vend's connect-dns role in the management account (`dnsConnectorRoleName(vendStackName)`): only
-   * that role may assume this one.
+   * The names of Vend's roles in the management account that assume this one (`dnsConnectorRoleName(vendStackName,
+   * folder)` for connect-dns and drift): only those may.
    */
-  readonly connectorRoleName: string;
+  readonly connectorRoleNames: readonly string[];
 }
 
 /**
@@ -46,7 +46,9 @@ export class DnsHubStack extends Stack {
       description: "Vend: authorizes new accounts' VPCs to associate with the shared private hosted zone",
       assumedBy: new AccountPrincipal(managementAccountId).withConditions({
         ArnEquals: {
-          'aws:PrincipalArn': `arn:${Aws.PARTITION}:iam::${managementAccountId}:role/${props.connectorRoleName}`,
+          'aws:PrincipalArn': props.connectorRoleNames.map(
+            (name) => `arn:${Aws.PARTITION}:iam::${managementAccountId}:role/${name}`,
+          ),
         },
       }),
       inlinePolicies: {
@@ -69,7 +71,7 @@ export class DnsHubStack extends Stack {
   }
 }
 
-/** The name of Vend's connect-dns role: fixed, so that the hub's trust policy can name it. */
-export function dnsConnectorRoleName(vendStackName: string): string {
-  return `${vendStackName}-connect-dns`.slice(0, 64);
+/** The name of the role of a Vend function that assumes the hub role: fixed, so that the hub's trust policy can name it. */
+export function dnsConnectorRoleName(vendStackName: string, folder = 'connect-dns'): string {
+  return `${vendStackName}-${folder}`.slice(0, 64);
 }

@@ -16,7 +16,7 @@ export const TASK_FUNCTION_FOLDERS = {
 } as const;
 
 export type StepFolder = (typeof TASK_FUNCTION_FOLDERS)[keyof typeof TASK_FUNCTION_FOLDERS];
-export type FunctionFolder = StepFolder | 'api';
+export type FunctionFolder = StepFolder | 'api' | 'drift';
 
 /** Which Organizations resources an action is evaluated against (Service Authorization Reference). */
 export type OrganizationsScope =
@@ -155,7 +155,34 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     queriesListIndex: true,
     startsExecutions: true,
   },
+  drift: {
+    description:
+      'Vend: puts drifted accounts back (Organizations events) and sweeps every vended account (schedule)',
+    organizations: [
+      { actions: ['organizations:ListParents'], scope: 'accounts-ous', why: "the account's current OU" },
+      {
+        actions: ['organizations:MoveAccount'],
+        scope: 'accounts-ous-roots',
+        why: 'moves a drifted account back to its OU',
+      },
+      {
+        actions: ['organizations:ListTagsForResource', 'organizations:TagResource'],
+        scope: 'accounts-ous-roots',
+        why: 'compares and restores the tags Vend owns',
+      },
+    ],
+    registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    queriesListIndex: true,
+    assumesAccessRole: true,
+    assumesDnsHubRole: true,
+    notifies: true,
+  },
 };
+
+/** The functions that assume the DNS hub role: the hub's role trusts exactly these. */
+export const DNS_HUB_CALLERS = (Object.keys(FUNCTION_ACCESS) as FunctionFolder[]).filter(
+  (folder) => FUNCTION_ACCESS[folder].assumesDnsHubRole,
+);
 
 /** The access of a function by folder name; undefined for a function this file does not know yet. */
 export function accessOf(folder: string): FunctionAccess | undefined {

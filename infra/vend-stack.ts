@@ -171,7 +171,7 @@ export class VendStack extends Stack {
     const makeFunction = (folder: string, access: FunctionAccess, timeout: Duration, environment = {}) => {
       const fn = new PipelineFunction(this, pascal(folder), {
         // The hub account's role trusts this one by name.
-        ...(access.assumesDnsHubRole ? { roleName: dnsConnectorRoleName(this.stackName) } : {}),
+        ...(access.assumesDnsHubRole ? { roleName: dnsConnectorRoleName(this.stackName, folder) } : {}),
         entry: join(REPOSITORY_ROOT, 'functions', folder, 'handler.ts'),
         name: folder,
         description: access.description,
@@ -256,7 +256,11 @@ export class VendStack extends Stack {
           `${driftEntry} exists: add what its code calls to FUNCTION_ACCESS in infra/pipeline-functions.ts`,
         );
       }
-      const drift = makeFunction('drift', access, Duration.minutes(5));
+      // One function takes the events and the scheduled sweep; a sweep of a large organization is paced, so it
+      // gets Lambda's longest timeout. Vend's own changes (every role of this stack) are not drift.
+      const drift = makeFunction('drift', access, Duration.minutes(15), {
+        [ENV.ownPrincipalArns]: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${this.stackName}-*`,
+      });
       this.functions.drift = drift;
       this.drift = new DriftEvents(this, 'DriftEvents', {
         handler: drift.function,

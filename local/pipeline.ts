@@ -1,11 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiHandler } from '../functions/api/core.ts';
+import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
+import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift-sweep/core.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
+import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';
 import { type LocalApi, startLocalApi } from './api-server.ts';
 import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
+import { LocalEventBus } from './event-bus.ts';
 import { LocalRunner } from './runner.ts';
 import { type SlackSink, startSlackSink } from './slack-sink.ts';
 
@@ -14,6 +18,9 @@ export const DEFAULT_SEED = resolve(import.meta.dirname, 'seed.json');
 
 /** The pipeline's own key in the seed: Vend acts as itself, never as the administrator key `test`. */
 export const PIPELINE_ACCESS_KEY = 'vend-pipeline';
+
+/** How often `npm start` runs the drift sweep, on the pipeline's clock. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 export interface LocalPipelineOptions {
   /** Keeps the local cloud's state and the registry here across restarts; in memory when absent. */
@@ -35,6 +42,21 @@ export interface LocalPipelineOptions {
   resume?: boolean;
   /** Serve the request API on this port (0: any free one); no API when absent. */
   apiPort?: number;
+  /**
+   * Route the local cloud's Organizations changes (its CloudTrail records, as EventBridge would deliver them) to
+   * the drift function. @default true
+   */
+  driftEvents?: boolean;
+  /**
+   * How many drift events are handled at a time. 1 handles them one by one, in order; more acts like concurrent
+   * Lambda invocations of the drift function. @default 1
+   */
+  driftConcurrency?: number;
+  /**
+   * Run the drift sweep every this many milliseconds of the pipeline's clock. 0 or absent: only on demand
+   * (`pipeline.sweep()`), so that tests sweep when they ask; `npm start` passes DEFAULT_SWEEP_INTERVAL_MS.
+   */
+  sweepIntervalMs?: number;
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -70,6 +92,10 @@ export interface LocalPipeline {
   config: VendConfig;
   /** Requests that were in flight at the last stop and were started again. */
   resumed: string[];
+  /** The event bus that hands Organizations changes to the drift function (`idle()`, `deliveries`). */
+  events: LocalEventBus<DriftEventResult>;
+  /** Runs the drift sweep now (as the schedule does), with optional overrides of `drift.sweep`. */
+  sweep(input?: SweepInput): Promise<SweepResult>;
   close(): Promise<void>;
 }
 
@@ -91,6 +117,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     ...(dataDir ? { dataFile: join(dataDir, 'cloud.json') } : {}),
   });
   const started: { close(): Promise<void> }[] = [cloud];
+  /** Stops the drift event routing and the sweep schedule (also when starting fails half-way). */
+  let stopDrift = () => {};
   try {
     const dynamo = await startDynamo(dataDir ? { path: join(dataDir, 'registry') } : {});
     started.push(dynamo);
@@ -98,8 +126,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await ensureRegistryTable(dynamo.endpoint, tableName);
     const slack = await startSlackSink({ port: options.slackPort ?? 0, print: options.printSlack ?? false });
     started.push(slack);
+    // Vend acts as the pipeline key's role: its changes (a drift fix, a vending step) are never drift.
+    const ownRole = cloud.cloud.state.credentials[PIPELINE_ACCESS_KEY]?.caller.roleArn;
+    const pipelineConfig: VendConfig =
+      ownRole && !config.drift.ownPrincipalArns.includes(ownRole)
+        ? {
+            ...config,
+            drift: { ...config.drift, ownPrincipalArns: [...config.drift.ownPrincipalArns, ownRole] },
+          }
+        : config;
     const deps = buildDeps({
-      config,
+      config: pipelineConfig,
       aws: {
         region: config.organization.homeRegion,
         endpoint: cloud.endpoint,
@@ -126,6 +163,47 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       });
       started.push(api);
     }
+    const log = deps.log;
+    const events = new LocalEventBus<DriftEventResult>({
+      pattern: DRIFT_EVENT_PATTERN,
+      target: (event) => handleDriftEvent(deps, event),
+      concurrency: options.driftConcurrency ?? 1,
+      sleep: deps.sleep,
+      log,
+    });
+    const unsubscribe =
+      options.driftEvents === false ? () => undefined : cloud.subscribe((record) => events.publish(record));
+    const stopping = new AbortController();
+    const sweeps = new Set<Promise<SweepResult>>();
+    const sweep = (input: SweepInput = {}) => {
+      const run = sweepDrift(deps, input, { signal: stopping.signal });
+      sweeps.add(run);
+      void run.catch(() => undefined).finally(() => sweeps.delete(run));
+      return run;
+    };
+    let cancelSchedule = () => {};
+    const interval = options.sweepIntervalMs ?? 0;
+    if (interval > 0) {
+      const scheduleNext = () => {
+        cancelSchedule = clock.schedule(interval, () => {
+          if (stopping.signal.aborted) return;
+          // One sweep at a time: a sweep still running when the next is due makes the next wait a period.
+          const running = sweeps.size > 0;
+          const done = running ? Promise.resolve() : sweep().then(() => undefined);
+          done
+            .catch((error: unknown) => log.error('the drift sweep failed', { error: String(error) }))
+            .finally(() => {
+              if (!stopping.signal.aborted) scheduleNext();
+            });
+        });
+      };
+      scheduleNext();
+    }
+    stopDrift = () => {
+      unsubscribe();
+      stopping.abort();
+      cancelSchedule();
+    };
     const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
       ...(api ? { api } : {}),
@@ -135,17 +213,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       slack,
       runner,
       deps,
-      config,
+      config: pipelineConfig,
+      events,
+      sweep,
       async close() {
         if (api) {
           await api.close();
           started.splice(started.indexOf(api), 1);
         }
+        stopDrift();
+        await events.close();
+        await Promise.allSettled([...sweeps]);
         await runner.stop();
         for (const service of started.reverse()) await service.close();
       },
     };
   } catch (error) {
+    stopDrift();
     for (const service of started.reverse()) await service.close().catch(() => undefined);
     throw error;
   }

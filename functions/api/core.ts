@@ -9,6 +9,8 @@ import type { Deps } from '../shared/deps.ts';
 import { aws, classifyAwsError, isAwsError } from '../shared/errors.ts';
 import {
   type AccountDesiredState,
+  type DriftState,
+  driftStatus,
   type RequestRecord,
   STEP_NAMES,
   type VendRequest,
@@ -25,6 +27,7 @@ import { openApiDocument } from './openapi.ts';
 import {
   type AccountView,
   accountIdSchema,
+  type DriftView,
   idempotencyKeySchema,
   listQuerySchema,
   type RequestAccepted,
@@ -44,6 +47,11 @@ export type ApiDeps = Deps & {
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024;
+/**
+ * How deep a body may nest arrays and objects. A request nests four levels; 32 KiB of brackets nest thousands,
+ * which would exhaust the stack of anything recursive that reads the body (the idempotency hash, validation).
+ */
+export const MAX_BODY_DEPTH = 32;
 /** How long one count of the organization's accounts serves, per handler instance. */
 export const ACCOUNT_COUNT_TTL_MS = 60_000;
 
@@ -371,14 +379,22 @@ class RequestApi {
         fix: 'Send the request as a JSON object: see the schema in GET /openapi.json.',
       });
     }
+    let parsed: unknown;
     try {
-      return JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch (error) {
       throw new HttpError(400, `the body is not valid JSON: ${(error as Error).message}`, {
         field: '(body)',
         fix: 'Send a JSON object (double-quoted keys and strings, no trailing commas).',
       });
     }
+    if (nestsDeeperThan(parsed, MAX_BODY_DEPTH)) {
+      throw new HttpError(400, `the body nests arrays and objects more than ${MAX_BODY_DEPTH} levels deep`, {
+        field: '(body)',
+        fix: 'Send the request object of the schema (GET /openapi.json): it nests four levels at most.',
+      });
+    }
+    return parsed;
   }
 
   // GET ------------------------------------------------------------------------------------------------------------
@@ -417,8 +433,11 @@ class RequestApi {
       });
     }
     const page = await this.deps.registry.listAccounts(limit, cursor);
+    const drifts = await Promise.all(
+      page.items.map((account) => this.deps.registry.getDrift(account.accountId)),
+    );
     return json(200, {
-      accounts: page.items.map(accountView),
+      accounts: page.items.map((account, i) => accountView(account, drifts[i], LIST_DRIFT_HISTORY)),
       ...(page.cursor ? { nextCursor: page.cursor } : {}),
     });
   }
@@ -437,8 +456,20 @@ class RequestApi {
         fix: 'GET /accounts lists the accounts Vend vended.',
       });
     }
-    return json(200, accountView(account));
+    return json(200, accountView(account, await this.deps.registry.getDrift(accountId)));
   }
+}
+
+/** Whether `value` nests arrays and objects deeper than `limit` (the top level is 1); iterative, so any depth is safe. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function matchTemplate(template: string, segments: string[]): Record<string, string> | undefined {
@@ -570,8 +601,42 @@ export function requestView(record: RequestRecord): RequestView {
   };
 }
 
-/** An account's desired state, field by field (so nothing the registry adds leaks). */
-export function accountView(account: AccountDesiredState): AccountView {
+/** How many drift history entries each account of the list shows (one account shows all the registry keeps). */
+export const LIST_DRIFT_HISTORY = 5;
+
+/** An account's drift: its status in one word, each aspect as last checked, and the history, newest first. */
+export function driftView(drift: DriftState | undefined, maxHistory = Number.POSITIVE_INFINITY): DriftView {
+  const aspects: DriftView['aspects'] = {};
+  for (const [aspect, value] of Object.entries(drift?.aspects ?? {})) {
+    if (value)
+      aspects[aspect as keyof DriftView['aspects']] = { status: value.status, checkedAt: value.checkedAt };
+  }
+  return {
+    status: driftStatus(drift),
+    aspects,
+    history: (drift?.history ?? []).slice(0, maxHistory).map((entry) => ({
+      id: entry.id,
+      source: entry.source,
+      ...(entry.eventName ? { eventName: entry.eventName } : {}),
+      aspects: [...entry.aspects],
+      what: entry.what,
+      ...(entry.by ? { by: entry.by } : {}),
+      at: entry.at,
+      outcome: entry.outcome,
+      ...(entry.action ? { action: entry.action } : {}),
+      ...(entry.reason ? { reason: entry.reason } : {}),
+      ...(entry.announcement ? { announcement: entry.announcement } : {}),
+      recordedAt: entry.recordedAt,
+    })),
+  };
+}
+
+/** An account's desired state and its drift, field by field (so nothing the registry adds leaks). */
+export function accountView(
+  account: AccountDesiredState,
+  drift?: DriftState,
+  maxHistory?: number,
+): AccountView {
   return {
     accountId: account.accountId,
     accountName: account.accountName,
@@ -597,6 +662,7 @@ export function accountView(account: AccountDesiredState): AccountView {
     owner: account.owner,
     requestId: account.requestId,
     status: account.status,
+    drift: driftView(drift, maxHistory),
     createdAt: account.createdAt,
     updatedAt: account.updatedAt,
   };

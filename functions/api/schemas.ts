@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { STEP_NAMES } from '../shared/model.ts';
+import * as z from 'zod';
+import { DRIFT_ASPECTS, STEP_NAMES } from '../shared/model.ts';
 
 /**
  * What the request API answers, as zod schemas. The OpenAPI document is generated from these same schemas
@@ -112,6 +112,57 @@ const thresholdSchema = z.strictObject({
   type: z.enum(['ACTUAL', 'FORECASTED']),
 });
 
+const driftAspectSchema = z.enum(DRIFT_ASPECTS).meta({
+  description:
+    'organizationalUnit and tags (Organizations events tell of them), membership (closed or removed), and what only ' +
+    'the periodic sweep sees: baseline (IAM roles, password policy, alias), budget, dns.',
+});
+
+/** One entry of an account's drift history. */
+export const driftRecordSchema = z.strictObject({
+  id: z.string().meta({ description: 'The CloudTrail event id, or `sweep-…` for what a sweep found.' }),
+  source: z.enum(['event', 'sweep']),
+  eventName: z.string().optional().meta({ description: 'The API call, such as MoveAccount.' }),
+  aspects: z.array(driftAspectSchema),
+  what: z.string().meta({ description: 'What drifted, in words.' }),
+  by: z
+    .string()
+    .optional()
+    .meta({ description: 'Who did it (the principal ARN); unknown for sweep findings.' }),
+  at: timestamp.meta({ description: 'When it happened, or when the sweep found it.' }),
+  outcome: z.enum(['fixed', 'reported', 'failed', 'in-sync']).meta({
+    description:
+      'fixed: Vend put it back; reported: told, not changed (report mode, or an account closed or removed); ' +
+      'failed: putting it back failed (see reason); in-sync: already put back when Vend looked.',
+  }),
+  action: z.string().optional().meta({ description: 'What Vend did, or would do in report mode.' }),
+  reason: z.string().optional().meta({ description: 'Why the fix failed.' }),
+  announcement: z
+    .enum(['sent', 'skipped', 'failed'])
+    .optional()
+    .meta({ description: 'Whether Slack was told.' }),
+  recordedAt: timestamp,
+});
+
+/** Whether the account still is as Vend vended it. */
+export const driftSchema = z
+  .strictObject({
+    status: z.enum(['in-sync', 'drifted', 'unknown']).meta({
+      description:
+        'drifted: an aspect was last seen differing from what Vend vended (and not put back); unknown: never checked.',
+    }),
+    aspects: z
+      .partialRecord(
+        driftAspectSchema,
+        z.strictObject({ status: z.enum(['in-sync', 'drifted']), checkedAt: timestamp }),
+      )
+      .meta({ description: 'Each aspect as last checked.' }),
+    history: z.array(driftRecordSchema).meta({
+      description: 'Newest first: up to 50 entries for one account, the 5 latest in the account list.',
+    }),
+  })
+  .meta({ description: 'Drift: changes made by hand to the account, and what Vend did about them.' });
+
 /** A vended account as Vend promised it (its desired state). */
 export const accountSchema = z.strictObject({
   accountId: accountIdSchema,
@@ -133,6 +184,7 @@ export const accountSchema = z.strictObject({
   owner: z.string(),
   requestId: requestIdSchema,
   status: z.enum(['active', 'closed', 'removed']),
+  drift: driftSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -178,4 +230,5 @@ export type ErrorResponse = z.output<typeof errorResponseSchema>;
 export type RequestAccepted = z.output<typeof requestAcceptedSchema>;
 export type RequestView = z.output<typeof requestViewSchema>;
 export type AccountView = z.output<typeof accountSchema>;
+export type DriftView = z.output<typeof driftSchema>;
 export type AccountList = z.output<typeof accountListSchema>;

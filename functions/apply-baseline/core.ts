@@ -22,6 +22,7 @@ import {
   UpdateAccountPasswordPolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { Changes } from '../shared/changes.ts';
 import { type BaselineRole, fillTemplate, type VendConfig } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, isAwsError, VendFailureError } from '../shared/errors.ts';
@@ -56,6 +57,11 @@ export interface BaselineConvergence {
   changeLog: string[];
 }
 
+/** How to converge: `dryRun` changes nothing and lists, as "would ...", each change it would make. */
+export interface ConvergeOptions {
+  dryRun?: boolean;
+}
+
 /** The tag on every role the baseline creates, so that people (and the drift sweep) know who owns it. */
 export const MANAGED_ROLE_TAG = { Key: 'vend:managed', Value: 'true' } as const;
 
@@ -81,16 +87,18 @@ export async function applyBaseline(
  * Makes an account match `config.baseline`, acting through the organization's access role, and says what it
  * changed. The workflow uses it on new accounts; the drift sweep uses it to put back what someone changed by
  * hand (a trust policy edited, a policy detached, an inline policy added, a role deleted ...).
- * AssumeRole refused (a new account's IAM not consistent yet) surfaces as AccountNotReadyError.
+ * AssumeRole refused (a new account's IAM not consistent yet) surfaces as AccountNotReadyError. With `dryRun` it
+ * only looks, and lists what it would change (the sweep in report mode).
  */
 export async function convergeBaseline(
   deps: Deps,
   accountId: string,
   accountName: string,
+  options: ConvergeOptions = {},
 ): Promise<BaselineConvergence> {
   const { baseline, organization } = deps.config;
   const { iam } = await deps.clientsFor(accountId, organization.accessRoleName);
-  const changeLog: string[] = [];
+  const changeLog = new Changes(options.dryRun);
 
   const roles: BaselineRoleOutcome[] = [];
   for (const role of baseline.roles) roles.push(await convergeRole(iam, role, changeLog));
@@ -111,9 +119,9 @@ export async function convergeBaseline(
     roles,
     passwordPolicy,
     ...(alias !== undefined ? { alias } : {}),
-    changes: changeLog.length,
+    changes: changeLog.count,
   };
-  return { output, changeLog };
+  return { output, changeLog: changeLog.entries };
 }
 
 // ---- roles ----
@@ -141,12 +149,16 @@ type PolicyDocument = Record<string, unknown>;
 async function convergeRole(
   iam: IAMClient,
   role: BaselineRole,
-  changeLog: string[],
+  changeLog: Changes,
 ): Promise<BaselineRoleOutcome> {
-  const before = changeLog.length;
+  const before = changeLog.count;
   const trust = trustPolicy(role);
   let current = await getRole(iam, role.name);
   let created = false;
+  if (!current && changeLog.dryRun) {
+    changeLog.entries.push(`would create role ${role.name} with its policies`);
+    return { name: role.name, arn: '', action: 'created' };
+  }
   if (!current) {
     try {
       const { Role: made } = await aws(
@@ -162,7 +174,7 @@ async function convergeRole(
       );
       current = made;
       created = true;
-      changeLog.push(`created role ${role.name}`);
+      changeLog.entries.push(`created role ${role.name}`);
     } catch (error) {
       // Created meanwhile (a concurrent run): converge the one that is there.
       if (!(error instanceof EntityAlreadyExistsException)) throw configProblem(error, `role ${role.name}`);
@@ -171,20 +183,28 @@ async function convergeRole(
   }
   if (!current?.Arn) throw new Error(`IAM returned no role ${role.name}`);
   if (!created && !sameDocument(parseDocument(current.AssumeRolePolicyDocument), trust)) {
-    try {
-      await aws(
-        iam.send(
-          new UpdateAssumeRolePolicyCommand({ RoleName: role.name, PolicyDocument: JSON.stringify(trust) }),
-        ),
-      );
-    } catch (error) {
-      throw configProblem(error, `the trust policy of role ${role.name}`);
-    }
-    changeLog.push(`restored the trust policy of role ${role.name}`);
+    await changeLog.make(
+      `restored the trust policy of role ${role.name}`,
+      `restore the trust policy of role ${role.name}`,
+      async () => {
+        try {
+          await aws(
+            iam.send(
+              new UpdateAssumeRolePolicyCommand({
+                RoleName: role.name,
+                PolicyDocument: JSON.stringify(trust),
+              }),
+            ),
+          );
+        } catch (error) {
+          throw configProblem(error, `the trust policy of role ${role.name}`);
+        }
+      },
+    );
   }
   await convergeManagedPolicies(iam, role, changeLog);
   await convergeInlinePolicies(iam, role, changeLog);
-  const action = created ? 'created' : changeLog.length > before ? 'updated' : 'unchanged';
+  const action = created ? 'created' : changeLog.count > before ? 'updated' : 'unchanged';
   return { name: role.name, arn: current.Arn, action };
 }
 
@@ -200,7 +220,7 @@ async function getRole(iam: IAMClient, name: string): Promise<Role | undefined> 
 async function convergeManagedPolicies(
   iam: IAMClient,
   role: BaselineRole,
-  changeLog: string[],
+  changeLog: Changes,
 ): Promise<void> {
   const attached = new Set<string>();
   let marker: string | undefined;
@@ -218,29 +238,36 @@ async function convergeManagedPolicies(
   // Detach first: a role holds at most 10 managed policies, and the baseline's may replace others.
   for (const arn of attached) {
     if (wanted.has(arn)) continue;
-    try {
-      await aws(iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
-      changeLog.push(`detached ${arn} from role ${role.name}`);
-    } catch (error) {
-      if (!(error instanceof NoSuchEntityException)) throw error;
-    }
+    await changeLog.make(
+      `detached ${arn} from role ${role.name}`,
+      `detach ${arn} from role ${role.name}`,
+      async () => {
+        try {
+          await aws(iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
+        } catch (error) {
+          if (!(error instanceof NoSuchEntityException)) throw error;
+          return 'not-needed';
+        }
+      },
+    );
   }
   for (const arn of wanted) {
     if (attached.has(arn)) continue;
-    try {
-      await aws(iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
-    } catch (error) {
-      throw configProblem(error, `managed policy ${arn} of role ${role.name}`);
-    }
-    changeLog.push(`attached ${arn} to role ${role.name}`);
+    await changeLog.make(
+      `attached ${arn} to role ${role.name}`,
+      `attach ${arn} to role ${role.name}`,
+      async () => {
+        try {
+          await aws(iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
+        } catch (error) {
+          throw configProblem(error, `managed policy ${arn} of role ${role.name}`);
+        }
+      },
+    );
   }
 }
 
-async function convergeInlinePolicies(
-  iam: IAMClient,
-  role: BaselineRole,
-  changeLog: string[],
-): Promise<void> {
+async function convergeInlinePolicies(iam: IAMClient, role: BaselineRole, changeLog: Changes): Promise<void> {
   const present: string[] = [];
   let marker: string | undefined;
   do {
@@ -257,12 +284,18 @@ async function convergeInlinePolicies(
   );
   for (const name of present) {
     if (wanted.has(name.toLowerCase())) continue;
-    try {
-      await aws(iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: name })));
-      changeLog.push(`deleted inline policy ${name} from role ${role.name}`);
-    } catch (error) {
-      if (!(error instanceof NoSuchEntityException)) throw error;
-    }
+    await changeLog.make(
+      `deleted inline policy ${name} from role ${role.name}`,
+      `delete inline policy ${name} from role ${role.name}`,
+      async () => {
+        try {
+          await aws(iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: name })));
+        } catch (error) {
+          if (!(error instanceof NoSuchEntityException)) throw error;
+          return 'not-needed';
+        }
+      },
+    );
   }
   const presentNames = new Map(present.map((name) => [name.toLowerCase(), name]));
   for (const [key, { name, document }] of wanted) {
@@ -271,21 +304,25 @@ async function convergeInlinePolicies(
       const existing = await getRolePolicy(iam, role.name, existingName);
       if (existing !== undefined && sameDocument(parseDocument(existing), document)) continue;
     }
-    try {
-      await aws(
-        iam.send(
-          new PutRolePolicyCommand({
-            RoleName: role.name,
-            PolicyName: name,
-            PolicyDocument: JSON.stringify(document),
-          }),
-        ),
-      );
-    } catch (error) {
-      throw configProblem(error, `inline policy ${name} of role ${role.name}`);
-    }
-    changeLog.push(
-      `${existingName === undefined ? 'added' : 'restored'} inline policy ${name} of role ${role.name}`,
+    const verb = existingName === undefined ? ['added', 'add'] : ['restored', 'restore'];
+    await changeLog.make(
+      `${verb[0]} inline policy ${name} of role ${role.name}`,
+      `${verb[1]} inline policy ${name} of role ${role.name}`,
+      async () => {
+        try {
+          await aws(
+            iam.send(
+              new PutRolePolicyCommand({
+                RoleName: role.name,
+                PolicyName: name,
+                PolicyDocument: JSON.stringify(document),
+              }),
+            ),
+          );
+        } catch (error) {
+          throw configProblem(error, `inline policy ${name} of role ${role.name}`);
+        }
+      },
     );
   }
 }
@@ -410,7 +447,7 @@ function samePasswordPolicy(
 async function convergePasswordPolicy(
   iam: IAMClient,
   policy: PasswordSettings,
-  changeLog: string[],
+  changeLog: Changes,
 ): Promise<'applied' | 'unchanged'> {
   const wanted = passwordPolicyInput(policy);
   let current: PasswordPolicy | undefined;
@@ -420,8 +457,11 @@ async function convergePasswordPolicy(
     if (!(error instanceof NoSuchEntityException)) throw error;
   }
   if (current && samePasswordPolicy(current, wanted)) return 'unchanged';
-  await aws(iam.send(new UpdateAccountPasswordPolicyCommand(wanted)));
-  changeLog.push(current ? 'restored the password policy' : 'set the password policy');
+  await changeLog.make(
+    current ? 'restored the password policy' : 'set the password policy',
+    current ? 'restore the password policy' : 'set the password policy',
+    () => aws(iam.send(new UpdateAccountPasswordPolicyCommand(wanted))),
+  );
   return 'applied';
 }
 
@@ -448,7 +488,7 @@ async function convergeAlias(
   iam: IAMClient,
   accountId: string,
   alias: string,
-  changeLog: string[],
+  changeLog: Changes,
 ): Promise<void> {
   if (!ACCOUNT_ALIAS.test(alias)) {
     throw new VendFailureError(
@@ -458,21 +498,25 @@ async function convergeAlias(
   }
   const { AccountAliases } = await aws(iam.send(new ListAccountAliasesCommand({})));
   if (AccountAliases?.includes(alias)) return;
-  try {
-    await aws(iam.send(new CreateAccountAliasCommand({ AccountAlias: alias })));
-  } catch (error) {
-    if (error instanceof EntityAlreadyExistsException) {
-      throw new VendFailureError(
-        `the account alias "${alias}" is already taken by another AWS account (aliases are unique across all of AWS)`,
-        `Account ${accountId} exists and the rest of its baseline is in place. If an account of your organization holds "${alias}", delete that alias there; otherwise ask the platform team to change baseline.accountAliasTemplate in the Vend configuration. Then retry the request.`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  changeLog.push(
-    AccountAliases?.length
-      ? `replaced the account alias ${AccountAliases.join(', ')} with ${alias}`
-      : `set the account alias ${alias}`,
+  const change = AccountAliases?.length
+    ? `the account alias ${AccountAliases.join(', ')} with ${alias}`
+    : `the account alias ${alias}`;
+  await changeLog.make(
+    `${AccountAliases?.length ? 'replaced' : 'set'} ${change}`,
+    `${AccountAliases?.length ? 'replace' : 'set'} ${change}`,
+    async () => {
+      try {
+        await aws(iam.send(new CreateAccountAliasCommand({ AccountAlias: alias })));
+      } catch (error) {
+        if (error instanceof EntityAlreadyExistsException) {
+          throw new VendFailureError(
+            `the account alias "${alias}" is already taken by another AWS account (aliases are unique across all of AWS)`,
+            `Account ${accountId} exists and the rest of its baseline is in place. If an account of your organization holds "${alias}", delete that alias there; otherwise ask the platform team to change baseline.accountAliasTemplate in the Vend configuration. Then retry the request.`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    },
   );
 }

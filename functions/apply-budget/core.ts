@@ -15,6 +15,7 @@ import {
   type Subscriber,
   UpdateBudgetCommand,
 } from '@aws-sdk/client-budgets';
+import { Changes } from '../shared/changes.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, ConcurrentModificationError } from '../shared/errors.ts';
 import type { VendRequest } from '../shared/model.ts';
@@ -76,19 +77,31 @@ export interface BudgetTarget {
  * Makes the account's budget match the target, in the account itself (Budgets' AccountId is the account acting).
  * A missing budget is created with its notifications; an existing one is updated in place and its
  * notifications and subscribers reconciled one by one, never by deleting the budget, so its history survives.
+ * With `dryRun` it only looks, and lists what it would change (the drift sweep in report mode).
  */
 export async function convergeBudget(
   deps: Deps,
   accountId: string,
   target: BudgetTarget,
+  options: { dryRun?: boolean } = {},
 ): Promise<BudgetConvergence> {
   const { budgets } = await deps.clientsFor(accountId, deps.config.organization.accessRoleName);
   const name = budgetName(target.accountName);
   const limit = target.budget.monthlyLimitUsd;
   const wanted = wantedNotifications(target, deps.config.budget.subscribers);
-  const changeLog: string[] = [];
+  const changeLog = new Changes(options.dryRun);
+  const output = (action: ApplyBudgetOutput['action']): BudgetConvergence => ({
+    output: { step: 'applyBudget', budgetName: name, monthlyLimitUsd: limit, action },
+    changeLog: changeLog.entries,
+  });
 
   let existing = await describeBudget(budgets, accountId, name);
+  if (!existing && changeLog.dryRun) {
+    changeLog.entries.push(
+      `would create budget ${name} of ${limit} USD a month with ${wanted.length} notification(s)`,
+    );
+    return output('created');
+  }
   if (!existing) {
     try {
       await aws(
@@ -103,11 +116,10 @@ export async function convergeBudget(
           }),
         ),
       );
-      changeLog.push(`created budget ${name} of ${limit} USD a month with ${wanted.length} notification(s)`);
-      return {
-        output: { step: 'applyBudget', budgetName: name, monthlyLimitUsd: limit, action: 'created' },
-        changeLog,
-      };
+      changeLog.entries.push(
+        `created budget ${name} of ${limit} USD a month with ${wanted.length} notification(s)`,
+      );
+      return output('created');
     } catch (error) {
       // Created meanwhile by a concurrent run: converge the one that is there.
       if (!(error instanceof DuplicateRecordException)) throw error;
@@ -119,21 +131,20 @@ export async function convergeBudget(
     }
   }
   if (!budgetMatches(existing, limit)) {
-    await aws(
-      budgets.send(new UpdateBudgetCommand({ AccountId: accountId, NewBudget: budgetShape(name, limit) })),
+    const was = describeLimit(existing);
+    await changeLog.make(
+      `restored the budget to ${limit} USD a month (was ${was})`,
+      `restore the budget to ${limit} USD a month (it is ${was})`,
+      () =>
+        aws(
+          budgets.send(
+            new UpdateBudgetCommand({ AccountId: accountId, NewBudget: budgetShape(name, limit) }),
+          ),
+        ),
     );
-    changeLog.push(`restored the budget to ${limit} USD a month (was ${describeLimit(existing)})`);
   }
   await convergeNotifications(budgets, accountId, name, wanted, changeLog);
-  return {
-    output: {
-      step: 'applyBudget',
-      budgetName: name,
-      monthlyLimitUsd: limit,
-      action: changeLog.length > 0 ? 'updated' : 'unchanged',
-    },
-    changeLog,
-  };
+  return output(changeLog.count > 0 ? 'updated' : 'unchanged');
 }
 
 /** A monthly cost budget. No TimePeriod: a new budget starts this month, an updated one keeps its own. */
@@ -245,7 +256,7 @@ async function convergeNotifications(
   accountId: string,
   name: string,
   wanted: WantedNotification[],
-  changeLog: string[],
+  changeLog: Changes,
 ): Promise<void> {
   const present: Notification[] = [];
   let token: string | undefined;
@@ -268,22 +279,32 @@ async function convergeNotifications(
   // Remove first: a budget holds at most 10 notifications.
   for (const notification of present) {
     if (wantedKeys.has(notificationKey(notification))) continue;
-    try {
-      await aws(
-        budgets.send(
-          new DeleteNotificationCommand({
-            AccountId: accountId,
-            BudgetName: name,
-            Notification: identity(notification),
-          }),
-        ),
-      );
-      changeLog.push(`deleted notification ${describeNotification(notification)}`);
-    } catch (error) {
-      if (!(error instanceof NotFoundException)) throw error;
-    }
+    await changeLog.make(
+      `deleted notification ${describeNotification(notification)}`,
+      `delete notification ${describeNotification(notification)}`,
+      async () => {
+        try {
+          await aws(
+            budgets.send(
+              new DeleteNotificationCommand({
+                AccountId: accountId,
+                BudgetName: name,
+                Notification: identity(notification),
+              }),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof NotFoundException)) throw error;
+          return 'not-needed';
+        }
+      },
+    );
   }
   for (const { notification, subscribers } of wanted) {
+    if (!presentKeys.has(notificationKey(notification)) && changeLog.dryRun) {
+      changeLog.entries.push(`would add notification ${describeNotification(notification)}`);
+      continue;
+    }
     if (!presentKeys.has(notificationKey(notification))) {
       try {
         await aws(
@@ -296,7 +317,7 @@ async function convergeNotifications(
             }),
           ),
         );
-        changeLog.push(`added notification ${describeNotification(notification)}`);
+        changeLog.entries.push(`added notification ${describeNotification(notification)}`);
         continue;
       } catch (error) {
         // Added meanwhile: reconcile its subscribers below.
@@ -313,7 +334,7 @@ async function convergeSubscribers(
   name: string,
   notification: Notification,
   wanted: Subscriber[],
-  changeLog: string[],
+  changeLog: Changes,
 ): Promise<void> {
   const present: Subscriber[] = [];
   let token: string | undefined;
@@ -338,45 +359,56 @@ async function convergeSubscribers(
   // Add before removing: deleting a notification's last subscriber deletes the notification.
   for (const subscriber of wanted) {
     if (presentKeys.has(key(subscriber))) continue;
-    try {
-      await aws(
-        budgets.send(
-          new CreateSubscriberCommand({
-            AccountId: accountId,
-            BudgetName: name,
-            Notification: notification,
-            Subscriber: subscriber,
-          }),
-        ),
-      );
-      changeLog.push(`subscribed ${subscriber.Address} to ${describeNotification(notification)}`);
-    } catch (error) {
-      if (error instanceof DuplicateRecordException) continue;
-      // The notification went away meanwhile: the next attempt adds it again.
-      if (error instanceof NotFoundException)
-        throw new ConcurrentModificationError(
-          `notification ${describeNotification(notification)} of ${name} changed meanwhile`,
-          { cause: error },
-        );
-      throw error;
-    }
+    await changeLog.make(
+      `subscribed ${subscriber.Address} to ${describeNotification(notification)}`,
+      `subscribe ${subscriber.Address} to ${describeNotification(notification)}`,
+      async () => {
+        try {
+          await aws(
+            budgets.send(
+              new CreateSubscriberCommand({
+                AccountId: accountId,
+                BudgetName: name,
+                Notification: notification,
+                Subscriber: subscriber,
+              }),
+            ),
+          );
+        } catch (error) {
+          if (error instanceof DuplicateRecordException) return 'not-needed';
+          // The notification went away meanwhile: the next attempt adds it again.
+          if (error instanceof NotFoundException)
+            throw new ConcurrentModificationError(
+              `notification ${describeNotification(notification)} of ${name} changed meanwhile`,
+              { cause: error },
+            );
+          throw error;
+        }
+      },
+    );
   }
   for (const subscriber of present) {
     if (wantedKeys.has(key(subscriber))) continue;
-    try {
-      await aws(
-        budgets.send(
-          new DeleteSubscriberCommand({
-            AccountId: accountId,
-            BudgetName: name,
-            Notification: notification,
-            Subscriber: subscriber,
-          }),
-        ),
-      );
-      changeLog.push(`unsubscribed ${subscriber.Address} from ${describeNotification(notification)}`);
-    } catch (error) {
-      if (!(error instanceof NotFoundException)) throw error;
-    }
+    await changeLog.make(
+      `unsubscribed ${subscriber.Address} from ${describeNotification(notification)}`,
+      `unsubscribe ${subscriber.Address} from ${describeNotification(notification)}`,
+      async () => {
+        try {
+          await aws(
+            budgets.send(
+              new DeleteSubscriberCommand({
+                AccountId: accountId,
+                BudgetName: name,
+                Notification: notification,
+                Subscriber: subscriber,
+              }),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof NotFoundException)) throw error;
+          return 'not-needed';
+        }
+      },
+    );
   }
 }

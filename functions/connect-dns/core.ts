@@ -39,7 +39,8 @@ export interface ConnectDnsInput {
 
 export interface ConnectDnsOutput {
   step: 'connectDns';
-  action: 'associated' | 'already-associated' | 'skipped';
+  /** `would-associate`: only from a dry run, which found the VPC not associated and changed nothing. */
+  action: 'associated' | 'already-associated' | 'would-associate' | 'skipped';
   hostedZoneId?: string;
   vpcId?: string;
   region?: string;
@@ -69,12 +70,14 @@ export async function connectDns(
 /**
  * The cross-account association AWS documents for private zones: the hub (which owns the zone) authorizes the
  * VPC, the VPC's account associates it, and the hub deletes the authorization, which is needed no more.
- * Also used by the drift sweep to put back an association someone removed.
+ * Also used by the drift sweep to put back an association someone removed; with `dryRun` it only looks (and
+ * leaves a leftover authorization in place too).
  */
 export async function connectVpcToSharedZone(
   deps: Deps,
   accountId: string,
   requested?: { id: string; region: string },
+  options: { dryRun?: boolean } = {},
 ): Promise<ConnectDnsOutput> {
   const dns = deps.config.dns;
   if (!dns) return { step: 'connectDns', action: 'skipped' };
@@ -96,9 +99,10 @@ export async function connectVpcToSharedZone(
   );
   if (associated) {
     // A run that associated but failed before cleaning up may have left its authorization behind.
-    await removeLeftoverAuthorization(deps, dns, vpc);
+    if (!options.dryRun) await removeLeftoverAuthorization(deps, dns, vpc);
     return done('already-associated');
   }
+  if (options.dryRun) return done('would-associate');
 
   // Clients are asked for at each use: a call that the SDK retried for long may have outlived the credentials.
   const hub = () => hubRoute53(deps, dns);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from './env.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'an account id is 12 digits');
@@ -169,6 +169,32 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** `fix` puts drifted accounts back; `report` only tells. */
       mode: z.enum(['fix', 'report']).default('fix'),
+      /**
+       * Vend's own principals: changes they make are Vend's (a fix, a vending step), never drift. IAM role ARNs,
+       * matched against a CloudTrail event's `userIdentity.sessionContext.sessionIssuer.arn` (and `arn`); one
+       * ending in `*` matches every ARN that starts with what precedes it (`arn:aws:iam::123456789012:role/Vend-*`).
+       * `VEND_OWN_PRINCIPAL_ARNS` (comma-separated) adds to these, and the drift function always counts its own role.
+       */
+      ownPrincipalArns: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/*-]+$/,
+              'an IAM role ARN, or a prefix ending in *',
+            ),
+        )
+        .max(50)
+        .default([]),
+      /** The periodic sweep, which finds what no event tells of (IAM, budgets, DNS) and events that were missed. */
+      sweep: z
+        .strictObject({
+          /** How many accounts it checks at a time. */
+          concurrency: z.number().int().min(1).max(20).default(2),
+          /** How long each worker pauses between two accounts, so a large organization stays under API limits. */
+          delayBetweenAccountsMs: z.number().int().min(0).max(600_000).default(1000),
+        })
+        .prefault({}),
     })
     .prefault({}),
 });
@@ -213,6 +239,24 @@ export function readConfigFile(path: string): VendConfig {
 
 /** The configuration from the environment: `VEND_CONFIG` (JSON) or `VEND_CONFIG_FILE` (a path). */
 export function configFromEnv(env: NodeJS.ProcessEnv): VendConfig {
+  const config = configFromEnvOnly(env);
+  const own = ownPrincipalArnsFromEnv(env);
+  if (own.length === 0) return config;
+  return parseConfig(
+    { ...config, drift: { ...config.drift, ownPrincipalArns: [...config.drift.ownPrincipalArns, ...own] } },
+    ENV.ownPrincipalArns,
+  );
+}
+
+/** `VEND_OWN_PRINCIPAL_ARNS`: comma-separated role ARNs (or `prefix*`) of the pipeline's own functions. */
+export function ownPrincipalArnsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env[ENV.ownPrincipalArns] ?? '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter((arn) => arn !== '');
+}
+
+function configFromEnvOnly(env: NodeJS.ProcessEnv): VendConfig {
   const text = env[ENV.config];
   if (text) {
     let raw: unknown;

@@ -91,3 +91,65 @@ export interface AccountDesiredState {
 export function vendTags(request: VendRequest): Record<string, string> {
   return { ...request.tags, 'vend:request-id': request.requestId, 'vend:owner': request.owner };
 }
+
+/**
+ * What of a vended account can drift: where it sits and its tags (Organizations events tell of these), whether it
+ * is still an open member of the organization, and what only the sweep sees (IAM baseline, budget, DNS).
+ */
+export const DRIFT_ASPECTS = [
+  'organizationalUnit',
+  'tags',
+  'membership',
+  'baseline',
+  'budget',
+  'dns',
+] as const;
+export type DriftAspect = (typeof DRIFT_ASPECTS)[number];
+
+/**
+ * What became of a drift: `fixed` (Vend put it back), `reported` (told, not changed: report mode, or a change Vend
+ * cannot undo such as a closed account), `failed` (putting it back failed: `reason` says why), `in-sync` (when
+ * Vend looked, the account was already as it should be: someone or something had put it back).
+ */
+export type DriftOutcome = 'fixed' | 'reported' | 'failed' | 'in-sync';
+
+/** One entry of an account's drift history. */
+export interface DriftRecord {
+  /** The CloudTrail event id, or `sweep-<run>-<account>` for what a sweep found. */
+  id: string;
+  source: 'event' | 'sweep';
+  /** The API call behind the event (MoveAccount, UntagResource ...). */
+  eventName?: string;
+  aspects: DriftAspect[];
+  /** What drifted, in words. */
+  what: string;
+  /** Who did it: the event's `userIdentity.arn`. Unknown for what a sweep finds. */
+  by?: string;
+  /** When it happened (the event's time) or when the sweep found it. */
+  at: string;
+  outcome: DriftOutcome;
+  /** What Vend did (fixed), or would do (reported), in words. */
+  action?: string;
+  /** Why the fix failed. */
+  reason?: string;
+  /** Whether Slack was told: absent for what is not announced (`in-sync`). */
+  announcement?: 'sent' | 'skipped' | 'failed';
+  recordedAt: string;
+}
+
+/** An account's drift: how each aspect looked when last checked, and the recent history, newest first. */
+export interface DriftState {
+  accountId: string;
+  aspects: Partial<Record<DriftAspect, { status: 'in-sync' | 'drifted'; checkedAt: string }>>;
+  history: DriftRecord[];
+  /** Optimistic-locking counter of the registry item. */
+  version: number;
+  updatedAt: string;
+}
+
+/** The account's drift in one word: `drifted` when any aspect was last seen drifted, `unknown` before any check. */
+export function driftStatus(state: DriftState | undefined): 'in-sync' | 'drifted' | 'unknown' {
+  const aspects = Object.values(state?.aspects ?? {});
+  if (aspects.length === 0) return 'unknown';
+  return aspects.some((aspect) => aspect?.status === 'drifted') ? 'drifted' : 'in-sync';
+}

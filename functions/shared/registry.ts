@@ -8,7 +8,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { aws, ConcurrentModificationError, classifyAwsError } from './errors.ts';
-import type { AccountDesiredState, RequestRecord, StepName, StepRecord } from './model.ts';
+import type {
+  AccountDesiredState,
+  DriftAspect,
+  DriftRecord,
+  DriftState,
+  RequestRecord,
+  StepName,
+  StepRecord,
+} from './model.ts';
 
 /** Another request holds the name or email. */
 export class ReservationConflictError extends Error {
@@ -28,6 +36,9 @@ const requestKey = (id: string) => ({ pk: `REQUEST#${id}`, sk: 'REQUEST' });
 const accountKey = (id: string) => ({ pk: `ACCOUNT#${id}`, sk: 'ACCOUNT' });
 const emailKey = (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'RESERVATION' });
 const nameKey = (name: string) => ({ pk: `NAME#${name.toLowerCase()}`, sk: 'RESERVATION' });
+const driftKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'DRIFT' });
+const driftLockKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'DRIFTLOCK' });
+const driftEventKey = (eventId: string) => ({ pk: `DRIFTEVENT#${eventId}`, sk: 'DRIFTEVENT' });
 const idempotencyKey = (principal: string, key: string) => ({
   pk: `IDEMPOTENCY#${principal}#${key}`,
   sk: 'IDEMPOTENCY',
@@ -47,6 +58,14 @@ export interface IdempotencyRecord {
   /** Epoch seconds, the table's TTL attribute. */
   expiresAt: number;
 }
+
+/** How many entries of an account's drift history the registry keeps (older ones are in the drift function's logs). */
+export const DRIFT_HISTORY_MAX = 50;
+/** How long an event id is remembered once acted on: longer than EventBridge retries an event (24 hours at most). */
+export const DRIFT_EVENT_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+/** What claiming an event found: it is this caller's to act on, already acted on, or being acted on elsewhere. */
+export type DriftEventClaim = 'claimed' | 'done' | 'busy';
 
 /** The index that lists requests and accounts in order. */
 export const LIST_INDEX = 'gsi1';
@@ -352,6 +371,218 @@ export class Registry {
     cursor?: string,
   ): Promise<{ items: AccountDesiredState[]; cursor?: string }> {
     return this.listIndex<AccountDesiredState>('ACCOUNT', limit, cursor);
+  }
+
+  /** Marks a vended account closed or removed from the organization (only an account the registry holds). */
+  async setAccountStatus(accountId: string, status: AccountDesiredState['status']): Promise<void> {
+    await aws(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: accountKey(accountId),
+          UpdateExpression: 'SET #status = :status, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':now': new Date().toISOString() },
+        }),
+      ),
+    );
+  }
+
+  /** Records the baseline version now in place in a vended account (the sweep applied the current baseline). */
+  async setBaselineVersion(accountId: string, version: string): Promise<void> {
+    await aws(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: accountKey(accountId),
+          UpdateExpression: 'SET baselineVersion = :version, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':version': version, ':now': new Date().toISOString() },
+        }),
+      ),
+    );
+  }
+
+  /** An account's drift: its aspects as last checked and its recent history; undefined before any check. */
+  async getDrift(accountId: string): Promise<DriftState | undefined> {
+    const { Item } = await aws(
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: driftKey(accountId), ConsistentRead: true }),
+      ),
+    );
+    return Item ? stripKeys<DriftState>(Item) : undefined;
+  }
+
+  /**
+   * Records what a drift check found: the aspects it checked (as they are now) and, when given, one history entry
+   * (the newest first).
+   * An entry whose id the history already holds is not added again (`recorded: false`), so an event acted on twice
+   * cannot be recorded twice. Optimistic locking (a version number, conditional writes) keeps concurrent writers
+   * from losing each other's entries. The history keeps the newest `DRIFT_HISTORY_MAX` entries.
+   */
+  async recordDrift(
+    accountId: string,
+    change: {
+      aspects?: Partial<Record<DriftAspect, 'in-sync' | 'drifted'>>;
+      record?: DriftRecord;
+      /** Changes an entry already recorded (its announcement, once Slack answered). */
+      patch?: { id: string; fields: Partial<Pick<DriftRecord, 'announcement'>> };
+    },
+  ): Promise<{ recorded: boolean }> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.getDrift(accountId);
+      if (!current && !change.record && !change.aspects) return { recorded: false };
+      const now = new Date().toISOString();
+      const next: DriftState = current
+        ? { ...current, aspects: { ...current.aspects }, history: [...current.history] }
+        : { accountId, aspects: {}, history: [], version: 0, updatedAt: now };
+      for (const [aspect, status] of Object.entries(change.aspects ?? {})) {
+        next.aspects[aspect as DriftAspect] = { status, checkedAt: now };
+      }
+      let recorded = false;
+      if (change.record && !next.history.some((entry) => entry.id === change.record!.id)) {
+        // Newest recorded first (an event's own time may be older than entries recorded before it).
+        next.history = [change.record, ...next.history].slice(0, DRIFT_HISTORY_MAX);
+        recorded = true;
+      }
+      if (change.patch) {
+        const { id, fields } = change.patch;
+        next.history = next.history.map((entry) => (entry.id === id ? { ...entry, ...fields } : entry));
+      }
+      next.version = (current?.version ?? 0) + 1;
+      next.updatedAt = now;
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...driftKey(accountId), ...next },
+            ConditionExpression: current ? 'version = :version' : 'attribute_not_exists(pk)',
+            ...(current ? { ExpressionAttributeValues: { ':version': current.version } } : {}),
+          }),
+        );
+        return { recorded };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
+      }
+    }
+    throw new ConcurrentModificationError(`the drift record of account ${accountId} keeps changing`);
+  }
+
+  /**
+   * Claims a drift event for acting on it, with a conditional write, so that of several deliveries of one event
+   * (EventBridge delivers at least once) exactly one acts. A claim whose holder did not finish within `leaseMs`
+   * (it crashed) may be taken over; a finished one is remembered for `DRIFT_EVENT_TTL_SECONDS`.
+   */
+  async claimDriftEvent(eventId: string, leaseMs: number): Promise<DriftEventClaim> {
+    const now = Date.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...driftEventKey(eventId),
+            state: 'acting',
+            leaseUntil: now + leaseMs,
+            expiresAt: Math.floor(now / 1000) + DRIFT_EVENT_TTL_SECONDS,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :acting AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':acting': 'acting', ':now': now },
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
+    }
+    const { Item } = await aws(
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: driftEventKey(eventId), ConsistentRead: true }),
+      ),
+    );
+    return Item?.state === 'done' ? 'done' : 'busy';
+  }
+
+  /** Marks a claimed event acted on: later deliveries of it are duplicates. */
+  async finishDriftEvent(eventId: string): Promise<void> {
+    await aws(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: driftEventKey(eventId),
+          UpdateExpression: 'SET #state = :done REMOVE leaseUntil',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':done': 'done' },
+        }),
+      ),
+    );
+  }
+
+  /** Gives a claimed event up (acting on it failed and will be retried): the next delivery may act on it. */
+  async releaseDriftEvent(eventId: string): Promise<void> {
+    try {
+      await aws(
+        this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: driftEventKey(eventId),
+            ConditionExpression: '#state = :acting',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':acting': 'acting' },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Takes the account's drift lock for `leaseMs`, unless another holder has it: checking an account and putting it
+   * back happen under it, so two deliveries, two events or an event and the sweep never fix the same thing twice.
+   * A lock whose holder did not release it (it crashed) is free once its lease has passed.
+   */
+  async acquireDriftLock(accountId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...driftLockKey(accountId),
+            owner,
+            leaseUntil: now + leaseMs,
+            expiresAt: Math.floor((now + leaseMs) / 1000) + 24 * 60 * 60,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw classifyAwsError(error);
+    }
+  }
+
+  /** Releases the account's drift lock, if this owner still holds it. */
+  async releaseDriftLock(accountId: string, owner: string): Promise<void> {
+    try {
+      await aws(
+        this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: driftLockKey(accountId),
+            ConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': owner },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   private async listIndex<T>(

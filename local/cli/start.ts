@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { startLocalPipeline } from '../pipeline.ts';
+import { DEFAULT_SWEEP_INTERVAL_MS, startLocalPipeline } from '../pipeline.ts';
 import { describeCloud, parseCloudArgs, stopOnSignal } from './local-cloud.ts';
 
 /**
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       apiPort: options.apiPort,
       seed: options.seed,
       printSlack: true,
+      sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
       ...(dataDir ? { dataDir } : {}),
     });
   } catch (error) {
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       `registry       ${pipeline.dynamo.endpoint} (dynalite), table vend-registry${dataDir ? `, in ${relative(process.cwd(), dataDir) || dataDir}/registry` : ''}`,
       'workflow       statemachine/vend.asl.json, run by aws-local-stepfunctions with the functions/ code',
       `Slack sink     ${pipeline.slack.url} (messages are printed here)`,
+      `drift          Organizations changes to vended accounts are ${pipeline.config.drift.mode === 'fix' ? 'put back' : 'reported'}; sweep every ${DEFAULT_SWEEP_INTERVAL_MS / 60_000} minutes`,
     ]),
   );
   if (pipeline.resumed.length > 0)

@@ -98,8 +98,31 @@ export interface AccountView {
   owner: string;
   requestId: string;
   status: string;
+  /** Changes made by hand and what Vend did about them; absent from older APIs. */
+  drift?: DriftView;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface DriftRecordView {
+  id: string;
+  source: 'event' | 'sweep';
+  eventName?: string;
+  aspects?: string[];
+  what: string;
+  by?: string;
+  at: string;
+  outcome: string;
+  action?: string;
+  reason?: string;
+  announcement?: string;
+  recordedAt?: string;
+}
+
+export interface DriftView {
+  status: 'in-sync' | 'drifted' | 'unknown' | string;
+  aspects?: Record<string, { status: string; checkedAt: string } | undefined>;
+  history: DriftRecordView[];
 }
 
 interface Accepted {
@@ -211,13 +234,16 @@ const COMMAND_FLAGS: Record<string, Record<string, FlagSpec>> = {
     all: { type: 'boolean', help: 'every page' },
   },
   show: {},
+  drift: {},
 };
 
+/** Each command's positional arguments; `[name]` is optional. */
 const POSITIONALS: Record<string, string[]> = {
   request: [],
   status: ['<requestId>'],
   list: [],
   show: ['<accountId>'],
+  drift: ['[accountId]'],
 };
 
 const SYNOPSIS: Record<string, string> = {
@@ -228,13 +254,16 @@ const SYNOPSIS: Record<string, string> = {
   status: 'vend status <requestId> [--watch]',
   list: 'vend list [--limit <n>] [--cursor <cursor>] [--all]',
   show: 'vend show <accountId>',
+  drift: 'vend drift [accountId]',
 };
 
 const SUMMARY: Record<string, string> = {
   request: 'ask for an account; prints the request id and how to follow it',
   status: "a request's status and steps; on failure, the step, the reason and what to do",
   list: 'the vended accounts, as a table',
-  show: "an account's desired state, as Vend recorded it",
+  show: "an account's desired state, as Vend recorded it, and its latest drift",
+  drift:
+    'changes made by hand to vended accounts and what Vend did: every account, or the whole history of one',
 };
 
 const EXIT_CODES_HELP = `Exit codes:
@@ -1165,8 +1194,132 @@ async function showCommand(context: Context, parsed: Parsed): Promise<number> {
     ['created', dateTime(account.createdAt)],
     ['updated', dateTime(account.updatedAt)],
   ];
+  if (account.drift) rows.push(['drift', driftSummary(account.drift)]);
   out.line(`Account ${account.accountId}  ${account.accountName}  ${account.status}`);
   for (const line of table(rows.filter(([, v]) => v).map(([k, v]) => [`  ${k}`, v!]))) out.line(line);
+  const recent = account.drift?.history.slice(0, SHOW_DRIFT_ENTRIES) ?? [];
+  if (recent.length > 0) {
+    out.line();
+    out.line('Drift (latest first):');
+    for (const line of driftTable(recent)) out.line(`  ${line}`);
+    if ((account.drift?.history.length ?? 0) > recent.length)
+      out.line(`  …the rest: npm run vend -- drift ${account.accountId}${context.apiUrlFlag}`);
+  }
+  return EXIT.ok;
+}
+
+/** How many drift entries `vend show` prints; `vend drift <accountId>` prints them all. */
+const SHOW_DRIFT_ENTRIES = 5;
+
+const ASPECT_NAMES: Record<string, string> = {
+  organizationalUnit: 'OU',
+  tags: 'tags',
+  membership: 'membership',
+  baseline: 'baseline',
+  budget: 'budget',
+  dns: 'DNS',
+};
+
+/** `drifted (OU, tags)`, `in sync (checked 2026-11-22 10:00:00 UTC)`, `never checked`. */
+function driftSummary(drift: DriftView): string {
+  const aspects = Object.entries(drift.aspects ?? {});
+  if (drift.status === 'unknown' || aspects.length === 0) return 'never checked';
+  const drifted = aspects
+    .filter(([, aspect]) => aspect?.status === 'drifted')
+    .map(([name]) => ASPECT_NAMES[name] ?? name);
+  const last = aspects
+    .map(([, aspect]) => aspect?.checkedAt ?? '')
+    .sort()
+    .at(-1);
+  const checked = last ? ` (last checked ${dateTime(last)})` : '';
+  return drift.status === 'drifted' ? `drifted: ${drifted.join(', ')}${checked}` : `in sync${checked}`;
+}
+
+/** Drift entries as a table: when, what, who, and what became of it. */
+function driftTable(entries: DriftRecordView[]): string[] {
+  return table([
+    ['WHEN', 'OUTCOME', 'WHAT', 'BY', 'DONE'],
+    ...entries.map((entry) => [
+      dateTime(entry.at),
+      entry.outcome,
+      `${entry.eventName ? `${entry.eventName}: ` : entry.source === 'sweep' ? 'sweep: ' : ''}${entry.what}`,
+      entry.by ?? (entry.source === 'sweep' ? '(found by the sweep)' : ''),
+      entry.outcome === 'failed'
+        ? `failed: ${entry.reason ?? ''}${entry.action ? `; done: ${entry.action}` : ''}`
+        : (entry.action ?? ''),
+    ]),
+  ]);
+}
+
+async function driftCommand(context: Context, parsed: Parsed): Promise<number> {
+  const { out } = context;
+  const accountId = parsed.positionals[0];
+  if (accountId !== undefined) {
+    if (!/^\d{12}$/.test(accountId)) {
+      throw usage(
+        'drift',
+        `[accountId] ${accountId} is not an account id`,
+        'Give the 12-digit account id, e.g. vend drift 123456789012, or none for every account.',
+      );
+    }
+    const account = await context.api.call<AccountView>('GET', `/accounts/${accountId}`);
+    out.data(account.drift ?? null);
+    out.line(`Account ${account.accountId}  ${account.accountName}  ${account.status}`);
+    if (!account.drift) {
+      out.line('The API reports no drift for accounts: it predates drift detection.');
+      return EXIT.ok;
+    }
+    out.line(`  drift  ${driftSummary(account.drift)}`);
+    out.line();
+    if (account.drift.history.length === 0)
+      out.line('No drift recorded: nobody has changed it by hand since Vend vended it.');
+    else for (const line of driftTable(account.drift.history)) out.line(line);
+    return EXIT.ok;
+  }
+  const accounts: AccountView[] = [];
+  const cursors = new Set<string>();
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await context.api.call<AccountPage>('GET', '/accounts', {
+      query: { limit: '100', ...(cursor ? { cursor } : {}) },
+    });
+    accounts.push(...(page.accounts ?? []));
+    if (!page.nextCursor || cursors.has(page.nextCursor)) break;
+    cursors.add(page.nextCursor);
+    cursor = page.nextCursor;
+  }
+  out.data({
+    accounts: accounts.map((account) => ({
+      accountId: account.accountId,
+      accountName: account.accountName,
+      drift: account.drift ?? null,
+    })),
+  });
+  if (accounts.length === 0) {
+    out.line('No account has been vended yet.');
+    return EXIT.ok;
+  }
+  for (const line of table([
+    ['ACCOUNT ID', 'NAME', 'STATUS', 'DRIFT', 'LATEST'],
+    ...accounts.map((account) => {
+      const latest = account.drift?.history[0];
+      return [
+        account.accountId,
+        account.accountName,
+        account.status,
+        account.drift ? driftSummary(account.drift) : 'not reported by the API',
+        latest
+          ? `${dateTime(latest.at)} ${latest.outcome}: ${latest.eventName ? `${latest.eventName} ` : ''}${latest.what}`
+          : '',
+      ];
+    }),
+  ]))
+    out.line(line);
+  const drifted = accounts.filter((account) => account.drift?.status === 'drifted').length;
+  out.line();
+  out.line(
+    `${drifted} of ${accounts.length} account(s) drifted. The whole history of one: npm run vend -- drift <accountId>${context.apiUrlFlag}`,
+  );
   return EXIT.ok;
 }
 
@@ -1175,6 +1328,7 @@ const COMMANDS: Record<string, (context: Context, parsed: Parsed) => Promise<num
   status: statusCommand,
   list: listCommand,
   show: showCommand,
+  drift: driftCommand,
 };
 
 function apiBase(parsed: Parsed, env: VendIo['env']): { url: URL; flag: string } {
@@ -1212,14 +1366,15 @@ export async function runVend(argv: string[], io: VendIo): Promise<number> {
       if (command === undefined && !parsed.values['help']) {
         throw new UsageError(
           'no command given',
-          'Give one of request, status, list, show; see npm run vend -- --help.',
+          'Give one of request, status, list, show, drift; see npm run vend -- --help.',
         );
       }
       io.stdout.write(command ? commandHelp(command) : mainHelp());
       return EXIT.ok;
     }
     const wanted = POSITIONALS[command]!;
-    if (parsed.positionals.length < wanted.length) {
+    const required = wanted.filter((name) => !name.startsWith('['));
+    if (parsed.positionals.length < required.length) {
       throw usage(command, `${wanted[parsed.positionals.length]} is missing`, `Write: ${SYNOPSIS[command]}.`);
     }
     if (parsed.positionals.length > wanted.length) {

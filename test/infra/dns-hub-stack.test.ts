@@ -9,14 +9,14 @@ function hub(managementAccountId?: string) {
     env: { account: '222222222222', region: 'us-east-1' },
     hostedZoneId: 'Z0VENDTESTINTERNAL01',
     roleName: 'VendDnsAuthorizer',
-    connectorRoleName: dnsConnectorRoleName('Vend'),
+    connectorRoleNames: [dnsConnectorRoleName('Vend'), dnsConnectorRoleName('Vend', 'drift')],
     ...(managementAccountId ? { managementAccountId } : {}),
   });
   return { stack, template: Template.fromStack(stack) };
 }
 
 describe('the DNS hub stack', () => {
-  it('creates the role Vend assumes, trusted only by Vend’s connect-dns role in the management account', () => {
+  it('creates the role Vend assumes, trusted only by Vend’s connect-dns and drift roles in the management account', () => {
     const { template } = hub('000000000000');
     template.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'VendDnsAuthorizer',
@@ -30,12 +30,20 @@ describe('the DNS hub stack', () => {
             },
             Condition: {
               ArnEquals: {
-                'aws:PrincipalArn': {
-                  'Fn::Join': [
-                    '',
-                    ['arn:', { Ref: 'AWS::Partition' }, ':iam::000000000000:role/Vend-connect-dns'],
-                  ],
-                },
+                'aws:PrincipalArn': [
+                  {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, ':iam::000000000000:role/Vend-connect-dns'],
+                    ],
+                  },
+                  {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, ':iam::000000000000:role/Vend-drift'],
+                    ],
+                  },
+                ],
               },
             },
           },

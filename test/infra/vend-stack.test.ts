@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DRIFT_EVENT_PATTERN } from '../../functions/shared/drift-pattern.ts';
 import { ENV } from '../../functions/shared/env.ts';
 import { REGISTRY_TABLE } from '../../functions/shared/registry.ts';
 import { ASL_PATH, aslPlaceholders } from '../../infra/asl.ts';
@@ -419,13 +420,13 @@ describe('the Slack webhook secret', () => {
     });
   });
 
-  it('may be read only by the functions that notify, which get its ARN', () => {
+  it('may be read only by the functions that notify (the requester, or of drift), which get its ARN', () => {
     const secret = logicalId(stack.slackWebhookSecret.node.defaultChild as CfnElement);
     const readers = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${secret}"`))
       .map(([id]) => id);
     expect(readers.sort()).toEqual(
-      ['complete-request', 'record-failure']
+      ['complete-request', 'record-failure', 'drift']
         .map((folder) =>
           logicalId(
             stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
@@ -437,7 +438,7 @@ describe('the Slack webhook secret', () => {
       const variables = (
         functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
       ).Environment.Variables;
-      if (folder === 'complete-request' || folder === 'record-failure') {
+      if (folder === 'complete-request' || folder === 'record-failure' || folder === 'drift') {
         expect(variables[ENV.slackWebhookSecretArn], folder).toEqual({ Ref: secret });
       } else {
         expect(variables, folder).not.toHaveProperty(ENV.slackWebhookSecretArn);
@@ -516,11 +517,23 @@ describe('alarms', () => {
 });
 
 describe('drift', () => {
-  const driftExists = existsSync(join(REPOSITORY_ROOT, 'functions', 'drift', 'handler.ts'));
+  it('routes the Organizations events of the shared pattern, and the sweep schedule, to the drift function', () => {
+    const drift = logicalId(stack.functions.drift!.function.node.defaultChild as CfnElement);
+    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')) as unknown as {
+      Properties: { EventPattern?: unknown; ScheduleExpression?: string; Targets: { Arn: unknown }[] };
+    }[];
+    expect(rules).toHaveLength(2);
+    expect(rules.map((rule) => rule.Properties.EventPattern).filter(Boolean)).toEqual([DRIFT_EVENT_PATTERN]);
+    expect(rules.filter((rule) => rule.Properties.ScheduleExpression)).toHaveLength(1);
+    for (const rule of rules)
+      expect(rule.Properties.Targets[0]!.Arn).toEqual({ 'Fn::GetAtt': [drift, 'Arn'] });
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+  });
 
-  it(`has the drift rules exactly when functions/drift/handler.ts exists (it ${driftExists ? 'does' : 'does not'})`, () => {
-    template.resourceCountIs('AWS::Events::Rule', driftExists ? 2 : 0);
-    template.resourceCountIs('AWS::SQS::Queue', driftExists ? 1 : 0);
+  it("tells the drift function that this stack's roles are Vend's own, so its fixes are not drift", () => {
+    const variables = (functionProperties('drift') as { Environment: { Variables: Record<string, unknown> } })
+      .Environment.Variables;
+    expect(JSON.stringify(variables[ENV.ownPrincipalArns])).toContain(`:role/${stack.stackName}-*`);
   });
 });
 

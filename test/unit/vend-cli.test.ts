@@ -365,7 +365,7 @@ describe('vend --help', () => {
   it('documents every command and the exit codes a script can rely on', async () => {
     const run = await vend(['--help'], { env });
     expect(run.code).toBe(0);
-    for (const command of ['request', 'status', 'list', 'show'])
+    for (const command of ['request', 'status', 'list', 'show', 'drift'])
       expect(run.stdout).toContain(`vend ${command}`);
     expectInOrder(run.stdout, [
       'Exit codes:',
@@ -844,6 +844,127 @@ describe('vend show', () => {
     const run = await vend(['show', '999999999999'], { env });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('accountId: account 999999999999 was not vended by Vend');
+  });
+});
+
+/** An account someone moved by hand, which Vend moved back, then whose tags were removed (report mode). */
+function driftedAccount(n: number): AccountView {
+  return account(n, {
+    drift: {
+      status: 'drifted',
+      aspects: {
+        organizationalUnit: { status: 'in-sync', checkedAt: at(300) },
+        tags: { status: 'drifted', checkedAt: at(400) },
+      },
+      history: [
+        {
+          id: 'evt-2',
+          source: 'event',
+          eventName: 'UntagResource',
+          aspects: ['tags'],
+          what: 'untagged team',
+          by: 'arn:aws:iam::000000000000:user/mallory',
+          at: at(390),
+          outcome: 'reported',
+          action: 'would restore the tag(s) team',
+          announcement: 'sent',
+          recordedAt: at(400),
+        },
+        {
+          id: 'evt-1',
+          source: 'event',
+          eventName: 'MoveAccount',
+          aspects: ['organizationalUnit'],
+          what: 'moved from ou-root-dev00001 to ou-root-sbx00001',
+          by: 'arn:aws:iam::000000000000:user/mallory',
+          at: at(290),
+          outcome: 'fixed',
+          action: 'moved it from ou-root-sbx00001 back to Workloads/Dev (ou-root-dev00001)',
+          announcement: 'sent',
+          recordedAt: at(300),
+        },
+      ],
+    },
+  });
+}
+
+describe('vend drift', () => {
+  beforeEach(() => {
+    api.accounts = [
+      driftedAccount(1),
+      account(2, { drift: { status: 'unknown', aspects: {}, history: [] } }),
+      account(3),
+    ];
+  });
+
+  it('lists every account with its drift status and latest drift, over every page', async () => {
+    const run = await vend(['drift'], { env });
+    expect(run.code).toBe(0);
+    expect(api.received.map((r) => r.path)).toEqual(['/accounts']);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ACCOUNT ID\s+NAME\s+STATUS\s+DRIFT\s+LATEST$/);
+    expect(lines[1]).toMatch(
+      /^100000000001\s+plat-dev-app1\s+active\s+drifted: tags \(last checked 2026-11-22 03:21:20 UTC\)\s+2026-11-22 03:21:10 UTC reported: UntagResource untagged team$/,
+    );
+    expect(lines[2]).toMatch(/^100000000002\s+plat-dev-app2\s+active\s+never checked$/);
+    expect(lines[3]).toMatch(/^100000000003\s+plat-dev-app3\s+active\s+not reported by the API$/);
+    expect(run.stdout).toContain(
+      '1 of 3 account(s) drifted. The whole history of one: npm run vend -- drift <accountId>',
+    );
+  });
+
+  it('shows the whole history of one account: when, what, who, and what Vend did', async () => {
+    const run = await vend(['drift', '100000000001'], { env });
+    expect(run.code).toBe(0);
+    expect(api.received[0]!.path).toBe('/accounts/100000000001');
+    expectInOrder(run.stdout, [
+      'Account 100000000001  plat-dev-app1  active',
+      'drift  drifted: tags',
+      'WHEN',
+      'OUTCOME',
+      'WHAT',
+      'BY',
+      'DONE',
+      '2026-11-22 03:21:10 UTC',
+      'reported',
+      'UntagResource: untagged team',
+      'arn:aws:iam::000000000000:user/mallory',
+      'would restore the tag(s) team',
+      '2026-11-22 03:19:30 UTC',
+      'fixed',
+      'MoveAccount: moved from ou-root-dev00001 to ou-root-sbx00001',
+      'moved it from ou-root-sbx00001 back to Workloads/Dev (ou-root-dev00001)',
+    ]);
+    const json = await vend(['drift', '100000000001', '--json'], { env });
+    expect(JSON.parse(json.stdout)).toEqual(driftedAccount(1).drift);
+  });
+
+  it('says when nobody has changed the account by hand', async () => {
+    const run = await vend(['drift', '100000000002'], { env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('never checked');
+    expect(run.stdout).toContain('No drift recorded');
+  });
+
+  it('exits 2 for an argument that is not an account id, and 3 for an account Vend did not vend', async () => {
+    const bad = await vend(['drift', 'payments'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('[accountId] payments is not an account id');
+    expect(api.received).toHaveLength(0);
+    const unknown = await vend(['drift', '999999999999'], { env });
+    expect(unknown.code).toBe(3);
+  });
+
+  it('shows the latest drift in vend show', async () => {
+    const run = await vend(['show', '100000000001'], { env });
+    expect(run.code).toBe(0);
+    expectInOrder(run.stdout, [
+      'drift',
+      'drifted: tags',
+      'Drift (latest first):',
+      'UntagResource: untagged team',
+      'MoveAccount: moved from ou-root-dev00001',
+    ]);
   });
 });
 

@@ -1,0 +1,114 @@
+import type { AccountDesiredState, DriftRecord } from '../shared/model.ts';
+import { escapeSlack, type SlackBlock, type SlackMessage } from '../shared/slack.ts';
+
+/**
+ * Slack messages for drift: one per drift event Vend acted on, and one per sweep that found something. Everything
+ * that someone outside Vend could have written (tag keys and values, ARNs, account names) goes through
+ * `escapeSlack`, so a tag value such as `<!channel>` shows as text.
+ */
+
+const PROSE_MAX = 1200;
+
+const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text });
+const code = (value: unknown, max = 300) => {
+  const text = escapeSlack(value, max).replace(/`/g, 'ˋ');
+  return text ? `\`${text}\`` : '';
+};
+
+const HEADERS: Record<DriftRecord['outcome'], string> = {
+  fixed: ':wrench: Drift fixed',
+  reported: ':warning: Drift found',
+  failed: ':x: Drift not fixed',
+  'in-sync': ':white_check_mark: Drift already resolved',
+};
+
+/** "Someone changed a vended account by hand": what, who, when, and what Vend did about it. */
+export function driftEventMessage(record: DriftRecord, account: AccountDesiredState): SlackMessage {
+  const membership = record.aspects.includes('membership');
+  const header = membership ? ':no_entry: Vended account left the organization' : HEADERS[record.outcome];
+  const who = record.by ? code(record.by) : 'someone';
+  const opening =
+    `The account *${escapeSlack(account.accountName)}* (${code(account.accountId, 20)}) was changed by hand: ` +
+    `${escapeSlack(record.what, PROSE_MAX)}, by ${who} at ${escapeSlack(record.at, 40)}.`;
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
+    { type: 'section', text: mrkdwn(opening) },
+  ];
+  const action = escapeSlack(record.action ?? '', PROSE_MAX);
+  let outcome: string;
+  if (record.outcome === 'fixed') outcome = `*Vend put it back*: ${action}.`;
+  else if (record.outcome === 'failed')
+    outcome = `*Vend could not put it back*: ${escapeSlack(record.reason ?? 'unknown error', PROSE_MAX)}${action ? ` (done so far: ${action})` : ''}.`;
+  else if (membership)
+    outcome = `*Reported only*: ${action}. Vend does not reopen accounts or bring them back into the organization.`;
+  else
+    outcome = `*Reported only*: Vend is in report mode (drift.mode), so nothing was changed. To put it back: ${action}.`;
+  blocks.push({ type: 'section', text: mrkdwn(outcome) });
+  blocks.push({
+    type: 'context',
+    elements: [
+      mrkdwn(
+        `Event ${code(record.id, 100)}${record.eventName ? ` (${escapeSlack(record.eventName, 60)})` : ''} · ` +
+          `OU ${code(account.organizationalUnit.path)} · owner ${escapeSlack(account.owner)}`,
+      ),
+    ],
+  });
+  const text =
+    `${header.replace(/^:[a-z_]+: /, '')}: account ${escapeSlack(account.accountName)} (${escapeSlack(account.accountId, 20)}): ` +
+    `${escapeSlack(record.what, PROSE_MAX)} by ${escapeSlack(record.by ?? 'someone')}. ` +
+    (record.outcome === 'failed'
+      ? `Not fixed: ${escapeSlack(record.reason ?? '', PROSE_MAX)}`
+      : record.outcome === 'fixed'
+        ? `Put back: ${action}`
+        : `Reported only: ${action}`);
+  return { text, blocks, unfurl_links: false, unfurl_media: false };
+}
+
+/** One account a sweep found drifted (or could not check). */
+export interface SweepFinding {
+  accountId: string;
+  accountName: string;
+  outcome: 'fixed' | 'reported' | 'failed';
+  changes: string[];
+  failures: string[];
+}
+
+/** "The sweep found drift": how many accounts it checked, and per account what it changed, would change, or could not check. */
+export function sweepMessage(summary: {
+  mode: 'fix' | 'report';
+  checked: number;
+  findings: SweepFinding[];
+}): SlackMessage {
+  const { findings } = summary;
+  const count = (outcome: SweepFinding['outcome']) => findings.filter((f) => f.outcome === outcome).length;
+  const totals =
+    `Checked ${summary.checked} vended account(s): ${count('fixed')} put back, ${count('reported')} drifted ` +
+    `and left as they are${summary.mode === 'report' ? ' (report mode)' : ''}, ${count('failed')} not fully checked or fixed.`;
+  const lines = findings.slice(0, 20).map((finding) => {
+    const parts = [
+      ...finding.changes.map((change) => escapeSlack(change, 200)),
+      ...finding.failures.map((failure) => `failed: ${escapeSlack(failure, 300)}`),
+    ];
+    return `• *${escapeSlack(finding.accountName)}* (${code(finding.accountId, 20)}), ${finding.outcome}: ${parts.join('; ')}`;
+  });
+  if (findings.length > 20)
+    lines.push(`…and ${findings.length - 20} more: see each account's drift history.`);
+  let body = '';
+  for (const line of lines) {
+    if (body.length + line.length > 2900) {
+      body += '\n…see each account’s drift history for the rest.';
+      break;
+    }
+    body += `${body ? '\n' : ''}${line}`;
+  }
+  return {
+    text: `Drift sweep: ${totals}`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: ':mag: Drift sweep', emoji: true } },
+      { type: 'section', text: mrkdwn(totals) },
+      ...(body ? [{ type: 'section' as const, text: mrkdwn(body) }] : []),
+    ],
+    unfurl_links: false,
+    unfurl_media: false,
+  };
+}
