@@ -194,7 +194,11 @@ export function renderSlackMessage(payload: SlackPayload): string {
     const b = block as { type?: string; text?: unknown; fields?: unknown[]; elements?: unknown[] };
     switch (b.type) {
       case 'header':
-        lines.push(textOf(b.text).toUpperCase());
+        lines.push(
+          textOf(b.text).replace(/(:[a-z0-9_+-]+:)|[^:]+|:/g, (part, emoji) =>
+            emoji ? part : part.toUpperCase(),
+          ),
+        );
         break;
       case 'section': {
         if (b.text !== undefined) lines.push(textOf(b.text));

@@ -162,6 +162,11 @@ describe('the Slack sink', () => {
 });
 
 describe('renderSlackMessage', () => {
+  it('shouts headers but keeps emoji codes as Slack writes them', () => {
+    const header = { type: 'header', text: { type: 'plain_text', text: ':wrench: Drift fixed' } };
+    expect(renderSlackMessage({ text: 'x', blocks: [header] })).toBe(':wrench: DRIFT FIXED');
+  });
+
   it('shows the text when there are no blocks', () => {
     expect(renderSlackMessage({ text: 'hi <!here> &amp; <#C1|general>' })).toBe('hi @here & #general');
   });
