@@ -2,10 +2,16 @@ import {
   ConstraintViolationException,
   CreateAccountCommand,
   InvalidInputException,
-  paginateListCreateAccountStatus,
+  ListCreateAccountStatusCommand,
 } from '@aws-sdk/client-organizations';
 import type { Deps } from '../shared/deps.ts';
-import { aws, CreationSlotsFullError, VendFailureError } from '../shared/errors.ts';
+import {
+  aws,
+  CreationSlotsFullError,
+  ThrottledError,
+  TransientError,
+  VendFailureError,
+} from '../shared/errors.ts';
 import { type VendRequest, vendTags } from '../shared/model.ts';
 import { runStep } from '../shared/steps.ts';
 
@@ -114,23 +120,45 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
 
 async function findEarlierCreation(deps: Deps, request: VendRequest): Promise<string | undefined> {
   const since = Date.parse(request.submittedAt) - ADOPTION_SKEW_MS;
-  const pages = paginateListCreateAccountStatus(
-    { client: deps.organizations },
-    { States: ['IN_PROGRESS', 'SUCCEEDED'] },
-  );
-  try {
-    for await (const page of pages) {
-      for (const status of page.CreateAccountStatuses ?? []) {
-        if (
-          status.AccountName === request.accountName &&
-          (status.RequestedTimestamp?.getTime() ?? 0) >= since &&
-          status.Id
-        )
-          return status.Id;
-      }
+  let token: string | undefined;
+  do {
+    const page = await readCreationsPage(deps, token);
+    for (const status of page.CreateAccountStatuses ?? []) {
+      if (
+        status.AccountName === request.accountName &&
+        (status.RequestedTimestamp?.getTime() ?? 0) >= since &&
+        status.Id
+      )
+        return status.Id;
     }
-  } catch (error) {
-    return aws(Promise.reject(error));
-  }
+    token = page.NextToken;
+  } while (token);
   return undefined;
+}
+
+/** Tries for one page of the search for an earlier creation. */
+const PAGE_TRIES = 5;
+
+/**
+ * One page of the organization's recent creations. The search reads every page, so it grows with the
+ * organization; a page throttled or failed on AWS's side is read again (reads are safe to repeat), so that one
+ * of many reads does not fail the whole step.
+ */
+async function readCreationsPage(deps: Deps, token: string | undefined) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await aws(
+        deps.organizations.send(
+          new ListCreateAccountStatusCommand({
+            States: ['IN_PROGRESS', 'SUCCEEDED'],
+            ...(token ? { NextToken: token } : {}),
+          }),
+        ),
+      );
+    } catch (error) {
+      const retryable = error instanceof ThrottledError || error instanceof TransientError;
+      if (!retryable || attempt >= PAGE_TRIES) throw error;
+      await deps.sleep(Math.random() * 200 * 2 ** attempt);
+    }
+  }
 }

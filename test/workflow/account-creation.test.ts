@@ -87,6 +87,38 @@ describe('creating the account', () => {
     }
   });
 
+  it('finds its earlier creation even when reads of the search are throttled or fail on AWS side', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    const original = env.deps.registry.setCreateAccountRequestId.bind(env.deps.registry);
+    let crashes = 1;
+    env.deps.registry.setCreateAccountRequestId = async (...args) => {
+      if (crashes-- > 0) throw new Error('Lambda timed out');
+      return original(...args);
+    };
+    try {
+      await expect(createAccount(env.deps, { request })).rejects.toThrow('Lambda timed out');
+      env.cloud.cloud.faults.add({
+        service: 'organizations',
+        operation: 'ListCreateAccountStatus',
+        error: { code: 'TooManyRequestsException' },
+        times: 2,
+      });
+      env.cloud.cloud.faults.add({
+        service: 'organizations',
+        operation: 'ListCreateAccountStatus',
+        error: { code: 'ServiceException', status: 500 },
+        times: 1,
+      });
+      const retried = await createAccount(env.deps, { request });
+      expect(creationsOf(env, request.accountName)).toHaveLength(1);
+      expect(retried.createAccountRequestId).toBe(creationsOf(env, request.accountName)[0]?.id);
+    } finally {
+      env.deps.registry.setCreateAccountRequestId = original;
+      env.cloud.cloud.faults.clear();
+    }
+  });
+
   it('says the creation slots are full when Organizations has as many creations in progress as it allows', async () => {
     env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
       env.cloud.cloud.state.createAccountRequests,

@@ -1,0 +1,154 @@
+/**
+ * (6) Cold start: each function's handler bundled as the CDK stack bundles it (infra/constructs/pipeline-function.ts:
+ * esbuild, ESM, minified, `@aws-sdk/*` external, platform node, target node22, the `require` shim banner), its
+ * size, and the time a fresh Node process takes to import it with the environment the handler reads at init.
+ * The AWS SDK is not in the bundle (the Lambda runtime provides it) but its import is timed: it is part of init.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { DEFAULT_CONFIG } from '../local/pipeline.ts';
+import { median, note, round } from './common.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+/** Inside the repository, so that the bundles' external `@aws-sdk/*` imports resolve from its node_modules. */
+const OUT = join(ROOT, 'node_modules', '.cache', 'vend-bench', 'bundles');
+
+const ESM_REQUIRE_SHIM =
+  "import { createRequire as __vendCreateRequire } from 'node:module'; const require = __vendCreateRequire(import.meta.url);";
+
+export interface FunctionColdStart {
+  name: string;
+  bundleKb: number;
+  importMsRuns: number[];
+  importMs: number;
+  error?: string;
+}
+
+export interface ColdStartResult {
+  node: string;
+  runs: number;
+  functions: FunctionColdStart[];
+  maxBundleKb: number;
+  maxInitMs: number;
+}
+
+/** The environment a handler reads when it is loaded (as the stack sets it, with local values). */
+function initEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    AWS_REGION: 'us-east-1',
+    VEND_CONFIG: readFileSync(DEFAULT_CONFIG, 'utf8'),
+    VEND_TABLE_NAME: 'vend-registry',
+    VEND_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:vend',
+    VEND_SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:vend-slack',
+    POWERTOOLS_SERVICE_NAME: 'vend-bench',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_NAMESPACE: 'Vend',
+    // What Lambda sets, so that Powertools behaves as there; no credentials are needed to load.
+    AWS_LAMBDA_FUNCTION_NAME: 'vend-bench',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+  };
+}
+
+/** Imports the bundle in a fresh process and prints how long the import took, in milliseconds. */
+function timeImport(file: string): Promise<number> {
+  const code = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); process.stdout.write(String(performance.now() - t));`;
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: ROOT,
+      env: initEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+    });
+    child.on('error', fail);
+    child.on('close', (status) => {
+      const ms = Number(out);
+      if (status !== 0 || !Number.isFinite(ms))
+        fail(new Error(err.trim().split('\n').slice(-3).join(' ') || `exit ${status}`));
+      else done(ms);
+    });
+  });
+}
+
+export async function measureColdStart(options: { runs?: number } = {}): Promise<ColdStartResult> {
+  const runs = options.runs ?? 7;
+  const folders = readdirSync(join(ROOT, 'functions'))
+    .filter((name) => {
+      try {
+        return statSync(join(ROOT, 'functions', name, 'handler.ts')).isFile();
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+  rmSync(OUT, { recursive: true, force: true });
+  const functions: FunctionColdStart[] = [];
+  for (const name of folders) {
+    const dir = join(OUT, name);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'index.mjs');
+    try {
+      await build({
+        entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
+        outfile: file,
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourcemap: true,
+        external: ['@aws-sdk/*'],
+        banner: { js: ESM_REQUIRE_SHIM },
+        logLevel: 'warning',
+      });
+    } catch (error) {
+      functions.push({ name, bundleKb: 0, importMsRuns: [], importMs: 0, error: String(error) });
+      continue;
+    }
+    const bundleKb = round(statSync(file).size / 1024, 1);
+    const importMsRuns: number[] = [];
+    let error: string | undefined;
+    for (let run = 0; run < runs; run++) {
+      try {
+        importMsRuns.push(round(await timeImport(file), 1));
+      } catch (failure) {
+        error = (failure as Error).message;
+        break;
+      }
+    }
+    const importMs = importMsRuns.length ? round(median(importMsRuns), 1) : 0;
+    note(`cold start: ${name}: ${bundleKb} KB, import ${importMs} ms${error ? ` (${error})` : ''}`);
+    functions.push({ name, bundleKb, importMsRuns, importMs, ...(error ? { error } : {}) });
+  }
+  return {
+    node: await nodeVersion(),
+    runs,
+    functions,
+    maxBundleKb: Math.max(...functions.map((f) => f.bundleKb)),
+    maxInitMs: Math.max(...functions.map((f) => f.importMs)),
+  };
+}
+
+function nodeVersion(): Promise<string> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    child.on('close', () => done(out.trim()));
+  });
+}
