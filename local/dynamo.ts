@@ -48,6 +48,8 @@ export async function ensureRegistryTable(endpoint: string, tableName: string): 
   });
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await untilActive(client, tableName);
+    client.destroy();
     return;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
@@ -82,7 +84,28 @@ export async function ensureRegistryTable(endpoint: string, tableName: string): 
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  try {
+    await untilActive(client, tableName);
   } finally {
     client.destroy();
+  }
+}
+
+/** Waits until the table and its indexes are ACTIVE (dynalite flips them after a tick), or fails after a deadline. */
+async function untilActive(client: DynamoDBClient, tableName: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus === 'ACTIVE',
+    );
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `registry table ${tableName} is ${Table?.TableStatus} after ${timeoutMs} ms: delete the data directory (--fresh) and start again`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
