@@ -1,8 +1,7 @@
 /**
  * (6) Cold start: each function's handler bundled as the CDK stack bundles it (infra/constructs/pipeline-function.ts:
- * esbuild, ESM, minified, `@aws-sdk/*` external, platform node, target node22, the `require` shim banner), its
+ * esbuild, ESM, minified, the AWS SDK bundled, platform node, target node22, the `require` shim banner), its
  * size, and the time a fresh Node process takes to import it with the environment the handler reads at init.
- * The AWS SDK is not in the bundle (the Lambda runtime provides it) but its import is timed: it is part of init.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -12,7 +11,7 @@ import { DEFAULT_CONFIG } from '../local/pipeline.ts';
 import { median, note, round } from './common.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-/** Inside the repository, so that the bundles' external `@aws-sdk/*` imports resolve from its node_modules. */
+/** Inside the repository, like any build output that must not be committed. */
 const OUT = join(ROOT, 'node_modules', '.cache', 'vend-bench', 'bundles');
 
 const ESM_REQUIRE_SHIM =
@@ -110,7 +109,6 @@ export async function measureColdStart(options: { runs?: number } = {}): Promise
         mainFields: ['module', 'main'],
         minify: true,
         sourcemap: true,
-        external: ['@aws-sdk/*'],
         banner: { js: ESM_REQUIRE_SHIM },
         logLevel: 'warning',
       });

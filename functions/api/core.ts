@@ -1,7 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { ListAccountsCommand, ListCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import {
+  ListAccountsCommand,
+  ListCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -146,7 +150,7 @@ class AccountCount {
   }
 
   private async fetch(): Promise<number> {
-    const { organizations } = this.deps;
+    const organizations = this.deps.client(OrganizationsClient);
     const accounts = async () => {
       let total = 0;
       let token: string | undefined;
@@ -242,8 +246,8 @@ class RequestApi {
     const body = this.readJsonBody(event);
     const key = idempotencyKeyOf(event);
     if (key === undefined) {
-      await this.preflight(body, principal);
-      const record = await submitRequest(this.deps, this.starter, body, principal);
+      const prepared = await this.preflight(body, principal);
+      const record = await submitRequest(this.deps, this.starter, body, principal, { prepared });
       this.accountCount.accepted();
       this.deps.log.info('request accepted', { requestId: record.requestId, principal });
       return accepted(record.request, record.status, false);
@@ -254,15 +258,15 @@ class RequestApi {
     if (existing) return this.resume(existing, hash, body, principal, key);
 
     const requestId = `req-${randomUUID()}`;
-    await this.preflight(body, principal, requestId);
+    const prepared = await this.preflight(body, principal, requestId);
     const claim = await this.deps.registry.claimIdempotencyKey(principal, key, hash, requestId);
     if (!claim.claimed) return this.resume(claim.record, hash, body, principal, key);
-    return this.submitUnderKey(body, principal, key, requestId);
+    return this.submitUnderKey(body, principal, key, requestId, prepared);
   }
 
   /** Checks what can be checked before anything is written: the request itself, then the account quota. */
-  private async preflight(body: unknown, principal: string, requestId?: string): Promise<void> {
-    await prepareRequest(this.deps, body, principal, requestId);
+  private async preflight(body: unknown, principal: string, requestId?: string): Promise<VendRequest> {
+    const prepared = await prepareRequest(this.deps, body, principal, requestId);
     const quota = this.deps.config.organization.accountQuota;
     const count = await this.accountCount.current();
     if (count >= quota) {
@@ -276,6 +280,7 @@ class RequestApi {
         },
       );
     }
+    return prepared;
   }
 
   /**
@@ -311,9 +316,13 @@ class RequestApi {
     principal: string,
     key: string,
     requestId: string,
+    prepared?: VendRequest,
   ): Promise<APIGatewayProxyResult> {
     try {
-      const record = await submitRequest(this.deps, this.starter, body, principal, { requestId });
+      const record = await submitRequest(this.deps, this.starter, body, principal, {
+        requestId,
+        ...(prepared ? { prepared } : {}),
+      });
       this.accountCount.accepted();
       this.deps.log.info('request accepted', { requestId, principal, idempotencyKey: true });
       return accepted(record.request, record.status, false);

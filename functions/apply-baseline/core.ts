@@ -8,7 +8,7 @@ import {
   GetAccountPasswordPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  type IAMClient,
+  IAMClient,
   InvalidInputException,
   LimitExceededException,
   ListAccountAliasesCommand,
@@ -60,6 +60,13 @@ export interface BaselineConvergence {
 /** How to converge: `dryRun` changes nothing and lists, as "would ...", each change it would make. */
 export interface ConvergeOptions {
   dryRun?: boolean;
+  /**
+   * The account is expected to be new (the workflow step's first attempt): write first and read only when a
+   * write finds something already there, which saves a read per item on the usual path. The state reached is
+   * the same either way, but setting the password policy and alias counts as a change even when they were
+   * already so: later attempts read first, so that a repeat reports no changes. Ignored in a dry run.
+   */
+  writeFirst?: boolean;
 }
 
 /** The tag on every role the baseline creates, so that people (and the drift sweep) know who owns it. */
@@ -73,8 +80,10 @@ export async function applyBaseline(
   deps: Deps,
   { request, accountId }: ApplyBaselineInput,
 ): Promise<ApplyBaselineOutput> {
-  return runStep(deps, request.requestId, 'applyBaseline', async () => {
-    const { output, changeLog } = await convergeBaseline(deps, accountId, request.accountName);
+  return runStep(deps, request.requestId, 'applyBaseline', async (_record, attempt) => {
+    const { output, changeLog } = await convergeBaseline(deps, accountId, request.accountName, {
+      writeFirst: attempt === 1,
+    });
     const detail =
       output.changes === 0
         ? `baseline ${output.version} already in place`
@@ -97,20 +106,21 @@ export async function convergeBaseline(
   options: ConvergeOptions = {},
 ): Promise<BaselineConvergence> {
   const { baseline, organization } = deps.config;
-  const { iam } = await deps.clientsFor(accountId, organization.accessRoleName);
+  const iam = (await deps.clientsFor(accountId, organization.accessRoleName)).client(IAMClient);
   const changeLog = new Changes(options.dryRun);
+  const writeFirst = options.writeFirst === true && !options.dryRun;
 
   const roles: BaselineRoleOutcome[] = [];
-  for (const role of baseline.roles) roles.push(await convergeRole(iam, role, changeLog));
+  for (const role of baseline.roles) roles.push(await convergeRole(iam, role, changeLog, writeFirst));
 
   const passwordPolicy = baseline.passwordPolicy
-    ? await convergePasswordPolicy(iam, baseline.passwordPolicy, changeLog)
+    ? await convergePasswordPolicy(iam, baseline.passwordPolicy, changeLog, writeFirst)
     : 'not-configured';
 
   let alias: string | undefined;
   if (baseline.accountAliasTemplate) {
     alias = accountAlias(baseline.accountAliasTemplate, accountName);
-    await convergeAlias(iam, accountId, alias, changeLog);
+    await convergeAlias(iam, accountId, alias, changeLog, writeFirst);
   }
 
   const output: ApplyBaselineOutput = {
@@ -150,10 +160,11 @@ async function convergeRole(
   iam: IAMClient,
   role: BaselineRole,
   changeLog: Changes,
+  writeFirst: boolean,
 ): Promise<BaselineRoleOutcome> {
   const before = changeLog.count;
   const trust = trustPolicy(role);
-  let current = await getRole(iam, role.name);
+  let current = writeFirst ? undefined : await getRole(iam, role.name);
   let created = false;
   if (!current && changeLog.dryRun) {
     changeLog.entries.push(`would create role ${role.name} with its policies`);
@@ -202,8 +213,9 @@ async function convergeRole(
       },
     );
   }
-  await convergeManagedPolicies(iam, role, changeLog);
-  await convergeInlinePolicies(iam, role, changeLog);
+  // A role this run created has no policies yet: attach and put them without listing.
+  await convergeManagedPolicies(iam, role, changeLog, created);
+  await convergeInlinePolicies(iam, role, changeLog, created);
   const action = created ? 'created' : changeLog.count > before ? 'updated' : 'unchanged';
   return { name: role.name, arn: current.Arn, action };
 }
@@ -221,18 +233,20 @@ async function convergeManagedPolicies(
   iam: IAMClient,
   role: BaselineRole,
   changeLog: Changes,
+  justCreated: boolean,
 ): Promise<void> {
   const attached = new Set<string>();
   let marker: string | undefined;
-  do {
-    const page = await aws(
-      iam.send(
-        new ListAttachedRolePoliciesCommand({ RoleName: role.name, ...(marker ? { Marker: marker } : {}) }),
-      ),
-    );
-    for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) attached.add(policy.PolicyArn);
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  if (!justCreated)
+    do {
+      const page = await aws(
+        iam.send(
+          new ListAttachedRolePoliciesCommand({ RoleName: role.name, ...(marker ? { Marker: marker } : {}) }),
+        ),
+      );
+      for (const policy of page.AttachedPolicies ?? []) if (policy.PolicyArn) attached.add(policy.PolicyArn);
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
 
   const wanted = new Set(role.managedPolicyArns);
   // Detach first: a role holds at most 10 managed policies, and the baseline's may replace others.
@@ -267,16 +281,22 @@ async function convergeManagedPolicies(
   }
 }
 
-async function convergeInlinePolicies(iam: IAMClient, role: BaselineRole, changeLog: Changes): Promise<void> {
+async function convergeInlinePolicies(
+  iam: IAMClient,
+  role: BaselineRole,
+  changeLog: Changes,
+  justCreated: boolean,
+): Promise<void> {
   const present: string[] = [];
   let marker: string | undefined;
-  do {
-    const page = await aws(
-      iam.send(new ListRolePoliciesCommand({ RoleName: role.name, ...(marker ? { Marker: marker } : {}) })),
-    );
-    present.push(...(page.PolicyNames ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  if (!justCreated)
+    do {
+      const page = await aws(
+        iam.send(new ListRolePoliciesCommand({ RoleName: role.name, ...(marker ? { Marker: marker } : {}) })),
+      );
+      present.push(...(page.PolicyNames ?? []));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
 
   // IAM policy names ignore case.
   const wanted = new Map(
@@ -448,8 +468,16 @@ async function convergePasswordPolicy(
   iam: IAMClient,
   policy: PasswordSettings,
   changeLog: Changes,
+  writeFirst: boolean,
 ): Promise<'applied' | 'unchanged'> {
   const wanted = passwordPolicyInput(policy);
+  if (writeFirst) {
+    // UpdateAccountPasswordPolicy replaces the whole policy: setting it is the same whatever was there.
+    await changeLog.make('set the password policy', 'set the password policy', () =>
+      aws(iam.send(new UpdateAccountPasswordPolicyCommand(wanted))),
+    );
+    return 'applied';
+  }
   let current: PasswordPolicy | undefined;
   try {
     current = (await aws(iam.send(new GetAccountPasswordPolicyCommand({})))).PasswordPolicy;
@@ -489,12 +517,23 @@ async function convergeAlias(
   accountId: string,
   alias: string,
   changeLog: Changes,
+  writeFirst: boolean,
 ): Promise<void> {
   if (!ACCOUNT_ALIAS.test(alias)) {
     throw new VendFailureError(
       `the account alias "${alias}" made from baseline.accountAliasTemplate is not one IAM accepts (3-63 of a-z, 0-9 and single dashes)`,
       'Ask the platform team to fix baseline.accountAliasTemplate in the Vend configuration, then retry the request.',
     );
+  }
+  if (writeFirst) {
+    try {
+      await aws(iam.send(new CreateAccountAliasCommand({ AccountAlias: alias })));
+      changeLog.entries.push(`set the account alias ${alias}`);
+      return;
+    } catch (error) {
+      // Already this account's (an earlier attempt), or another account's: the read-first path tells which.
+      if (!(error instanceof EntityAlreadyExistsException)) throw error;
+    }
   }
   const { AccountAliases } = await aws(iam.send(new ListAccountAliasesCommand({})));
   if (AccountAliases?.includes(alias)) return;

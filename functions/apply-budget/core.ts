@@ -1,6 +1,6 @@
 import {
   type Budget,
-  type BudgetsClient,
+  BudgetsClient,
   CreateBudgetCommand,
   CreateNotificationCommand,
   CreateSubscriberCommand,
@@ -52,12 +52,13 @@ export async function applyBudget(
   deps: Deps,
   { request, accountId }: ApplyBudgetInput,
 ): Promise<ApplyBudgetOutput> {
-  return runStep(deps, request.requestId, 'applyBudget', async () => {
-    const { output, changeLog } = await convergeBudget(deps, accountId, {
-      accountName: request.accountName,
-      owner: request.owner,
-      budget: request.budget,
-    });
+  return runStep(deps, request.requestId, 'applyBudget', async (_record, attempt) => {
+    const { output, changeLog } = await convergeBudget(
+      deps,
+      accountId,
+      { accountName: request.accountName, owner: request.owner, budget: request.budget },
+      { writeFirst: attempt === 1 },
+    );
     const detail =
       output.action === 'unchanged'
         ? `budget ${output.budgetName} already in place`
@@ -83,9 +84,15 @@ export async function convergeBudget(
   deps: Deps,
   accountId: string,
   target: BudgetTarget,
-  options: { dryRun?: boolean } = {},
+  options: {
+    dryRun?: boolean;
+    /** The account is expected to be new: create first, and describe only when the budget is already there. */
+    writeFirst?: boolean;
+  } = {},
 ): Promise<BudgetConvergence> {
-  const { budgets } = await deps.clientsFor(accountId, deps.config.organization.accessRoleName);
+  const budgets = (await deps.clientsFor(accountId, deps.config.organization.accessRoleName)).client(
+    BudgetsClient,
+  );
   const name = budgetName(target.accountName);
   const limit = target.budget.monthlyLimitUsd;
   const wanted = wantedNotifications(target, deps.config.budget.subscribers);
@@ -95,7 +102,8 @@ export async function convergeBudget(
     changeLog: changeLog.entries,
   });
 
-  let existing = await describeBudget(budgets, accountId, name);
+  let existing =
+    options.writeFirst && !changeLog.dryRun ? undefined : await describeBudget(budgets, accountId, name);
   if (!existing && changeLog.dryRun) {
     changeLog.entries.push(
       `would create budget ${name} of ${limit} USD a month with ${wanted.length} notification(s)`,
@@ -121,7 +129,7 @@ export async function convergeBudget(
       );
       return output('created');
     } catch (error) {
-      // Created meanwhile by a concurrent run: converge the one that is there.
+      // Already there (an earlier attempt, a concurrent run, or written first): converge the one that is there.
       if (!(error instanceof DuplicateRecordException)) throw error;
       existing = await describeBudget(budgets, accountId, name);
       if (!existing)

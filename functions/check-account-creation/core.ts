@@ -1,6 +1,7 @@
 import {
   CreateAccountStatusNotFoundException,
   DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import type { CreationState } from '../create-account/core.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -75,9 +76,9 @@ export async function checkAccountCreation(
 
 async function describe(deps: Deps, id: string) {
   try {
-    const { CreateAccountStatus } = await deps.organizations.send(
-      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }),
-    );
+    const { CreateAccountStatus } = await deps
+      .client(OrganizationsClient)
+      .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }));
     if (!CreateAccountStatus) throw new Error(`DescribeCreateAccountStatus ${id} returned nothing`);
     return CreateAccountStatus;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   AssociateVPCWithHostedZoneCommand,
   ConflictingDomainExists,
@@ -14,7 +14,7 @@ import {
   NoSuchHostedZone,
   NotAuthorizedException,
   PublicZoneVPCAssociation,
-  type Route53Client,
+  Route53Client,
   TooManyVPCAssociationAuthorizations,
   type VPC,
   VPCAssociationAuthorizationNotFound,
@@ -57,8 +57,8 @@ export async function connectDns(
   deps: Deps,
   { request, accountId }: ConnectDnsInput,
 ): Promise<ConnectDnsOutput> {
-  return runStep(deps, request.requestId, 'connectDns', async () => {
-    const result = await connectVpcToSharedZone(deps, accountId, request.vpc);
+  return runStep(deps, request.requestId, 'connectDns', async (_record, attempt) => {
+    const result = await connectVpcToSharedZone(deps, accountId, request.vpc, { writeFirst: attempt === 1 });
     const detail =
       result.action === 'skipped'
         ? 'no shared DNS configured'
@@ -77,13 +77,20 @@ export async function connectVpcToSharedZone(
   deps: Deps,
   accountId: string,
   requested?: { id: string; region: string },
-  options: { dryRun?: boolean } = {},
+  options: {
+    dryRun?: boolean;
+    /**
+     * The account is expected to be new: authorize and associate straight away, without first listing the VPC's
+     * zones. An association already there answers ConflictingDomainExists, which `associate` resolves.
+     */
+    writeFirst?: boolean;
+  } = {},
 ): Promise<ConnectDnsOutput> {
   const dns = deps.config.dns;
   if (!dns) return { step: 'connectDns', action: 'skipped' };
   const region = requested?.region ?? deps.config.organization.homeRegion;
   const member = await deps.clientsFor(accountId, deps.config.organization.accessRoleName, { region });
-  const vpcId = await findVpc(member.ec2, accountId, region, requested?.id);
+  const vpcId = await findVpc(member.client(EC2Client), accountId, region, requested?.id);
   const vpc: VPC = { VPCId: vpcId, VPCRegion: region as VPCRegion };
   const zoneId = dns.hostedZoneId;
   const done = (action: ConnectDnsOutput['action']): ConnectDnsOutput => ({
@@ -94,9 +101,9 @@ export async function connectVpcToSharedZone(
     region,
   });
 
-  const associated = (await zonesOfVpc(member.route53, vpc)).some((zone) =>
-    sameZone(zone.HostedZoneId, zoneId),
-  );
+  const associated =
+    !(options.writeFirst && !options.dryRun) &&
+    (await zonesOfVpc(member.client(Route53Client), vpc)).some((zone) => sameZone(zone.HostedZoneId, zoneId));
   if (associated) {
     // A run that associated but failed before cleaning up may have left its authorization behind.
     if (!options.dryRun) await removeLeftoverAuthorization(deps, dns, vpc);
@@ -107,7 +114,9 @@ export async function connectVpcToSharedZone(
   // Clients are asked for at each use: a call that the SDK retried for long may have outlived the credentials.
   const hub = () => hubRoute53(deps, dns);
   const memberRoute53 = async () =>
-    (await deps.clientsFor(accountId, deps.config.organization.accessRoleName, { region })).route53;
+    (await deps.clientsFor(accountId, deps.config.organization.accessRoleName, { region })).client(
+      Route53Client,
+    );
   await authorize(await hub(), dns, vpc, accountId);
   let action: ConnectDnsOutput['action'];
   try {
@@ -163,7 +172,7 @@ async function findVpc(
 /** Route 53 acting in the DNS hub. The hub has existed for long: AssumeRole refused there is a broken role, not a new account. */
 async function hubRoute53(deps: Deps, dns: DnsConfig): Promise<Route53Client> {
   try {
-    return (await deps.clientsFor(dns.hubAccountId, dns.roleName)).route53;
+    return (await deps.clientsFor(dns.hubAccountId, dns.roleName)).client(Route53Client);
   } catch (error) {
     if (error instanceof AccountNotReadyError) {
       throw new VendFailureError(

@@ -3,6 +3,7 @@ import {
   CreateAccountCommand,
   InvalidInputException,
   ListCreateAccountStatusCommand,
+  OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import type { Deps } from '../shared/deps.ts';
 import {
@@ -73,7 +74,9 @@ export async function createAccount(deps: Deps, { request }: CreateAccountInput)
 
 async function requestCreation(deps: Deps, request: VendRequest): Promise<string> {
   try {
-    const { CreateAccountStatus } = await deps.organizations.send(
+    // CreateAccount has no idempotency token: an SDK retry after a lost response could create a second account.
+    // The state machine retries the whole step instead, and the step looks for its earlier creation first.
+    const { CreateAccountStatus } = await deps.client(OrganizationsClient, { maxAttempts: 1 }).send(
       new CreateAccountCommand({
         AccountName: request.accountName,
         Email: request.email,
@@ -148,7 +151,7 @@ async function readCreationsPage(deps: Deps, token: string | undefined) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await aws(
-        deps.organizations.send(
+        deps.client(OrganizationsClient).send(
           new ListCreateAccountStatusCommand({
             States: ['IN_PROGRESS', 'SUCCEEDED'],
             ...(token ? { NextToken: token } : {}),

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   ListParentsCommand,
   ListTagsForResourceCommand,
+  OrganizationsClient,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { moveAccountToOu } from '../move-account/core.ts';
 import type { Deps } from '../shared/deps.ts';
 import {
@@ -93,7 +94,9 @@ export async function checkOrganizationalUnit(
 }
 
 async function currentParent(deps: Deps, accountId: string): Promise<string> {
-  const { Parents } = await aws(deps.organizations.send(new ListParentsCommand({ ChildId: accountId })));
+  const { Parents } = await aws(
+    deps.client(OrganizationsClient).send(new ListParentsCommand({ ChildId: accountId })),
+  );
   const parent = Parents?.[0]?.Id;
   if (!parent) throw new Error(`ListParents gave no parent for ${accountId}`);
   return parent;
@@ -122,7 +125,7 @@ export async function checkTags(
   const keys = wrong.map(([key]) => key).join(', ');
   if (dryRun) return { aspect, drifted: true, found, changes: [`would restore the tag(s) ${keys}`] };
   await aws(
-    deps.organizations.send(
+    deps.client(OrganizationsClient).send(
       new TagResourceCommand({
         ResourceId: desired.accountId,
         Tags: wrong.map(([Key, Value]) => ({ Key, Value })),
@@ -137,9 +140,11 @@ async function accountTags(deps: Deps, accountId: string): Promise<Map<string, s
   let token: string | undefined;
   do {
     const page = await aws(
-      deps.organizations.send(
-        new ListTagsForResourceCommand({ ResourceId: accountId, ...(token ? { NextToken: token } : {}) }),
-      ),
+      deps
+        .client(OrganizationsClient)
+        .send(
+          new ListTagsForResourceCommand({ ResourceId: accountId, ...(token ? { NextToken: token } : {}) }),
+        ),
     );
     for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
     token = page.NextToken;
@@ -212,7 +217,7 @@ const ownRoles = new WeakMap<Deps, Promise<string | undefined>>();
 export async function ownPrincipals(deps: Deps): Promise<string[]> {
   let own = ownRoles.get(deps);
   if (!own) {
-    own = aws(deps.sts.send(new GetCallerIdentityCommand({})))
+    own = aws(deps.client(STSClient).send(new GetCallerIdentityCommand({})))
       .then(({ Arn }) => (Arn ? roleArnOf(Arn) : undefined))
       .catch((error: unknown) => {
         deps.log.warn('could not ask STS who Vend runs as', { error: errorText(error) });

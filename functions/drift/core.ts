@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type SweepResult, sweepDrift } from '../drift-sweep/core.ts';
 import type { Deps } from '../shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../shared/drift-pattern.ts';

@@ -3,6 +3,7 @@ import {
   DuplicateAccountException,
   ListParentsCommand,
   MoveAccountCommand,
+  OrganizationsClient,
   SourceParentNotFoundException,
 } from '@aws-sdk/client-organizations';
 import type { Deps } from '../shared/deps.ts';
@@ -27,12 +28,14 @@ export async function moveAccountToOu(
   accountId: string,
   destinationId: string,
 ): Promise<MoveAccountOutput> {
-  const { Parents } = await aws(deps.organizations.send(new ListParentsCommand({ ChildId: accountId })));
+  const { Parents } = await aws(
+    deps.client(OrganizationsClient).send(new ListParentsCommand({ ChildId: accountId })),
+  );
   const from = Parents?.[0]?.Id;
   if (!from) throw new Error(`ListParents gave no parent for ${accountId}`);
   if (from === destinationId) return { from, to: destinationId, action: 'already-there' };
   try {
-    await deps.organizations.send(
+    await deps.client(OrganizationsClient).send(
       new MoveAccountCommand({
         AccountId: accountId,
         SourceParentId: from,

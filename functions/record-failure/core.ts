@@ -1,6 +1,7 @@
 import {
   CreateAccountStatusNotFoundException,
   DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import type { Deps } from '../shared/deps.ts';
 import { aws } from '../shared/errors.ts';
@@ -178,7 +179,9 @@ async function creationNow(
   if (creation?.state === 'FAILED') return { mayStillCreate: false };
   try {
     const { CreateAccountStatus: status } = await aws(
-      deps.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id })),
+      deps
+        .client(OrganizationsClient)
+        .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id })),
     );
     if (status?.State === 'SUCCEEDED' && status.AccountId)
       return { accountId: status.AccountId, mayStillCreate: false };

@@ -1,8 +1,3 @@
-import { BudgetsClient } from '@aws-sdk/client-budgets';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { Route53Client } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { AccountNotReadyError, aws, isAwsError } from './errors.ts';
@@ -21,50 +16,84 @@ export interface AwsSettings {
   maxAttempts?: number;
 }
 
-/** Clients acting in one member account. */
-export interface AccountClients {
+/** What an AWS SDK v3 client's constructor takes, of what Vend sets. */
+export interface AwsClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials?: AwsCredentialIdentity;
+  maxAttempts?: number;
+}
+
+/** An AWS SDK v3 client class, such as `OrganizationsClient`. */
+export type AwsClientClass<C> = new (config: AwsClientConfig) => C;
+
+export interface ClientOptions {
+  /** The client's region; the session's when absent. Global services (Organizations, IAM, Route53, Budgets) ignore it. */
+  region?: string;
+  /**
+   * Attempts per call, overriding the SDK's default. CreateAccount takes 1: it has no idempotency token, so an
+   * SDK retry after a lost response could create a second account; the state machine retries the whole step.
+   */
+  maxAttempts?: number;
+}
+
+/**
+ * SDK clients for one identity, each built on first use and kept. A function names the client classes it uses
+ * where it uses them, so its bundle loads only those packages (an SDK client package costs tens of milliseconds
+ * of cold start, EC2's hundreds).
+ */
+export class ClientSession {
+  private readonly clients = new Map<AwsClientClass<unknown>, Map<string, unknown>>();
+
+  constructor(
+    private readonly settings: AwsSettings,
+    private readonly credentials?: AwsCredentialIdentity,
+    private readonly region = settings.region,
+  ) {}
+
+  client<C>(Client: AwsClientClass<C>, options: ClientOptions = {}): C {
+    const region = options.region ?? this.region;
+    // The local runtime's one attempt wins: its retries run on the simulated clock.
+    const maxAttempts = this.settings.maxAttempts ?? options.maxAttempts;
+    const key = `${region}/${maxAttempts ?? ''}`;
+    let byKey = this.clients.get(Client);
+    if (!byKey) {
+      byKey = new Map();
+      this.clients.set(Client, byKey);
+    }
+    const existing = byKey.get(key);
+    if (existing) return existing as C;
+    const credentials = this.credentials ?? this.settings.credentials;
+    const client = new Client({
+      region,
+      ...(maxAttempts ? { maxAttempts } : {}),
+      ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
+    });
+    byKey.set(key, client);
+    return client;
+  }
+}
+
+/** Clients acting in one member account through one of its roles. */
+export interface AccountSession {
   accountId: string;
-  iam: IAMClient;
-  budgets: BudgetsClient;
-  route53: Route53Client;
-  ec2: EC2Client;
-}
-
-function clientConfig(settings: AwsSettings, credentials?: AwsCredentialIdentity, region = settings.region) {
-  const chosen = credentials ?? settings.credentials;
-  return {
-    region,
-    ...(settings.maxAttempts ? { maxAttempts: settings.maxAttempts } : {}),
-    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-    ...(chosen ? { credentials: chosen } : {}),
-  };
-}
-
-export function managementClients(settings: AwsSettings) {
-  return {
-    // CreateAccount has no idempotency token: an SDK retry after a lost response could create a second account.
-    // The state machine retries the whole step instead, and the step looks for its earlier creation first.
-    organizations: new OrganizationsClient({
-      ...clientConfig(settings, undefined, 'us-east-1'),
-      maxAttempts: 1,
-    }),
-    sts: new STSClient(clientConfig(settings)),
-  };
+  client<C>(Client: AwsClientClass<C>, options?: ClientOptions): C;
 }
 
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
 /**
- * Assumes a role in another account and returns clients acting there, cached until shortly before the
+ * Assumes a role in another account and returns a session acting there, cached until shortly before the
  * credentials expire. An AccessDenied on a freshly created account means its IAM is not consistent yet
  * (AWS documents minutes), which the workflow retries: it surfaces as AccountNotReadyError.
  */
 export class CrossAccount {
-  private readonly cache = new Map<string, { clients: AccountClients; expiresAt: number }>();
+  private readonly cache = new Map<string, { session: AccountSession; expiresAt: number }>();
 
   constructor(
     private readonly settings: AwsSettings,
-    private readonly sts: STSClient,
+    private readonly management: ClientSession,
     private readonly sessionName = 'vend',
     /** The clock the credentials' Expiration is on: real time on AWS, the local cloud's simulated clock locally. */
     private readonly now: () => number = Date.now,
@@ -74,16 +103,16 @@ export class CrossAccount {
     accountId: string,
     roleName: string,
     options: { externalId?: string; region?: string } = {},
-  ): Promise<AccountClients> {
+  ): Promise<AccountSession> {
     const region = options.region ?? this.settings.region;
     const key = `${accountId}/${roleName}/${region}`;
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > this.now()) return cached.clients;
+    if (cached && cached.expiresAt - REFRESH_MARGIN_MS > this.now()) return cached.session;
     const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
     let result: AssumeRoleCommandOutput;
     try {
       result = await aws(
-        this.sts.send(
+        this.management.client(STSClient).send(
           new AssumeRoleCommand({
             RoleArn: roleArn,
             RoleSessionName: this.sessionName,
@@ -105,15 +134,9 @@ export class CrossAccount {
       secretAccessKey: raw.SecretAccessKey,
       ...(raw.SessionToken ? { sessionToken: raw.SessionToken } : {}),
     };
-    const config = clientConfig(this.settings, credentials, region);
-    const clients: AccountClients = {
-      accountId,
-      iam: new IAMClient(clientConfig(this.settings, credentials, 'us-east-1')),
-      budgets: new BudgetsClient(clientConfig(this.settings, credentials, 'us-east-1')),
-      route53: new Route53Client(clientConfig(this.settings, credentials, 'us-east-1')),
-      ec2: new EC2Client(config),
-    };
-    this.cache.set(key, { clients, expiresAt: raw.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 });
-    return clients;
+    const clients = new ClientSession(this.settings, credentials, region);
+    const session: AccountSession = { accountId, client: (Client, opts) => clients.client(Client, opts) };
+    this.cache.set(key, { session, expiresAt: raw.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 });
+    return session;
   }
 }

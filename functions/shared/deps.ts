@@ -1,8 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { OrganizationsClient } from '@aws-sdk/client-organizations';
-import type { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type AccountClients, type AwsSettings, CrossAccount, managementClients } from './aws-clients.ts';
+import {
+  type AccountSession,
+  type AwsClientClass,
+  type AwsSettings,
+  type ClientOptions,
+  ClientSession,
+  CrossAccount,
+} from './aws-clients.ts';
 import type { VendConfig } from './config.ts';
 import { Registry } from './registry.ts';
 
@@ -17,14 +22,17 @@ export interface Log {
 export interface Deps {
   config: VendConfig;
   registry: Registry;
-  organizations: OrganizationsClient;
-  sts: STSClient;
-  /** Clients acting in another account through one of its roles. */
+  /**
+   * A client acting as the pipeline itself (in the management account), built on first use:
+   * `deps.client(OrganizationsClient)`. Each function thus loads only the SDK packages it uses.
+   */
+  client<C>(Client: AwsClientClass<C>, options?: ClientOptions): C;
+  /** A session acting in another account through one of its roles: `(await deps.clientsFor(...)).client(IAMClient)`. */
   clientsFor(
     accountId: string,
     roleName: string,
     options?: { externalId?: string; region?: string },
-  ): Promise<AccountClients>;
+  ): Promise<AccountSession>;
   /** Sends a Slack message; undefined when no webhook is configured. */
   slackWebhookUrl: () => Promise<string | undefined>;
   /** Waits; the local runtime runs it on its simulated clock. */
@@ -48,7 +56,7 @@ export interface DepsSettings {
 export const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 export function buildDeps(settings: DepsSettings): Deps {
-  const { organizations, sts } = managementClients(settings.aws);
+  const management = new ClientSession(settings.aws);
   const dynamo = new DynamoDBClient({
     region: settings.aws.region,
     ...(settings.dynamoEndpoint
@@ -62,12 +70,11 @@ export function buildDeps(settings: DepsSettings): Deps {
     DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     settings.tableName,
   );
-  const crossAccount = new CrossAccount(settings.aws, sts, 'vend', settings.now);
+  const crossAccount = new CrossAccount(settings.aws, management, 'vend', settings.now);
   return {
     config: settings.config,
     registry,
-    organizations,
-    sts,
+    client: (Client, options) => management.client(Client, options),
     clientsFor: (accountId, roleName, options) => crossAccount.clientsFor(accountId, roleName, options),
     slackWebhookUrl: settings.slackWebhookUrl,
     sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),

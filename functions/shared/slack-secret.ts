@@ -50,7 +50,7 @@ export function slackWebhookFromSecret(
 
 /**
  * GetSecretValue through `@aws-sdk/client-secrets-manager`, loaded only when a secret is configured (on AWS; the
- * local pipeline passes the URL directly). On Lambda the SDK comes from the runtime (`@aws-sdk/*` is external).
+ * local pipeline passes the URL directly): the bundle carries the client but evaluates it on first use.
  */
 async function readSecretString(secretArn: string): Promise<string | undefined> {
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');

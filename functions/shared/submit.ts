@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ListOrganizationalUnitsForParentCommand, ListRootsCommand } from '@aws-sdk/client-organizations';
+import {
+  ListOrganizationalUnitsForParentCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { fillTemplate } from './config.ts';
 import type { Deps } from './deps.ts';
 import { aws } from './errors.ts';
@@ -27,9 +31,32 @@ export interface WorkflowStarter {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** Finds an OU's id from its path, walking from the root; undefined when it does not exist. */
+/**
+ * How long an OU path's id is believed. OUs are created rarely and their ids never change, so one lookup per
+ * minute is enough; an OU deleted and recreated under the same path is picked up within this time.
+ */
+export const OU_ID_CACHE_MS = 60_000;
+
+/** Ids found per OU path, per set of dependencies (one per Lambda environment, one per local pipeline). */
+const ouIds = new WeakMap<Deps, Map<string, { id: string; until: number }>>();
+
+/** An OU's id from its path, from the cache or walking from the root; undefined when it does not exist. */
 async function ouIdForPath(deps: Deps, path: string): Promise<string | undefined> {
-  const { Roots } = await aws(deps.organizations.send(new ListRootsCommand({})));
+  let cache = ouIds.get(deps);
+  if (!cache) {
+    cache = new Map();
+    ouIds.set(deps, cache);
+  }
+  const cached = cache.get(path);
+  if (cached && cached.until > Date.now()) return cached.id;
+  const id = await lookUpOuId(deps, path);
+  if (id) cache.set(path, { id, until: Date.now() + OU_ID_CACHE_MS });
+  else cache.delete(path);
+  return id;
+}
+
+async function lookUpOuId(deps: Deps, path: string): Promise<string | undefined> {
+  const { Roots } = await aws(deps.client(OrganizationsClient).send(new ListRootsCommand({})));
   let parentId = Roots?.[0]?.Id;
   for (const segment of path.split('/')) {
     if (!parentId) return undefined;
@@ -37,9 +64,9 @@ async function ouIdForPath(deps: Deps, path: string): Promise<string | undefined
     let token: string | undefined;
     do {
       const page = await aws(
-        deps.organizations.send(
-          new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token }),
-        ),
+        deps
+          .client(OrganizationsClient)
+          .send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token })),
       );
       next = page.OrganizationalUnits?.find((ou) => ou.Name === segment)?.Id;
       token = page.NextToken;
@@ -192,9 +219,13 @@ export async function submitRequest(
   starter: WorkflowStarter,
   body: unknown,
   principal: string,
-  options: { requestId?: string } = {},
+  options: {
+    requestId?: string;
+    /** The request as `prepareRequest` already made it from this body and principal, to avoid checking twice. */
+    prepared?: VendRequest;
+  } = {},
 ): Promise<RequestRecord> {
-  const request = await prepareRequest(deps, body, principal, options.requestId);
+  const request = options.prepared ?? (await prepareRequest(deps, body, principal, options.requestId));
   const now = new Date().toISOString();
   const record: RequestRecord = {
     requestId: request.requestId,

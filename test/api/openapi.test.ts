@@ -166,13 +166,20 @@ describe('the OpenAPI document and the handler agree', () => {
     expect((await post(accountBody({ tags: { big: 'x'.repeat(40_000) } }))).status).toBe(413);
     expect((await post(accountBody(), { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(accountBody({ organizationalUnit: 'Shared' }))).status).toBe(422);
-    env.pipeline.cloud.cloud.faults.add({
-      service: 'organizations',
-      operation: 'ListRoots',
-      error: { code: 'AccessDeniedException' },
-      times: 1,
-    });
-    const failed = await post(accountBody());
+    // A fresh API has not looked the OU up yet (the lookup is cached), so this POST reads the organization.
+    const fresh = await env.startApi({});
+    let failed: Answer;
+    try {
+      env.pipeline.cloud.cloud.faults.add({
+        service: 'organizations',
+        operation: 'ListRoots',
+        error: { code: 'AccessDeniedException' },
+        times: 1,
+      });
+      failed = record('/accounts', 'POST', await fresh.call('POST', '/accounts', { body: accountBody() }));
+    } finally {
+      await fresh.close();
+    }
     expect(failed.status).toBe(500);
     expect(failed.text).not.toMatch(/AccessDenied|stack|at /);
 

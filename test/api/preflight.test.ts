@@ -1,4 +1,4 @@
-import { CreateAccountCommand } from '@aws-sdk/client-organizations';
+import { CreateAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_COUNT_TTL_MS } from '../../functions/api/core.ts';
 import { type Answer, type ApiEnv, accountBody, expectError, startApiEnv } from './harness.ts';
@@ -174,8 +174,31 @@ describe('POST /accounts refuses at once, naming the field and the fix, and star
       },
       times: 1,
     });
-    const error = await refused(() => post(accountBody()), 500);
-    expect(error).toEqual({ status: 500, message: 'Internal server error' });
+    // A fresh API has not looked the OU up yet (the lookup is cached), so this POST reads the organization.
+    const fresh = await env.startApi({});
+    try {
+      const error = await refused(() => fresh.call('POST', '/accounts', { body: accountBody() }), 500);
+      expect(error).toEqual({ status: 500, message: 'Internal server error' });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('looks an OU up once for many requests, not at every request', async () => {
+    const fresh = await env.startApi({});
+    try {
+      const lookups = () =>
+        env.pipeline.cloud.cloud.callCount(
+          (service, operation) => service === 'organizations' && operation === 'ListRoots',
+        );
+      const before = lookups();
+      for (let i = 0; i < 3; i++) {
+        expect((await fresh.call('POST', '/accounts', { body: accountBody() })).status).toBe(202);
+      }
+      expect(lookups() - before).toBe(1);
+    } finally {
+      await fresh.close();
+    }
   });
 
   describe('the account quota', () => {
@@ -219,9 +242,11 @@ describe('POST /accounts refuses at once, naming the field and the fix, and star
       const usual = cloud.settings.creationDelayMs;
       cloud.settings.creationDelayMs = 3_600_000;
       try {
-        await env.pipeline.deps.organizations.send(
-          new CreateAccountCommand({ AccountName: 'outside-vend', Email: 'aws+outside-vend@example.com' }),
-        );
+        await env.pipeline.deps
+          .client(OrganizationsClient)
+          .send(
+            new CreateAccountCommand({ AccountName: 'outside-vend', Email: 'aws+outside-vend@example.com' }),
+          );
         const api = await env.startApi({ config: organizationWith(accounts + 1) });
         try {
           const error = expectError(await api.call('POST', '/accounts', { body: accountBody() }), 409);

@@ -1,4 +1,4 @@
-import { ListParentsCommand, ListRootsCommand } from '@aws-sdk/client-organizations';
+import { ListParentsCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkAccountCreation } from '../../functions/check-account-creation/core.ts';
 import { type CreationState, createAccount } from '../../functions/create-account/core.ts';
@@ -224,7 +224,7 @@ describe('moving the account to its OU', () => {
   let devId: string;
   beforeAll(async () => {
     env = await startWorkflowEnv();
-    const rootId = (await env.deps.organizations.send(new ListRootsCommand({}))).Roots![0]!.Id!;
+    const rootId = (await env.deps.client(OrganizationsClient).send(new ListRootsCommand({}))).Roots![0]!.Id!;
     const workloads = Object.values(env.cloud.cloud.state.organizationalUnits).find(
       (ou) => ou.name === 'Workloads' && ou.parentId === rootId,
     )!;
@@ -242,7 +242,9 @@ describe('moving the account to its OU', () => {
     const request = testRequest({ organizationalUnit: { id: devId, path: 'Workloads/Dev' } });
     await storeRequest(env.deps, request);
     expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'moved', to: devId });
-    const parents = await env.deps.organizations.send(new ListParentsCommand({ ChildId: accountId }));
+    const parents = await env.deps
+      .client(OrganizationsClient)
+      .send(new ListParentsCommand({ ChildId: accountId }));
     expect(parents.Parents?.[0]?.Id).toBe(devId);
     expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'already-there' });
     expect((await env.deps.registry.getRequest(request.requestId))?.status).toBe('configuring');

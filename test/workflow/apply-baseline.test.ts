@@ -7,7 +7,7 @@ import {
   GetAccountPasswordPolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  type IAMClient,
+  IAMClient,
   IAMClient as IAMClientClass,
   ListAccountAliasesCommand,
   ListAttachedRolePoliciesCommand,
@@ -16,7 +16,11 @@ import {
   UpdateAccountPasswordPolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import {
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountAlias, applyBaseline, convergeBaseline } from '../../functions/apply-baseline/core.ts';
@@ -60,7 +64,7 @@ const DENY_BILLING = {
 
 /** IAM acting in the account, as its administrators would see it. */
 async function iamIn(env: WorkflowEnv, accountId: string): Promise<IAMClient> {
-  return (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).iam;
+  return (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(IAMClient);
 }
 
 const decoded = (document: string | undefined) => JSON.parse(decodeURIComponent(document ?? ''));
@@ -105,8 +109,14 @@ describe('applyBaseline on a new account', () => {
   afterAll(() => env.close());
 
   it('creates the baseline roles, the password policy and the alias, and records the step', async () => {
+    const reads = () =>
+      env.cloud.cloud.callCount((service, operation) => service === 'iam' && /^(Get|List)/.test(operation));
+    const readsBefore = reads();
+
     const output = await applyBaseline(env.deps, { request, accountId });
 
+    // A new account has nothing to read: the first attempt writes straight away.
+    expect(reads() - readsBefore).toBe(0);
     expect(output).toMatchObject({
       step: 'applyBaseline',
       version: '1',
@@ -382,15 +392,15 @@ describe('applyBaseline when it cannot finish', () => {
   it('surfaces AssumeRole refused in the consistency window as Vend.AccountNotReady, and succeeds once it ends', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const { CreateAccountStatus } = await env.deps.organizations.send(
-      new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }),
-    );
+    const { CreateAccountStatus } = await env.deps
+      .client(OrganizationsClient)
+      .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
     let accountId: string | undefined;
     while (!accountId) {
       await env.deps.sleep(10_000);
-      const { CreateAccountStatus: status } = await env.deps.organizations.send(
-        new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus?.Id }),
-      );
+      const { CreateAccountStatus: status } = await env.deps
+        .client(OrganizationsClient)
+        .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus?.Id }));
       accountId = status?.AccountId;
     }
     const account = env.cloud.cloud.state.accounts[accountId];

@@ -1,5 +1,5 @@
 import {
-  type BudgetsClient,
+  BudgetsClient,
   CreateNotificationCommand,
   CreateSubscriberCommand,
   DeleteNotificationCommand,
@@ -52,7 +52,7 @@ describe('applyBudget', () => {
   afterAll(() => env.close());
   /** Budgets as the new account's administrators see them (through the credentials cache: they expire on the simulated clock). */
   const budgetsClient = async (): Promise<BudgetsClient> =>
-    (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).budgets;
+    (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(BudgetsClient);
 
   const describeBudget = async () =>
     (
@@ -90,8 +90,16 @@ describe('applyBudget', () => {
   const auditMark = () => env.cloud.cloud.state.audit.at(-1)?.sequence ?? 0;
 
   it('creates a monthly cost budget in the new account with an alert per threshold to the owner and finops', async () => {
+    const reads = () =>
+      env.cloud.cloud.callCount(
+        (service, operation) => service === 'budgets' && operation.startsWith('Describe'),
+      );
+    const readsBefore = reads();
+
     const output = await applyBudget(env.deps, { request, accountId });
 
+    // A new account has no budget to read: the first attempt creates it straight away.
+    expect(reads() - readsBefore).toBe(0);
     expect(output).toEqual({
       step: 'applyBudget',
       budgetName: name,

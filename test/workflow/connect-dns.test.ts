@@ -1,12 +1,12 @@
-import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
   CreateHostedZoneCommand,
   DeleteVPCAssociationAuthorizationCommand,
   GetHostedZoneCommand,
   ListHostedZonesByVPCCommand,
   ListVPCAssociationAuthorizationsCommand,
-  type Route53Client,
+  Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDns } from '../../functions/connect-dns/core.ts';
@@ -31,7 +31,7 @@ describe('connectDns', () => {
   });
   /** The hub as the network team sees it (through the credentials cache: they expire on the simulated clock). */
   const hub = async (): Promise<Route53Client> =>
-    (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).route53;
+    (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).client(Route53Client);
   afterAll(() => env.close());
 
   /** A stored request and its new account, ready for the step. */
@@ -45,7 +45,7 @@ describe('connectDns', () => {
   }
 
   async function defaultVpcOf(accountId: string): Promise<string> {
-    const { ec2 } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const ec2 = (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(EC2Client);
     const { Vpcs } = await ec2.send(
       new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }),
     );
@@ -74,9 +74,16 @@ describe('connectDns', () => {
 
     it('associates the default VPC with the shared zone, and leaves no authorization behind', async () => {
       const mark = auditMark();
+      const lookups = () =>
+        env.cloud.cloud.callCount(
+          (service, operation) => service === 'route53' && operation.startsWith('List'),
+        );
+      const lookupsBefore = lookups();
 
       const output = await connectDns(env.deps, { request, accountId });
 
+      // A new account's VPC has no zones yet: the first attempt associates without listing them.
+      expect(lookups() - lookupsBefore).toBe(0);
       expect(output).toEqual({
         step: 'connectDns',
         action: 'associated',
@@ -92,7 +99,9 @@ describe('connectDns', () => {
         `${HUB} DeleteVPCAssociationAuthorization`,
       ]);
       // The new account resolves the zone's names: its VPC lists the zone.
-      const { route53 } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+      const route53 = (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(
+        Route53Client,
+      );
       const { HostedZoneSummaries } = await route53.send(
         new ListHostedZonesByVPCCommand({ VPCId: vpcId, VPCRegion: 'us-east-1' }),
       );
@@ -252,7 +261,9 @@ describe('connectDns', () => {
   it('fails the request naming the other zone when the VPC already uses another zone of the same name', async () => {
     const { request, accountId } = await newAccount();
     const vpcId = await defaultVpcOf(accountId);
-    const { route53 } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const route53 = (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(
+      Route53Client,
+    );
     const { HostedZone } = await route53.send(
       new CreateHostedZoneCommand({
         Name: 'internal.example.com',
@@ -292,7 +303,7 @@ describe('connectDns when the DNS hub role is broken', () => {
   it('fails the request, naming the role and the hub, when the role no longer trusts Vend (not "account not ready")', async () => {
     const { request, accountId } = await newAccount();
     // The network team edits the role's trust, as the hub's administrators.
-    const hubAdmin = (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).iam;
+    const hubAdmin = (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).client(IAMClient);
     const { Role } = await hubAdmin.send(new GetRoleCommand({ RoleName: 'VendDnsAuthorizer' }));
     const original = decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '');
     const securityOnly = {

@@ -1,9 +1,10 @@
-import { DescribeBudgetCommand, UpdateBudgetCommand } from '@aws-sdk/client-budgets';
+import { BudgetsClient, DescribeBudgetCommand, UpdateBudgetCommand } from '@aws-sdk/client-budgets';
 import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
+  IAMClient,
   PutRolePolicyCommand,
   UpdateAccountPasswordPolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -63,7 +64,7 @@ describe('converging as a dry run', () => {
     ]);
     expect(output.changes).toBe(4);
     expect(changesSince(env, since)).toEqual([]);
-    const { iam } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const iam = (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(IAMClient);
     await expect(iam.send(new GetRoleCommand({ RoleName: 'VendAdmin' }))).rejects.toMatchObject({
       name: 'NoSuchEntityException',
     });
@@ -71,7 +72,7 @@ describe('converging as a dry run', () => {
 
   it('lists what differs from the baseline after changes by hand, changes nothing, and the real run fixes just that', async () => {
     await convergeBaseline(env.deps, accountId, 'plan-target');
-    const { iam } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const iam = (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(IAMClient);
     await iam.send(
       new DetachRolePolicyCommand({
         RoleName: 'VendAdmin',
@@ -133,7 +134,9 @@ describe('converging as a dry run', () => {
     expect(env.cloud.cloud.state.accounts[accountId]!.budgets).toEqual({});
 
     await convergeBudget(env.deps, accountId, TARGET);
-    const { budgets } = await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole');
+    const budgets = (await env.deps.clientsFor(accountId, 'OrganizationAccountAccessRole')).client(
+      BudgetsClient,
+    );
     await budgets.send(
       new UpdateBudgetCommand({
         AccountId: accountId,

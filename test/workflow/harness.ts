@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import {
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { parseConfig, type VendConfig, type VendConfigInput } from '../../functions/shared/config.ts';
 import { buildDeps, type Deps } from '../../functions/shared/deps.ts';
 import type { RequestRecord, VendRequest } from '../../functions/shared/model.ts';
@@ -160,14 +164,14 @@ export async function storeRequest(deps: Deps, request: VendRequest): Promise<Re
 
 /** Creates a member account straight through Organizations and waits until it exists and its IAM is usable. */
 export async function createMemberAccount(env: WorkflowEnv, name: string): Promise<string> {
-  const { CreateAccountStatus } = await env.deps.organizations.send(
-    new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }),
-  );
+  const { CreateAccountStatus } = await env.deps
+    .client(OrganizationsClient)
+    .send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
   const { settings } = env.cloud.cloud;
   for (;;) {
-    const { CreateAccountStatus: status } = await env.deps.organizations.send(
-      new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }),
-    );
+    const { CreateAccountStatus: status } = await env.deps
+      .client(OrganizationsClient)
+      .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }));
     if (status?.State === 'SUCCEEDED') {
       const accountId = status.AccountId!;
       const account = env.cloud.cloud.state.accounts[accountId]!;

@@ -1,4 +1,8 @@
-import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
+import {
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completeRequest } from '../../functions/complete-request/core.ts';
 import { causeMessage, recordFailure } from '../../functions/record-failure/core.ts';
@@ -29,15 +33,15 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
 
   /** Asks Organizations for an account and waits (on the simulated clock) until the creation ends. */
   async function createThroughOrganizations(request: VendRequest) {
-    const { CreateAccountStatus } = await env.deps.organizations.send(
-      new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }),
-    );
+    const { CreateAccountStatus } = await env.deps
+      .client(OrganizationsClient)
+      .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
     const id = CreateAccountStatus!.Id!;
     await env.deps.registry.setCreateAccountRequestId(request.requestId, id);
     for (;;) {
-      const { CreateAccountStatus: status } = await env.deps.organizations.send(
-        new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }),
-      );
+      const { CreateAccountStatus: status } = await env.deps
+        .client(OrganizationsClient)
+        .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: id }));
       if (status?.State !== 'IN_PROGRESS') return { id, status: status! };
       await env.deps.sleep(30_000);
     }
@@ -220,9 +224,9 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
   it('on a deadline, says so and keeps the name and email while AWS may still create the account', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const { CreateAccountStatus } = await env.deps.organizations.send(
-      new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }),
-    );
+    const { CreateAccountStatus } = await env.deps
+      .client(OrganizationsClient)
+      .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
     await env.deps.registry.setCreateAccountRequestId(request.requestId, CreateAccountStatus!.Id!);
 
     const output = await recordFailure(env.deps, {

@@ -1,6 +1,6 @@
 import { GetRoleCommand, IAMClient, ListAccountAliasesCommand } from '@aws-sdk/client-iam';
-import { ListParentsCommand } from '@aws-sdk/client-organizations';
-import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { ListParentsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { explainCreationFailure } from '../../functions/shared/failure-reasons.ts';
 import { RequestRejectedError, submitRequest } from '../../functions/shared/submit.ts';
@@ -11,7 +11,6 @@ import { startWorkflowEnv, TEST_SPEED, type WorkflowEnv } from './harness.ts';
 const ADMIN = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 async function inAccount(env: WorkflowEnv, accountId: string) {
-  const { STSClient } = await import('@aws-sdk/client-sts');
   const sts = new STSClient({ endpoint: env.cloud.endpoint, region: 'us-east-1', credentials: ADMIN });
   const { Credentials: c } = await sts.send(
     new AssumeRoleCommand({
@@ -74,7 +73,9 @@ describe('vending an account through the real state machine', () => {
     const accountId = stored.accountId!;
     expect(accountId).toMatch(/^\d{12}$/);
 
-    const parents = await env.deps.organizations.send(new ListParentsCommand({ ChildId: accountId }));
+    const parents = await env.deps
+      .client(OrganizationsClient)
+      .send(new ListParentsCommand({ ChildId: accountId }));
     expect(parents.Parents?.[0]?.Id).toBe(stored.request.organizationalUnit.id);
 
     const { iam } = await inAccount(env, accountId);
