@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
@@ -9,9 +9,13 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
 /** Bodies larger than this are cut off here, as API Gateway would refuse them (10 MB); the handler has its own, lower limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
+/** How long close() waits for requests under way before cutting their connections. */
+const CLOSE_DEADLINE_MS = 10_000;
+
 export interface LocalApi {
   url: string;
   port: number;
+  /** Stops taking requests, lets those under way finish (10 s at most), then closes. */
   close(): Promise<void>;
 }
 
@@ -56,7 +60,20 @@ export async function startLocalApi(options: {
     arn: 'arn:aws:iam::000000000000:user/local-developer',
     accountId: '000000000000',
   };
-  const server = createServer(async (request, response) => {
+  // Requests being answered, so that close() lets them finish instead of cutting them off mid-write.
+  const inFlight = new Set<Promise<void>>();
+  let closing = false;
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
+    if (closing) {
+      response
+        .writeHead(503, { 'content-type': 'application/json', connection: 'close', 'retry-after': '5' })
+        .end(
+          JSON.stringify({
+            error: { status: 503, message: 'the local API is stopping', fix: 'Start it again, then retry.' },
+          }),
+        );
+      return;
+    }
     try {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -152,6 +169,11 @@ export async function startLocalApi(options: {
       if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
       response.end('{"message":"Internal server error"}');
     }
+  };
+  const server = createServer((request, response) => {
+    const work = answer(request, response);
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -162,10 +184,21 @@ export async function startLocalApi(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    async close() {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests under way finish (their registry writes and executions with them), within a deadline.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Log } from '../shared/deps.ts';
+import { ConcurrentModificationError, ThrottledError, TransientError } from '../shared/errors.ts';
 import { RequestRejectedError } from '../shared/submit.ts';
 import type { ErrorResponse } from './schemas.ts';
 
@@ -64,8 +65,32 @@ export function errorResponse(error: unknown): { result: APIGatewayProxyResult; 
       ),
     };
   }
+  if (
+    error instanceof ThrottledError ||
+    error instanceof TransientError ||
+    error instanceof ConcurrentModificationError
+  ) {
+    // AWS throttled a call or failed briefly (after the SDK's own retries): a retry soon will do. Nothing
+    // internal is said; the header tells well-behaved clients (and the vend CLI) when.
+    return {
+      exposed: false,
+      result: json(
+        503,
+        errorBody(
+          503,
+          'AWS is busy or briefly unavailable, so the request could not be handled now',
+          undefined,
+          `Retry after ${RETRY_AFTER_SECONDS} seconds, with the same Idempotency-Key if you sent one.`,
+        ),
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      ),
+    };
+  }
   return { exposed: false, result: json(500, errorBody(500, 'Internal server error')) };
 }
+
+/** What a 503 asks the caller to wait, in seconds. */
+export const RETRY_AFTER_SECONDS = 5;
 
 function errorBody(status: number, message: string, field?: string, fix?: string): ErrorResponse {
   return {

@@ -64,6 +64,13 @@ const errorResponse = (description: string) => ({ description, content: jsonCont
 const internalError = errorResponse(
   'Something failed on our side; nothing about it is in the answer. Retry later.',
 );
+const unavailable = {
+  ...errorResponse(
+    'AWS throttled a call or failed briefly. Retry after the `Retry-After` seconds (with the same ' +
+      'Idempotency-Key, for a POST).',
+  ),
+  headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'string' } } },
+};
 
 let cached: JsonSchema | undefined;
 
@@ -133,6 +140,7 @@ function build(): JsonSchema {
             '415': errorResponse('The body is not sent as application/json (UTF-8).'),
             '422': errorResponse('The OU is not one accounts may be vended into, or does not exist.'),
             '500': internalError,
+            '503': unavailable,
           },
         },
         get: {
@@ -159,6 +167,7 @@ function build(): JsonSchema {
             '200': { description: 'A page of accounts.', content: jsonContent(ref('AccountList')) },
             '400': errorResponse('`limit` is not 1-100, or `cursor` is not one this API gave.'),
             '500': internalError,
+            '503': unavailable,
           },
         },
       },
@@ -182,6 +191,7 @@ function build(): JsonSchema {
             '400': errorResponse('The account id is not 12 digits.'),
             '404': errorResponse('Vend has not vended this account.'),
             '500': internalError,
+            '503': unavailable,
           },
         },
       },
@@ -205,6 +215,7 @@ function build(): JsonSchema {
             '200': { description: 'The request.', content: jsonContent(ref('Request')) },
             '404': errorResponse('There is no such request.'),
             '500': internalError,
+            '503': unavailable,
           },
         },
       },

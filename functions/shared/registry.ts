@@ -275,6 +275,41 @@ export class Registry {
   }
 
   /** Records progress of one step; `status` moves the request's overall status when given. */
+  /**
+   * Marks a step's first attempt running and returns the request as it now stands, in one conditional write
+   * (no read first). Undefined when the step has been started before, or the request does not exist: the
+   * caller then reads the request and records a further attempt.
+   */
+  async startFirstAttempt(
+    requestId: string,
+    step: StepName,
+    status?: RequestRecord['status'],
+  ): Promise<{ record: RequestRecord; started: StepRecord } | undefined> {
+    const now = new Date().toISOString();
+    const started: StepRecord = { status: 'running', startedAt: now, attempts: 1 };
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: requestKey(requestId),
+          UpdateExpression: `SET steps.#step = :record, updatedAt = :now${status ? ', #status = :status' : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(steps.#step)',
+          ExpressionAttributeNames: { '#step': step, ...(status ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: {
+            ':record': started,
+            ':now': now,
+            ...(status ? { ':status': status } : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? { record: stripKeys<RequestRecord>(Attributes), started } : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw classifyAwsError(error);
+    }
+  }
+
   async updateStep(
     requestId: string,
     step: StepName,

@@ -14,13 +14,7 @@ export async function runStep<T>(
   work: (record: RequestRecord, attempt: number) => Promise<{ result: T; detail: string }>,
   status?: RequestRecord['status'],
 ): Promise<T> {
-  const record = await deps.registry.getRequest(requestId);
-  if (!record)
-    throw new VendFailureError(`request ${requestId} is not in the registry`, 'Submit the request again.');
-  const previous = record.steps[step];
-  const startedAt = previous?.status === 'running' ? previous.startedAt : new Date().toISOString();
-  const attempts = (previous?.attempts ?? 0) + 1;
-  await deps.registry.updateStep(requestId, step, { status: 'running', startedAt, attempts }, status);
+  const { record, startedAt, attempts } = await startAttempt(deps, requestId, step, status);
   try {
     const { result, detail } = await work(record, attempts);
     await deps.registry.updateStep(requestId, step, {
@@ -59,4 +53,27 @@ export async function runStep<T>(
     }
     throw error;
   }
+}
+
+/**
+ * Records an attempt of a step as running: the first in one write, a further one (the state machine retrying,
+ * or a re-run) after reading how many came before. A retry keeps the step's start time; a re-run of a finished
+ * step starts it afresh.
+ */
+async function startAttempt(
+  deps: Deps,
+  requestId: string,
+  step: StepName,
+  status?: RequestRecord['status'],
+): Promise<{ record: RequestRecord; startedAt: string; attempts: number }> {
+  const first = await deps.registry.startFirstAttempt(requestId, step, status);
+  if (first) return { record: first.record, startedAt: first.started.startedAt, attempts: 1 };
+  const record = await deps.registry.getRequest(requestId);
+  if (!record)
+    throw new VendFailureError(`request ${requestId} is not in the registry`, 'Submit the request again.');
+  const previous = record.steps[step];
+  const startedAt = previous?.status === 'running' ? previous.startedAt : new Date().toISOString();
+  const attempts = (previous?.attempts ?? 0) + 1;
+  await deps.registry.updateStep(requestId, step, { status: 'running', startedAt, attempts }, status);
+  return { record, startedAt, attempts };
 }

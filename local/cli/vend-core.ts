@@ -579,8 +579,11 @@ class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let last: UnavailableError | RefusedError | undefined;
     let arrived = false;
+    /** What the last answer's Retry-After asked for, in milliseconds. */
+    let asked = 0;
     for (let attempt = 1; attempt <= HTTP_ATTEMPTS; attempt++) {
-      if (attempt > 1) await this.io.sleep(500 * 2 ** (attempt - 2));
+      if (attempt > 1) await this.io.sleep(Math.max(500 * 2 ** (attempt - 2), asked));
+      asked = 0;
       let response: Response;
       try {
         response = await this.send(method, url, headers, body);
@@ -621,6 +624,7 @@ class ApiClient {
         return json as T;
       }
       const error = describeError(json, text, response.status);
+      asked = retryAfterMs(response.headers.get('retry-after'));
       if (response.status >= 500) {
         last = new UnavailableError(
           `the API failed (${response.status}): ${error.message}`,
@@ -642,6 +646,16 @@ class ApiClient {
     }
     throw last!;
   }
+}
+
+/** The longest Retry-After the CLI honours: a server asking for more is retried sooner. */
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/** A Retry-After header's delay (seconds, or an HTTP date), in milliseconds; 0 when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number {
+  if (!value) return 0;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : 0;
 }
 
 /** Reads the API's `{ error: { status, field, message, fix } }`, or API Gateway's own `{ message }`. */

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openApiDocument, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../../functions/api/openapi.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
+import { ThrottledError } from '../../functions/shared/errors.ts';
 import type { Registry } from '../../functions/shared/registry.ts';
 import { type Answer, type ApiEnv, accountBody, eventually, startApiEnv } from './harness.ts';
 
@@ -183,6 +184,23 @@ describe('the OpenAPI document and the handler agree', () => {
     expect(failed.status).toBe(500);
     expect(failed.text).not.toMatch(/AccessDenied|stack|at /);
 
+    const busy = await env.startApi({});
+    let throttled: Answer;
+    try {
+      env.pipeline.cloud.cloud.faults.add({
+        service: 'organizations',
+        operation: 'ListRoots',
+        error: { code: 'TooManyRequestsException' },
+        times: 1,
+      });
+      throttled = record('/accounts', 'POST', await busy.call('POST', '/accounts', { body: accountBody() }));
+    } finally {
+      await busy.close();
+    }
+    expect(throttled.status).toBe(503);
+    expect(throttled.headers.get('retry-after')).toBe('5');
+    expect(throttled.text).not.toMatch(/TooManyRequests|stack|at /);
+
     const quota = await env.startApi({
       config: {
         ...env.pipeline.config,
@@ -228,6 +246,28 @@ describe('the OpenAPI document and the handler agree', () => {
       }
     } finally {
       await broken.close();
+    }
+
+    const throttledRegistry = new Proxy(env.pipeline.deps.registry, {
+      get: (target, property) =>
+        typeof Reflect.get(target, property) === 'function'
+          ? () => Promise.reject(new ThrottledError('ThrottlingException: Rate exceeded'))
+          : Reflect.get(target, property),
+    }) as Registry;
+    const busy = await env.startApi({ registry: throttledRegistry });
+    try {
+      for (const [template, path] of [
+        ['/accounts', '/accounts'],
+        ['/accounts/{accountId}', `/accounts/${accountId}`],
+        ['/accounts/requests/{requestId}', `/accounts/requests/${requestId}`],
+      ] as const) {
+        const answer = record(template, 'GET', await busy.call('GET', path));
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get('retry-after')).toBe('5');
+        expect(answer.text).not.toMatch(/Rate exceeded|Throttling/);
+      }
+    } finally {
+      await busy.close();
     }
 
     for (const op of operations.filter((o) => o.method === 'GET')) {

@@ -8,6 +8,7 @@ import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import {
   type AccountView,
   type RequestView,
+  retryAfterMs,
   runVend,
   type StepView,
   type VendIo,
@@ -38,7 +39,11 @@ interface FakeApi {
   progress: Map<string, RequestView[]>;
   accounts: AccountView[];
   /** Answers given before the routes, in order: a status and body, or `drop` (the response is lost). */
-  interrupts: ({ status: number; body: unknown } | 'drop' | 'drop-after-handling')[];
+  interrupts: (
+    | { status: number; body: unknown; headers?: Record<string, string> }
+    | 'drop'
+    | 'drop-after-handling'
+  )[];
   close(): Promise<void>;
 }
 
@@ -58,8 +63,13 @@ async function startFakeApi(): Promise<FakeApi> {
     accounts: [] as AccountView[],
     interrupts: [],
   } as unknown as FakeApi;
-  const send = (response: ServerResponse, status: number, body: unknown) => {
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const send = (
+    response: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
   };
   const route = (request: Received): { status: number; body: unknown } => {
     const segments = request.path.split('/').filter(Boolean);
@@ -151,8 +161,9 @@ async function startFakeApi(): Promise<FakeApi> {
       route(request);
       return void response.socket?.destroy();
     }
-    const { status, body } = interrupt ?? route(request);
-    send(response, status, body);
+    const answer: { status: number; body: unknown; headers?: Record<string, string> } =
+      interrupt ?? route(request);
+    send(response, answer.status, answer.body, answer.headers);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -445,6 +456,27 @@ describe('vend request', () => {
     expect([...api.accepted.keys()]).toEqual(['req-1']);
     expect(run.stdout).toContain('Request req-1 accepted');
     expect(run.sleeps).toEqual([500, 1000]);
+  });
+
+  it("waits as long as a 503's Retry-After asks before retrying", async () => {
+    api.interrupts.push({
+      status: 503,
+      body: { error: { status: 503, message: 'AWS is busy', fix: 'Retry after 5 seconds.' } },
+      headers: { 'retry-after': '5' },
+    });
+    const run = await vend(['request', ...PAYMENTS], { env });
+    expect(run.code).toBe(0);
+    expect(run.sleeps).toEqual([5000]);
+    expect([...api.accepted.keys()]).toEqual(['req-1']);
+  });
+
+  it('reads Retry-After as seconds or a date, and caps it', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    expect(retryAfterMs('5', now)).toBe(5000);
+    expect(retryAfterMs('Sun, 22 Nov 2026 10:00:10 GMT', now)).toBe(10_000);
+    expect(retryAfterMs('3600', now)).toBe(30_000);
+    expect(retryAfterMs(null, now)).toBe(0);
+    expect(retryAfterMs('soon', now)).toBe(0);
   });
 
   it('reads the body from --file, with flags overriding its fields', async () => {
