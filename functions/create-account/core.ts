@@ -33,6 +33,9 @@ export interface CreationState {
   polls: number;
 }
 
+/** How a refusal for full creation slots is recorded as the step's last error (`Name: message`). */
+const SLOTS_FULL = `${new CreationSlotsFullError('').name}:`;
+
 /** Creations requested this long before the request was submitted are not ours (clock skew allowance). */
 const ADOPTION_SKEW_MS = 5 * 60 * 1000;
 
@@ -50,7 +53,13 @@ export async function createAccount(deps: Deps, { request }: CreateAccountInput)
     async (record, attempt) => {
       let id = record.createAccountRequestId;
       let how = 'recorded earlier';
-      if (!id && attempt > 1) {
+      // The attempt before this one ended with Organizations refusing CreateAccount for full creation slots,
+      // after it had made sure (by looking, or by the same reasoning) that nothing was created before it: so
+      // nothing was created since the last look, and this attempt need not read the organization's creations
+      // again. Under a burst, most attempts are such retries. Each attempt's start clears the last error, so
+      // one that crashed after CreateAccount leaves none, and the next attempt looks.
+      const refusedLast = record.steps.createAccount?.lastError?.startsWith(SLOTS_FULL) === true;
+      if (!id && attempt > 1 && !refusedLast) {
         id = await findEarlierCreation(deps, request);
         how = 'found among recent creations';
       }

@@ -131,6 +131,33 @@ describe('creating the account', () => {
     expect(creationsOf(env, request.accountName)).toHaveLength(0);
   });
 
+  it('retries after full slots without reading the creations again, and creates one account once a slot frees', async () => {
+    const limit = env.cloud.cloud.settings.maxCreationsInProgress;
+    const searches = () =>
+      env.cloud.cloud.callCount((_service, operation) => operation === 'ListCreateAccountStatus');
+    try {
+      env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
+        env.cloud.cloud.state.createAccountRequests,
+      ).filter((r) => r.state === 'IN_PROGRESS').length;
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
+        name: 'Vend.CreationSlotsFull',
+      });
+      const before = searches();
+      await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
+        name: 'Vend.CreationSlotsFull',
+      });
+      env.cloud.cloud.settings.maxCreationsInProgress = limit;
+      await createAccount(env.deps, { request });
+      // Every attempt before was refused outright: nothing to look for.
+      expect(searches() - before).toBe(0);
+      expect(creationsOf(env, request.accountName)).toHaveLength(1);
+    } finally {
+      env.cloud.cloud.settings.maxCreationsInProgress = limit;
+    }
+  });
+
   it('fails for good, with what to do, when the organization is at its account quota', async () => {
     env.cloud.cloud.settings.maxAccounts = 1;
     const request = testRequest();
