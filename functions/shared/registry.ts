@@ -38,6 +38,30 @@ const emailKey = (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: '
 const nameKey = (name: string) => ({ pk: `NAME#${name.toLowerCase()}`, sk: 'RESERVATION' });
 const driftKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'DRIFT' });
 const driftLockKey = (accountId: string) => ({ pk: `ACCOUNT#${accountId}`, sk: 'DRIFTLOCK' });
+
+/** Sets one step's record of a request (and the request's status, when given) under a condition. */
+function stepUpdate(
+  tableName: string,
+  requestId: string,
+  step: StepName,
+  record: StepRecord,
+  status: RequestRecord['status'] | undefined,
+  options: { condition: string; returnNew?: boolean },
+): UpdateCommand {
+  return new UpdateCommand({
+    TableName: tableName,
+    Key: requestKey(requestId),
+    UpdateExpression: `SET steps.#step = :record, updatedAt = :now${status ? ', #status = :status' : ''}`,
+    ConditionExpression: options.condition,
+    ExpressionAttributeNames: { '#step': step, ...(status ? { '#status': 'status' } : {}) },
+    ExpressionAttributeValues: {
+      ':record': record,
+      ':now': new Date().toISOString(),
+      ...(status ? { ':status': status } : {}),
+    },
+    ...(options.returnNew ? { ReturnValues: 'ALL_NEW' as const } : {}),
+  });
+}
 const driftEventKey = (eventId: string) => ({ pk: `DRIFTEVENT#${eventId}`, sk: 'DRIFTEVENT' });
 const idempotencyKey = (principal: string, key: string) => ({
   pk: `IDEMPOTENCY#${principal}#${key}`,
@@ -285,22 +309,12 @@ export class Registry {
     step: StepName,
     status?: RequestRecord['status'],
   ): Promise<{ record: RequestRecord; started: StepRecord } | undefined> {
-    const now = new Date().toISOString();
-    const started: StepRecord = { status: 'running', startedAt: now, attempts: 1 };
+    const started: StepRecord = { status: 'running', startedAt: new Date().toISOString(), attempts: 1 };
     try {
       const { Attributes } = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: requestKey(requestId),
-          UpdateExpression: `SET steps.#step = :record, updatedAt = :now${status ? ', #status = :status' : ''}`,
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(steps.#step)',
-          ExpressionAttributeNames: { '#step': step, ...(status ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: {
-            ':record': started,
-            ':now': now,
-            ...(status ? { ':status': status } : {}),
-          },
-          ReturnValues: 'ALL_NEW',
+        stepUpdate(this.tableName, requestId, step, started, status, {
+          condition: 'attribute_exists(pk) AND attribute_not_exists(steps.#step)',
+          returnNew: true,
         }),
       );
       return Attributes ? { record: stripKeys<RequestRecord>(Attributes), started } : undefined;
@@ -316,21 +330,9 @@ export class Registry {
     record: StepRecord,
     status?: RequestRecord['status'],
   ): Promise<void> {
-    const now = new Date().toISOString();
     await aws(
       this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: requestKey(requestId),
-          UpdateExpression: `SET steps.#step = :record, updatedAt = :now${status ? ', #status = :status' : ''}`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#step': step, ...(status ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: {
-            ':record': record,
-            ':now': now,
-            ...(status ? { ':status': status } : {}),
-          },
-        }),
+        stepUpdate(this.tableName, requestId, step, record, status, { condition: 'attribute_exists(pk)' }),
       ),
     );
   }

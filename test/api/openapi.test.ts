@@ -167,36 +167,25 @@ describe('the OpenAPI document and the handler agree', () => {
     expect((await post(accountBody({ tags: { big: 'x'.repeat(40_000) } }))).status).toBe(413);
     expect((await post(accountBody(), { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(accountBody({ organizationalUnit: 'Shared' }))).status).toBe(422);
-    // A fresh API has not looked the OU up yet (the lookup is cached), so this POST reads the organization.
-    const fresh = await env.startApi({});
-    let failed: Answer;
-    try {
-      env.pipeline.cloud.cloud.faults.add({
-        service: 'organizations',
-        operation: 'ListRoots',
-        error: { code: 'AccessDeniedException' },
-        times: 1,
-      });
-      failed = record('/accounts', 'POST', await fresh.call('POST', '/accounts', { body: accountBody() }));
-    } finally {
-      await fresh.close();
-    }
+    // A POST to a fresh API reads the organization (the OU lookup is cached), which fails as the fault says.
+    const postWhenListRootsFails = async (code: string) => {
+      const fresh = await env.startApi({});
+      try {
+        env.pipeline.cloud.cloud.faults.add({
+          service: 'organizations',
+          operation: 'ListRoots',
+          error: { code },
+          times: 1,
+        });
+        return record('/accounts', 'POST', await fresh.call('POST', '/accounts', { body: accountBody() }));
+      } finally {
+        await fresh.close();
+      }
+    };
+    const failed = await postWhenListRootsFails('AccessDeniedException');
     expect(failed.status).toBe(500);
     expect(failed.text).not.toMatch(/AccessDenied|stack|at /);
-
-    const busy = await env.startApi({});
-    let throttled: Answer;
-    try {
-      env.pipeline.cloud.cloud.faults.add({
-        service: 'organizations',
-        operation: 'ListRoots',
-        error: { code: 'TooManyRequestsException' },
-        times: 1,
-      });
-      throttled = record('/accounts', 'POST', await busy.call('POST', '/accounts', { body: accountBody() }));
-    } finally {
-      await busy.close();
-    }
+    const throttled = await postWhenListRootsFails('TooManyRequestsException');
     expect(throttled.status).toBe(503);
     expect(throttled.headers.get('retry-after')).toBe('5');
     expect(throttled.text).not.toMatch(/TooManyRequests|stack|at /);
@@ -228,46 +217,42 @@ describe('the OpenAPI document and the handler agree', () => {
     await get('/accounts/requests/{requestId}', `/accounts/requests/${requestId}`);
     await get('/accounts/requests/{requestId}', '/accounts/requests/req-unknown');
 
-    const failing = new Proxy(env.pipeline.deps.registry, {
-      get: (target, property) =>
-        typeof Reflect.get(target, property) === 'function'
-          ? () => Promise.reject(new Error('the registry is down'))
-          : Reflect.get(target, property),
-    }) as Registry;
-    const broken = await env.startApi({ registry: failing });
-    try {
-      for (const [template, path] of [
-        ['/accounts', '/accounts'],
-        ['/accounts/{accountId}', `/accounts/${accountId}`],
-        ['/accounts/requests/{requestId}', `/accounts/requests/${requestId}`],
-      ] as const) {
-        const answer = record(template, 'GET', await broken.call('GET', path));
-        expect(answer.body).toEqual({ error: { status: 500, message: 'Internal server error' } });
+    // A registry that fails every call: unexpectedly (500, nothing said), or throttled by AWS (503, retry later).
+    const failingWith = (error: () => Error) =>
+      new Proxy(env.pipeline.deps.registry, {
+        get: (target, property) =>
+          typeof Reflect.get(target, property) === 'function'
+            ? () => Promise.reject(error())
+            : Reflect.get(target, property),
+      }) as Registry;
+    const outages = [
+      {
+        registry: failingWith(() => new Error('the registry is down')),
+        check: (answer: Answer) =>
+          expect(answer.body).toEqual({ error: { status: 500, message: 'Internal server error' } }),
+      },
+      {
+        registry: failingWith(() => new ThrottledError('ThrottlingException: Rate exceeded')),
+        check: (answer: Answer) => {
+          expect(answer.status).toBe(503);
+          expect(answer.headers.get('retry-after')).toBe('5');
+          expect(answer.text).not.toMatch(/Rate exceeded|Throttling/);
+        },
+      },
+    ];
+    for (const { registry, check } of outages) {
+      const broken = await env.startApi({ registry });
+      try {
+        for (const [template, path] of [
+          ['/accounts', '/accounts'],
+          ['/accounts/{accountId}', `/accounts/${accountId}`],
+          ['/accounts/requests/{requestId}', `/accounts/requests/${requestId}`],
+        ] as const) {
+          check(record(template, 'GET', await broken.call('GET', path)));
+        }
+      } finally {
+        await broken.close();
       }
-    } finally {
-      await broken.close();
-    }
-
-    const throttledRegistry = new Proxy(env.pipeline.deps.registry, {
-      get: (target, property) =>
-        typeof Reflect.get(target, property) === 'function'
-          ? () => Promise.reject(new ThrottledError('ThrottlingException: Rate exceeded'))
-          : Reflect.get(target, property),
-    }) as Registry;
-    const busy = await env.startApi({ registry: throttledRegistry });
-    try {
-      for (const [template, path] of [
-        ['/accounts', '/accounts'],
-        ['/accounts/{accountId}', `/accounts/${accountId}`],
-        ['/accounts/requests/{requestId}', `/accounts/requests/${requestId}`],
-      ] as const) {
-        const answer = record(template, 'GET', await busy.call('GET', path));
-        expect(answer.status).toBe(503);
-        expect(answer.headers.get('retry-after')).toBe('5');
-        expect(answer.text).not.toMatch(/Rate exceeded|Throttling/);
-      }
-    } finally {
-      await busy.close();
     }
 
     for (const op of operations.filter((o) => o.method === 'GET')) {

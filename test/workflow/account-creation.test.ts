@@ -5,6 +5,13 @@ import { type CreationState, createAccount } from '../../functions/create-accoun
 import { moveAccount } from '../../functions/move-account/core.ts';
 import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
 
+/** Makes the organization allow no more creations in progress than it has now. */
+function fillCreationSlots(env: WorkflowEnv): void {
+  env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
+    env.cloud.cloud.state.createAccountRequests,
+  ).filter((r) => r.state === 'IN_PROGRESS').length;
+}
+
 function creationsOf(env: WorkflowEnv, accountName: string) {
   return Object.values(env.cloud.cloud.state.createAccountRequests).filter(
     (request) => request.accountName === accountName,
@@ -120,9 +127,7 @@ describe('creating the account', () => {
   });
 
   it('says the creation slots are full when Organizations has as many creations in progress as it allows', async () => {
-    env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
-      env.cloud.cloud.state.createAccountRequests,
-    ).filter((r) => r.state === 'IN_PROGRESS').length;
+    fillCreationSlots(env);
     const request = testRequest();
     await storeRequest(env.deps, request);
     await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
@@ -136,18 +141,13 @@ describe('creating the account', () => {
     const searches = () =>
       env.cloud.cloud.callCount((_service, operation) => operation === 'ListCreateAccountStatus');
     try {
-      env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
-        env.cloud.cloud.state.createAccountRequests,
-      ).filter((r) => r.state === 'IN_PROGRESS').length;
+      fillCreationSlots(env);
       const request = testRequest();
       await storeRequest(env.deps, request);
-      await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
-        name: 'Vend.CreationSlotsFull',
-      });
+      const refused = { name: 'Vend.CreationSlotsFull' };
+      await expect(createAccount(env.deps, { request })).rejects.toMatchObject(refused);
       const before = searches();
-      await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
-        name: 'Vend.CreationSlotsFull',
-      });
+      await expect(createAccount(env.deps, { request })).rejects.toMatchObject(refused);
       env.cloud.cloud.settings.maxCreationsInProgress = limit;
       await createAccount(env.deps, { request });
       // Every attempt before was refused outright: nothing to look for.
