@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     const cold = await measureColdStart();
     results.details.coldStart = cold;
     results.maxBundleKb = cold.maxBundleKb;
+    results.maxBundleKbWithoutSdk = cold.maxBundleKbWithoutSdk;
     results.maxInitMs = cold.maxInitMs;
   });
   await attempt('transitions', async () => {

@@ -14,12 +14,17 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** Inside the repository, like any build output that must not be committed. */
 const OUT = join(ROOT, 'node_modules', '.cache', 'vend-bench', 'bundles');
 
+/** The AWS SDK's packages, in a bundle's inputs. */
+const SDK_PACKAGE = /node_modules\/(@aws-sdk|@smithy|@aws-crypto)\//;
+
 const ESM_REQUIRE_SHIM =
   "import { createRequire as __vendCreateRequire } from 'node:module'; const require = __vendCreateRequire(import.meta.url);";
 
 export interface FunctionColdStart {
   name: string;
   bundleKb: number;
+  /** Of the bundle, the AWS SDK's share (`@aws-sdk/*`, `@smithy/*`, `@aws-crypto/*`). */
+  sdkKb: number;
   importMsRuns: number[];
   importMs: number;
   error?: string;
@@ -30,6 +35,8 @@ export interface ColdStartResult {
   runs: number;
   functions: FunctionColdStart[];
   maxBundleKb: number;
+  /** The largest bundle without the AWS SDK: Vend's own code and its other packages. */
+  maxBundleKbWithoutSdk: number;
   maxInitMs: number;
 }
 
@@ -98,8 +105,9 @@ export async function measureColdStart(options: { runs?: number } = {}): Promise
     const dir = join(OUT, name);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'index.mjs');
+    let sdkBytes = 0;
     try {
-      await build({
+      const { metafile } = await build({
         entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
         outfile: file,
         bundle: true,
@@ -111,12 +119,19 @@ export async function measureColdStart(options: { runs?: number } = {}): Promise
         sourcemap: true,
         banner: { js: ESM_REQUIRE_SHIM },
         logLevel: 'warning',
+        metafile: true,
       });
+      for (const output of Object.values(metafile.outputs)) {
+        for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+          if (SDK_PACKAGE.test(input)) sdkBytes += bytesInOutput;
+        }
+      }
     } catch (error) {
-      functions.push({ name, bundleKb: 0, importMsRuns: [], importMs: 0, error: String(error) });
+      functions.push({ name, bundleKb: 0, sdkKb: 0, importMsRuns: [], importMs: 0, error: String(error) });
       continue;
     }
     const bundleKb = round(statSync(file).size / 1024, 1);
+    const sdkKb = round(sdkBytes / 1024, 1);
     const importMsRuns: number[] = [];
     let error: string | undefined;
     for (let run = 0; run < runs; run++) {
@@ -128,14 +143,17 @@ export async function measureColdStart(options: { runs?: number } = {}): Promise
       }
     }
     const importMs = importMsRuns.length ? round(median(importMsRuns), 1) : 0;
-    note(`cold start: ${name}: ${bundleKb} KB, import ${importMs} ms${error ? ` (${error})` : ''}`);
-    functions.push({ name, bundleKb, importMsRuns, importMs, ...(error ? { error } : {}) });
+    note(
+      `cold start: ${name}: ${bundleKb} KB (${sdkKb} KB of AWS SDK), import ${importMs} ms${error ? ` (${error})` : ''}`,
+    );
+    functions.push({ name, bundleKb, sdkKb, importMsRuns, importMs, ...(error ? { error } : {}) });
   }
   return {
     node: await nodeVersion(),
     runs,
     functions,
     maxBundleKb: Math.max(...functions.map((f) => f.bundleKb)),
+    maxBundleKbWithoutSdk: round(Math.max(...functions.map((f) => f.bundleKb - f.sdkKb)), 1),
     maxInitMs: Math.max(...functions.map((f) => f.importMs)),
   };
 }

@@ -12,6 +12,7 @@ import { recordFailure } from '../functions/record-failure/core.ts';
 import type { Deps } from '../functions/shared/deps.ts';
 import type { VendRequest } from '../functions/shared/model.ts';
 import type { WorkflowStarter } from '../functions/shared/submit.ts';
+import { seededRandom } from './cloud/random.ts';
 
 export const ASL_PATH = resolve(import.meta.dirname, '..', 'statemachine', 'vend.asl.json');
 
@@ -38,8 +39,46 @@ interface AslState {
   Next?: string;
   SecondsPath?: string;
   Seconds?: number;
-  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number }[];
+  Retry?: AslRetrier[];
   Branches?: { States: Record<string, AslState> }[];
+}
+
+interface AslRetrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
+}
+
+/**
+ * How long Step Functions waits before retrying a state that failed with `errorName`, in seconds, as the ASL
+ * specification defines it: the first retrier that matches, IntervalSeconds x BackoffRate^(n - 1) for its n-th
+ * retry, at most MaxDelaySeconds, and with FULL jitter a random share of that. Undefined when no retrier
+ * matches or the matching one has used up its attempts (the state then fails, or its Catch takes over).
+ * `attempts` counts each retrier's retries so far and is updated.
+ */
+export function retryDelaySeconds(
+  retriers: readonly AslRetrier[],
+  errorName: string,
+  attempts: number[],
+  random: () => number,
+): number | undefined {
+  const index = retriers.findIndex(
+    (retrier) =>
+      retrier.ErrorEquals.includes(errorName) ||
+      retrier.ErrorEquals.includes('States.ALL') ||
+      (retrier.ErrorEquals.includes('States.TaskFailed') && !errorName.startsWith('States.')),
+  );
+  if (index < 0) return undefined;
+  const retrier = retriers[index]!;
+  const retry = (attempts[index] ?? 0) + 1;
+  if (retry > (retrier.MaxAttempts ?? 3)) return undefined;
+  attempts[index] = retry;
+  let delay = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (retry - 1);
+  if (retrier.MaxDelaySeconds !== undefined) delay = Math.min(delay, retrier.MaxDelaySeconds);
+  return retrier.JitterStrategy === 'FULL' ? delay * random() : delay;
 }
 
 /** Every state of a definition, branches included, by name. */
@@ -108,9 +147,12 @@ export interface LocalRunnerOptions {
   deps: Deps;
   /**
    * Simulated seconds per real second of the clock that `deps.sleep` runs on. At 1 (real time) the library's own
-   * retry back-off and jitter apply; above 1, each retrier waits its IntervalSeconds on the simulated clock.
+   * retry back-off and jitter apply; otherwise the runner waits each retry's delay (`retryDelaySeconds`: back-off,
+   * MaxDelaySeconds, jitter) on the simulated clock before the state runs again.
    */
   speed?: number;
+  /** The seed of the retries' jitter, so that simulated runs repeat. Default 1. */
+  randomSeed?: number;
   definitionPath?: string;
 }
 
@@ -129,8 +171,12 @@ export class LocalRunner implements WorkflowStarter {
   /** Step calls under way, so that shutdown can wait for them before the services they use go away. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private stopping = false;
+  /** The retries' jitter, seeded. */
+  private readonly random: () => number;
 
   constructor(private readonly options: LocalRunnerOptions) {
+    const random = seededRandom(options.randomSeed ?? 1);
+    this.random = () => random.next();
     const definition = loadDefinition(options.definitionPath);
     this.states = allStates(definition);
     this.stateMachine = new StateMachine(definition as never, {
@@ -156,16 +202,16 @@ export class LocalRunner implements WorkflowStarter {
     const taskHandlers: Record<string, (input: JSONValue) => Promise<JSONValue>> = {};
     const waitOverrides: Record<string, number> = {};
     const retryOverrides: Record<string, number[]> = {};
+    // Retries of each Task state: the attempts of each retrier, and the delay to wait before the next run.
+    const retries = new Map<string, { attempts: number[]; delayMs: number }>();
     const waitBefore = new Map<string, AslState>();
     for (const [stateName, state] of this.states) {
       if (state.Type === 'Wait') {
         waitOverrides[stateName] = 0;
         if (state.Next) waitBefore.set(state.Next, state);
       }
-      if (speed !== 1 && state.Retry)
-        retryOverrides[stateName] = state.Retry.map(
-          (retrier) => ((retrier.IntervalSeconds ?? 1) * 1000) / speed,
-        );
+      // The library waits nothing; the task handler waits the delay on the simulated clock.
+      if (speed !== 1 && state.Retry) retryOverrides[stateName] = state.Retry.map(() => 0);
     }
     const execution: LocalExecution = {
       name,
@@ -189,15 +235,31 @@ export class LocalRunner implements WorkflowStarter {
             throw new Error(`runner: ${stateName} has no ${wait.SecondsPath} in its input to wait for`);
           await deps.sleep(seconds * 1000);
         }
+        const retry = retries.get(stateName);
+        if (retry && retry.delayMs > 0) {
+          const ms = retry.delayMs;
+          retry.delayMs = 0;
+          await deps.sleep(ms);
+        }
         if (this.stopping) return new Promise<JSONValue>(() => undefined);
         execution.invocations++;
         const call = fn.core(deps, taskInput);
         this.inFlight.add(call);
         try {
-          return (await call) as JSONValue;
+          const output = (await call) as JSONValue;
+          retries.delete(stateName);
+          return output;
         } catch (error) {
           // After a stop the execution is abandoned (it resumes at the next start): its late errors go nowhere.
           if (this.stopping) return new Promise<JSONValue>(() => undefined);
+          if (speed !== 1 && state.Retry) {
+            const entry = retries.get(stateName) ?? { attempts: [], delayMs: 0 };
+            const name = error instanceof Error ? error.name : 'Error';
+            const seconds = retryDelaySeconds(state.Retry, name, entry.attempts, this.random);
+            // No retry follows: the state is left, and a later entry starts its retriers afresh.
+            if (seconds === undefined) retries.delete(stateName);
+            else retries.set(stateName, { attempts: entry.attempts, delayMs: seconds * 1000 });
+          }
           throw error;
         } finally {
           this.inFlight.delete(call);
