@@ -19,8 +19,10 @@ import {
   type PasswordPolicy,
   PutRolePolicyCommand,
   type Role,
+  TagRoleCommand,
   UpdateAccountPasswordPolicyCommand,
   UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
 import { Changes } from '../shared/changes.ts';
 import { type BaselineRole, fillTemplate, type VendConfig } from '../shared/config.ts';
@@ -213,11 +215,62 @@ async function convergeRole(
       },
     );
   }
+  if (!created) await convergeRoleSettings(iam, role, current, changeLog);
   // A role this run created has no policies yet: attach and put them without listing.
   await convergeManagedPolicies(iam, role, changeLog, created);
   await convergeInlinePolicies(iam, role, changeLog, created);
   const action = created ? 'created' : changeLog.count > before ? 'updated' : 'unchanged';
   return { name: role.name, arn: current.Arn, action };
+}
+
+/**
+ * Puts back what the baseline says of the role itself: its description (when the baseline gives one), its
+ * maximum session and Vend's tag. Other tags are left alone: people tag roles for their own reasons.
+ */
+async function convergeRoleSettings(
+  iam: IAMClient,
+  role: BaselineRole,
+  current: Role,
+  changeLog: Changes,
+): Promise<void> {
+  const description = role.description !== undefined && current.Description !== role.description;
+  const maxSession = current.MaxSessionDuration !== role.maxSessionDurationSeconds;
+  if (description || maxSession) {
+    const what = [
+      ...(description ? ['description'] : []),
+      ...(maxSession
+        ? [
+            `maximum session (${current.MaxSessionDuration ?? '?'} s, not ${role.maxSessionDurationSeconds} s)`,
+          ]
+        : []),
+    ].join(' and ');
+    await changeLog.make(
+      `restored the ${what} of role ${role.name}`,
+      `restore the ${what} of role ${role.name}`,
+      () =>
+        aws(
+          iam.send(
+            new UpdateRoleCommand({
+              RoleName: role.name,
+              ...(description ? { Description: role.description } : {}),
+              ...(maxSession ? { MaxSessionDuration: role.maxSessionDurationSeconds } : {}),
+            }),
+          ),
+        ).catch((error: unknown) => {
+          throw configProblem(error, `the settings of role ${role.name}`);
+        }),
+    );
+  }
+  const tagged = current.Tags?.some(
+    (tag) => tag.Key === MANAGED_ROLE_TAG.Key && tag.Value === MANAGED_ROLE_TAG.Value,
+  );
+  if (!tagged) {
+    await changeLog.make(
+      `tagged role ${role.name} ${MANAGED_ROLE_TAG.Key}=${MANAGED_ROLE_TAG.Value}`,
+      `tag role ${role.name} ${MANAGED_ROLE_TAG.Key}=${MANAGED_ROLE_TAG.Value}`,
+      () => aws(iam.send(new TagRoleCommand({ RoleName: role.name, Tags: [{ ...MANAGED_ROLE_TAG }] }))),
+    );
+  }
 }
 
 async function getRole(iam: IAMClient, name: string): Promise<Role | undefined> {

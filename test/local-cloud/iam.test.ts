@@ -18,11 +18,15 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
+  ListRoleTagsCommand,
   MalformedPolicyDocumentException,
   NoSuchEntityException,
   PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
   UpdateAccountPasswordPolicyCommand,
   UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -255,6 +259,60 @@ describe('IAM', () => {
       ).rejects.toThrow(NoSuchEntityException);
       const after = await iam.send(new GetRoleCommand({ RoleName: 'Trusting' }));
       expect(decodeURIComponent(after.Role!.AssumeRolePolicyDocument!)).toBe(next);
+    });
+
+    it('updates the description and the maximum session, leaving what is not given', async () => {
+      await createRole('Updated', { Description: 'before', MaxSessionDuration: 7200 });
+      await iam.send(new UpdateRoleCommand({ RoleName: 'Updated', Description: 'after' }));
+      expect((await iam.send(new GetRoleCommand({ RoleName: 'Updated' }))).Role).toMatchObject({
+        Description: 'after',
+        MaxSessionDuration: 7200,
+      });
+      await iam.send(new UpdateRoleCommand({ RoleName: 'Updated', MaxSessionDuration: 3600 }));
+      expect((await iam.send(new GetRoleCommand({ RoleName: 'Updated' }))).Role).toMatchObject({
+        Description: 'after',
+        MaxSessionDuration: 3600,
+      });
+
+      await expect(
+        iam.send(new UpdateRoleCommand({ RoleName: 'Updated', MaxSessionDuration: 60 })),
+      ).rejects.toMatchObject({ name: 'ValidationError' });
+      await expect(iam.send(new UpdateRoleCommand({ RoleName: 'Nobody', Description: 'x' }))).rejects.toThrow(
+        NoSuchEntityException,
+      );
+    });
+
+    it('tags a role (a key already there, whatever its case, takes the new value), lists and removes its tags', async () => {
+      await createRole('Tagged', { Tags: [{ Key: 'team', Value: 'platform' }] });
+      await iam.send(
+        new TagRoleCommand({
+          RoleName: 'Tagged',
+          Tags: [
+            { Key: 'TEAM', Value: 'payments' },
+            { Key: 'vend:managed', Value: 'true' },
+          ],
+        }),
+      );
+      const listed = await iam.send(new ListRoleTagsCommand({ RoleName: 'Tagged' }));
+      expect(listed.Tags).toEqual([
+        { Key: 'TEAM', Value: 'payments' },
+        { Key: 'vend:managed', Value: 'true' },
+      ]);
+      expect(listed.IsTruncated).toBe(false);
+      expect((await iam.send(new GetRoleCommand({ RoleName: 'Tagged' }))).Role?.Tags).toEqual(listed.Tags);
+
+      await iam.send(new UntagRoleCommand({ RoleName: 'Tagged', TagKeys: ['team'] }));
+      expect((await iam.send(new ListRoleTagsCommand({ RoleName: 'Tagged' }))).Tags).toEqual([
+        { Key: 'vend:managed', Value: 'true' },
+      ]);
+
+      const many = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+      await expect(iam.send(new TagRoleCommand({ RoleName: 'Tagged', Tags: many }))).rejects.toThrow(
+        LimitExceededException,
+      );
+      await expect(
+        iam.send(new TagRoleCommand({ RoleName: 'Nobody', Tags: [{ Key: 'a', Value: 'b' }] })),
+      ).rejects.toThrow(NoSuchEntityException);
     });
   });
 

@@ -13,8 +13,11 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
   UpdateAccountPasswordPolicyCommand,
   UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
 } from '@aws-sdk/client-iam';
 import {
   CreateAccountCommand,
@@ -263,6 +266,43 @@ describe('convergeBaseline puts back what was changed by hand', () => {
     expect(changeLog).toEqual(['restored the trust policy of role VendAdmin']);
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'VendAdmin' }));
     expect(decoded(Role?.AssumeRolePolicyDocument)).toEqual(ADMIN_TRUST);
+  });
+
+  it("restores a role's description, maximum session and Vend's tag changed by hand, and keeps others' tags", async () => {
+    await iam.send(
+      new UpdateRoleCommand({
+        RoleName: 'VendAdmin',
+        Description: 'anything goes',
+        MaxSessionDuration: 43_200,
+      }),
+    );
+    await iam.send(new UntagRoleCommand({ RoleName: 'VendAdmin', TagKeys: ['vend:managed'] }));
+    await iam.send(new TagRoleCommand({ RoleName: 'VendAdmin', Tags: [{ Key: 'team', Value: 'security' }] }));
+
+    const dryRun = await convergeBaseline(env.deps, accountId, accountName, { dryRun: true });
+    expect(dryRun.changeLog).toEqual([
+      'would restore the description and maximum session (43200 s, not 3600 s) of role VendAdmin',
+      'would tag role VendAdmin vend:managed=true',
+    ]);
+    const { output, changeLog } = await convergeBaseline(env.deps, accountId, accountName);
+
+    expect(output.roles.find((role) => role.name === 'VendAdmin')?.action).toBe('updated');
+    expect(changeLog).toEqual([
+      'restored the description and maximum session (43200 s, not 3600 s) of role VendAdmin',
+      'tagged role VendAdmin vend:managed=true',
+    ]);
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'VendAdmin' }));
+    expect(Role).toMatchObject({
+      Description: 'Administrators from the security account, with MFA',
+      MaxSessionDuration: 3600,
+    });
+    expect(Role?.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'vend:managed', Value: 'true' },
+        { Key: 'team', Value: 'security' },
+      ]),
+    );
+    expect((await convergeBaseline(env.deps, accountId, accountName)).output.changes).toBe(0);
   });
 
   it('does not count a trust policy written differently but meaning the same as drift', async () => {

@@ -140,8 +140,11 @@ function readTrustPolicy(params: Params, input: Input, name: string): string {
   return text;
 }
 
+/** IAM's quota of tags per role. */
+const TAGS_PER_ROLE = 50;
+
 function readTags(params: Params, input: Input): { Key: string; Value: string }[] {
-  const tags = params.tags(input, 'Tags', 50);
+  const tags = params.tags(input, 'Tags', TAGS_PER_ROLE);
   const seen = new Set<string>();
   for (const tag of tags) {
     if (!TAG_KEY.test(tag.Key) || !TAG_VALUE.test(tag.Value))
@@ -329,6 +332,63 @@ export const iam: ServiceDefinition = {
           IsTruncated: page.IsTruncated,
           Marker: page.Marker,
         };
+      },
+    },
+
+    UpdateRole: {
+      mutating: true,
+      run(context, input) {
+        const { params } = context;
+        const role = requireRole(context, roleNameParam(params, input));
+        const description = params.string(input, 'Description', { max: 1000, pattern: DESCRIPTION });
+        const maxSessionDuration = params.number(input, 'MaxSessionDuration', {
+          integer: true,
+          min: 3600,
+          max: 43_200,
+        });
+        if (description !== undefined) role.description = description;
+        if (maxSessionDuration !== undefined) role.maxSessionDuration = maxSessionDuration;
+        return {};
+      },
+    },
+
+    TagRole: {
+      mutating: true,
+      run(context, input) {
+        const role = requireRole(context, roleNameParam(context.params, input));
+        const tags = readTags(context.params, input);
+        if (tags.length === 0) context.params.fail('Tags must contain at least one tag.');
+        const merged = [...role.tags];
+        for (const tag of tags) {
+          const at = merged.findIndex((held) => held.Key.toLowerCase() === tag.Key.toLowerCase());
+          if (at >= 0) merged[at] = tag;
+          else merged.push(tag);
+        }
+        if (merged.length > TAGS_PER_ROLE)
+          throw new AwsError('LimitExceeded', `Cannot exceed quota for TagsPerRole: ${TAGS_PER_ROLE}`);
+        role.tags = merged;
+        return undefined;
+      },
+    },
+
+    UntagRole: {
+      mutating: true,
+      run(context, input) {
+        const role = requireRole(context, roleNameParam(context.params, input));
+        const keys = context.params
+          .list(input, 'TagKeys', { required: true, max: TAGS_PER_ROLE })
+          .map((key) => String(key).toLowerCase());
+        role.tags = role.tags.filter((tag) => !keys.includes(tag.Key.toLowerCase()));
+        return undefined;
+      },
+    },
+
+    ListRoleTags: {
+      mutating: false,
+      run(context, input) {
+        const role = requireRole(context, roleNameParam(context.params, input));
+        const page = pageOf(context, input, role.tags, (tag) => tag.Key, `tags:${role.roleId}`);
+        return { Tags: page.items, IsTruncated: page.IsTruncated, Marker: page.Marker };
       },
     },
 
