@@ -4,6 +4,7 @@ import { errorResponseSchema } from '../../functions/api/schemas.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { scaledClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { pollOnClock } from '../local-cloud/wait.ts';
 
 /** Simulated seconds per real millisecond: a 3-second account creation takes 3 ms. */
 export const SPEED = 1000;
@@ -110,21 +111,14 @@ export async function startApiEnv(): Promise<ApiEnv> {
 }
 
 /** Waits on the simulated clock (one simulated second per poll) until `condition` holds, or fails after `timeoutMs` of real time. */
-export async function eventually<T>(
+export function eventually<T>(
   env: ApiEnv,
   probe: () => Promise<T>,
   condition: (value: T) => boolean,
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (condition(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
-    await env.pipeline.deps.sleep(1000);
-  }
+  return pollOnClock(env.pipeline.deps.sleep, probe, condition, what, timeoutMs);
 }
 
 let counter = 0;

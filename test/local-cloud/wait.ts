@@ -19,3 +19,24 @@ export async function waitUntil(
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * Checks `probe` until `condition` holds, sleeping a simulated second between looks with `sleep` (the pipeline's
+ * clock), or fails after `timeoutMs` of real time with the last value seen.
+ */
+export async function pollOnClock<T>(
+  sleep: (ms: number) => Promise<void>,
+  probe: () => Promise<T>,
+  condition: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (condition(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
+    await sleep(1000);
+  }
+}

@@ -21,6 +21,7 @@ import type { DriftRecord } from '../../functions/shared/model.ts';
 import { submitRequest } from '../../functions/shared/submit.ts';
 import { type AuditEvent, scaledClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
+import { pollOnClock } from '../local-cloud/wait.ts';
 
 /** Simulated seconds per real millisecond. */
 export const SPEED = 1000;
@@ -88,21 +89,14 @@ export async function vend(env: Env, ou = 'Workloads/Dev'): Promise<string> {
 }
 
 /** Checks `probe` on the simulated clock until `condition` holds; fails after `timeoutMs` of real time. */
-export async function eventually<T>(
+export function eventually<T>(
   env: Env,
   probe: () => Promise<T>,
   condition: (value: T) => boolean,
   what: string,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (condition(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
-    await env.pipeline.deps.sleep(1000);
-  }
+  return pollOnClock(env.pipeline.deps.sleep, probe, condition, what, timeoutMs);
 }
 
 export async function parentOf(env: Env, accountId: string): Promise<string> {

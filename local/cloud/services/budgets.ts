@@ -85,6 +85,21 @@ type Subscriber = { SubscriptionType: string; Address: string };
  * AWS Budgets (JSON 1.1): cost and usage budgets with their notifications, kept per account. Spend is always
  * zero here: the local cloud has no billing data.
  */
+/** The notification and the subscriber a subscriber operation names; the budget and the notification must exist. */
+function subscriberOperand(context: CallContext, input: Input, verb: 'create' | 'delete') {
+  const { params } = context;
+  const account = callerAccount(context, input);
+  const name = budgetName(params, input);
+  const notification = readNotification(params, params.object(input, 'Notification', { required: true }));
+  const subscriber = readSubscriber(params, params.object(input, 'Subscriber', { required: true }));
+  const record = findBudget(
+    account,
+    name,
+    `Unable to ${verb} subscriber: ${name} - the budget doesn't exist.`,
+  );
+  return { record, entry: requireNotification(record, notification, `${verb} subscriber`), subscriber };
+}
+
 export const budgets: ServiceDefinition = {
   signingName: 'budgets',
   eventSource: 'budgets.amazonaws.com',
@@ -326,20 +341,7 @@ export const budgets: ServiceDefinition = {
     CreateSubscriber: {
       mutating: true,
       run(context, input) {
-        const { params } = context;
-        const account = callerAccount(context, input);
-        const name = budgetName(params, input);
-        const notification = readNotification(
-          params,
-          params.object(input, 'Notification', { required: true }),
-        );
-        const subscriber = readSubscriber(params, params.object(input, 'Subscriber', { required: true }));
-        const record = findBudget(
-          account,
-          name,
-          `Unable to create subscriber: ${name} - the budget doesn't exist.`,
-        );
-        const entry = requireNotification(record, notification, 'create subscriber');
+        const { entry, subscriber } = subscriberOperand(context, input, 'create');
         if (entry.subscribers.some((existing) => sameSubscriber(existing, subscriber))) {
           throw new AwsError(
             'DuplicateRecordException',
@@ -360,20 +362,7 @@ export const budgets: ServiceDefinition = {
     DeleteSubscriber: {
       mutating: true,
       run(context, input) {
-        const { params } = context;
-        const account = callerAccount(context, input);
-        const name = budgetName(params, input);
-        const notification = readNotification(
-          params,
-          params.object(input, 'Notification', { required: true }),
-        );
-        const subscriber = readSubscriber(params, params.object(input, 'Subscriber', { required: true }));
-        const record = findBudget(
-          account,
-          name,
-          `Unable to delete subscriber: ${name} - the budget doesn't exist.`,
-        );
-        const entry = requireNotification(record, notification, 'delete subscriber');
+        const { record, entry, subscriber } = subscriberOperand(context, input, 'delete');
         const index = entry.subscribers.findIndex((existing) => sameSubscriber(existing, subscriber));
         if (index < 0) {
           throw new AwsError(

@@ -45,6 +45,19 @@ function statusShape(request: CreateAccountRequestRecord) {
   };
 }
 
+/** Organizations' identifiers: the length and pattern its API documents for each kind. */
+const ID_RULES = {
+  account: { max: 12, pattern: ACCOUNT_ID },
+  parent: { max: 100, pattern: PARENT_ID },
+  child: { max: 100, pattern: CHILD_ID },
+  ou: { max: 68, pattern: OU_ID },
+} as const;
+
+/** A required identifier parameter, checked as Organizations checks it. */
+function idParam(context: CallContext, input: Input, name: string, kind: keyof typeof ID_RULES): string {
+  return context.params.string(input, name, { required: true, ...ID_RULES[kind] });
+}
+
 /** Organizations answers only the management account, except DescribeOrganization, which members may call. */
 function requireManagement({ cloud, caller }: CallContext): void {
   if (caller.accountId !== cloud.state.organization.managementAccountId) {
@@ -58,7 +71,7 @@ function parentExists(state: CloudState, id: string): boolean {
 
 /** Reads `ParentId` and checks that the root or OU exists (ParentNotFoundException otherwise). */
 function existingParentId(context: CallContext, input: Input): string {
-  const parentId = context.params.string(input, 'ParentId', { required: true, max: 100, pattern: PARENT_ID });
+  const parentId = idParam(context, input, 'ParentId', 'parent');
   if (!parentExists(context.cloud.state, parentId)) {
     throw notFound(
       'ParentNotFoundException',
@@ -137,11 +150,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const parentId = context.params.string(input, 'ParentId', {
-          required: true,
-          max: 100,
-          pattern: PARENT_ID,
-        });
+        const parentId = idParam(context, input, 'ParentId', 'parent');
         const name = context.params.string(input, 'Name', {
           required: true,
           min: 1,
@@ -174,11 +183,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const id = context.params.string(input, 'OrganizationalUnitId', {
-          required: true,
-          max: 68,
-          pattern: OU_ID,
-        });
+        const id = idParam(context, input, 'OrganizationalUnitId', 'ou');
         const ou = state.organizationalUnits[id];
         if (!ou)
           throw notFound(
@@ -213,11 +218,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const parentId = context.params.string(input, 'ParentId', {
-          required: true,
-          max: 100,
-          pattern: PARENT_ID,
-        });
+        const parentId = idParam(context, input, 'ParentId', 'parent');
         const childType = context.params.string(input, 'ChildType', {
           required: true,
           values: ['ACCOUNT', 'ORGANIZATIONAL_UNIT'],
@@ -245,11 +246,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const childId = context.params.string(input, 'ChildId', {
-          required: true,
-          max: 100,
-          pattern: CHILD_ID,
-        });
+        const childId = idParam(context, input, 'ChildId', 'child');
         const parentId = state.accounts[childId]?.parentId ?? state.organizationalUnits[childId]?.parentId;
         if (!parentId)
           throw notFound(
@@ -382,11 +379,7 @@ export const organizations: ServiceDefinition = {
       mutating: false,
       run(context, input) {
         requireManagement(context);
-        const id = context.params.string(input, 'AccountId', {
-          required: true,
-          max: 12,
-          pattern: ACCOUNT_ID,
-        });
+        const id = idParam(context, input, 'AccountId', 'account');
         const account = context.cloud.state.accounts[id];
         if (!account)
           throw notFound(
@@ -430,21 +423,9 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const accountId = context.params.string(input, 'AccountId', {
-          required: true,
-          max: 12,
-          pattern: ACCOUNT_ID,
-        });
-        const sourceParentId = context.params.string(input, 'SourceParentId', {
-          required: true,
-          max: 100,
-          pattern: PARENT_ID,
-        });
-        const destinationParentId = context.params.string(input, 'DestinationParentId', {
-          required: true,
-          max: 100,
-          pattern: PARENT_ID,
-        });
+        const accountId = idParam(context, input, 'AccountId', 'account');
+        const sourceParentId = idParam(context, input, 'SourceParentId', 'parent');
+        const destinationParentId = idParam(context, input, 'DestinationParentId', 'parent');
         const account = state.accounts[accountId];
         if (!account)
           throw notFound(
@@ -557,11 +538,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { cloud } = context;
-        const accountId = context.params.string(input, 'AccountId', {
-          required: true,
-          max: 12,
-          pattern: ACCOUNT_ID,
-        });
+        const accountId = idParam(context, input, 'AccountId', 'account');
         const account = cloud.state.accounts[accountId];
         if (!account)
           throw notFound(
