@@ -29,6 +29,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountAlias, applyBaseline, convergeBaseline } from '../../functions/apply-baseline/core.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
+  countingCalls,
   createMemberAccount,
   startWorkflowEnv,
   storeRequest,
@@ -112,14 +113,14 @@ describe('applyBaseline on a new account', () => {
   afterAll(() => env.close());
 
   it('creates the baseline roles, the password policy and the alias, and records the step', async () => {
-    const reads = () =>
-      env.cloud.cloud.callCount((service, operation) => service === 'iam' && /^(Get|List)/.test(operation));
-    const readsBefore = reads();
-
-    const output = await applyBaseline(env.deps, { request, accountId });
+    const { result: output, calls: reads } = await countingCalls(
+      env,
+      (service, operation) => service === 'iam' && /^(Get|List)/.test(operation),
+      () => applyBaseline(env.deps, { request, accountId }),
+    );
 
     // A new account has nothing to read: the first attempt writes straight away.
-    expect(reads() - readsBefore).toBe(0);
+    expect(reads).toBe(0);
     expect(output).toMatchObject({
       step: 'applyBaseline',
       version: '1',

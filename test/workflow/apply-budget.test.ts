@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBudget, convergeBudget } from '../../functions/apply-budget/core.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
+  countingCalls,
   createMemberAccount,
   startWorkflowEnv,
   storeRequest,
@@ -90,16 +91,14 @@ describe('applyBudget', () => {
   const auditMark = () => env.cloud.cloud.state.audit.at(-1)?.sequence ?? 0;
 
   it('creates a monthly cost budget in the new account with an alert per threshold to the owner and finops', async () => {
-    const reads = () =>
-      env.cloud.cloud.callCount(
-        (service, operation) => service === 'budgets' && operation.startsWith('Describe'),
-      );
-    const readsBefore = reads();
-
-    const output = await applyBudget(env.deps, { request, accountId });
+    const { result: output, calls: reads } = await countingCalls(
+      env,
+      (service, operation) => service === 'budgets' && operation.startsWith('Describe'),
+      () => applyBudget(env.deps, { request, accountId }),
+    );
 
     // A new account has no budget to read: the first attempt creates it straight away.
-    expect(reads() - readsBefore).toBe(0);
+    expect(reads).toBe(0);
     expect(output).toEqual({
       step: 'applyBudget',
       budgetName: name,

@@ -14,6 +14,7 @@ import type { Deps } from '../../functions/shared/deps.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import { waitFor } from '../local-cloud/wait.ts';
 import {
+  countingCalls,
   createMemberAccount,
   startWorkflowEnv,
   storeRequest,
@@ -74,16 +75,14 @@ describe('connectDns', () => {
 
     it('associates the default VPC with the shared zone, and leaves no authorization behind', async () => {
       const mark = auditMark();
-      const lookups = () =>
-        env.cloud.cloud.callCount(
-          (service, operation) => service === 'route53' && operation.startsWith('List'),
-        );
-      const lookupsBefore = lookups();
-
-      const output = await connectDns(env.deps, { request, accountId });
+      const { result: output, calls: lookups } = await countingCalls(
+        env,
+        (service, operation) => service === 'route53' && operation.startsWith('List'),
+        () => connectDns(env.deps, { request, accountId }),
+      );
 
       // A new account's VPC has no zones yet: the first attempt associates without listing them.
-      expect(lookups() - lookupsBefore).toBe(0);
+      expect(lookups).toBe(0);
       expect(output).toEqual({
         step: 'connectDns',
         action: 'associated',

@@ -122,6 +122,17 @@ export async function startWorkflowEnv(
   };
 }
 
+/** What `work` returned, and how many calls the local cloud answered meanwhile that `filter` picks. */
+export async function countingCalls<T>(
+  env: WorkflowEnv,
+  filter: (service: string, operation: string) => boolean,
+  work: () => Promise<T>,
+): Promise<{ result: T; calls: number }> {
+  const before = env.cloud.cloud.callCount(filter);
+  const result = await work();
+  return { result, calls: env.cloud.cloud.callCount(filter) - before };
+}
+
 /** A request as submission would store it, for testing one step at a time. */
 export function testRequest(overrides: Partial<VendRequest> = {}): VendRequest {
   const name = overrides.name ?? `payments-${randomUUID().slice(0, 6)}`;
