@@ -278,6 +278,14 @@ export class Registry {
     return Item?.requestId as string | undefined;
   }
 
+  /** One item, read consistently, without its keys; undefined when there is none. */
+  private async getItem<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
+    const { Item } = await aws(
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    return Item ? stripKeys<T>(Item) : undefined;
+  }
+
   /** Frees a request's reservations (only those it holds), when it ended without creating an account. */
   async releaseReservations(record: RequestRecord): Promise<void> {
     await this.release(emailKey(record.request.email), record.requestId);
@@ -285,12 +293,7 @@ export class Registry {
   }
 
   async getRequest(requestId: string): Promise<RequestRecord | undefined> {
-    const { Item } = await aws(
-      this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: requestKey(requestId), ConsistentRead: true }),
-      ),
-    );
-    return Item ? stripKeys<RequestRecord>(Item) : undefined;
+    return this.getItem<RequestRecord>(requestKey(requestId));
   }
 
   /** Requests, newest first, a page at a time. */
@@ -395,12 +398,7 @@ export class Registry {
   }
 
   async getAccount(accountId: string): Promise<AccountDesiredState | undefined> {
-    const { Item } = await aws(
-      this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: accountKey(accountId), ConsistentRead: true }),
-      ),
-    );
-    return Item ? stripKeys<AccountDesiredState>(Item) : undefined;
+    return this.getItem<AccountDesiredState>(accountKey(accountId));
   }
 
   async listAccounts(
@@ -443,12 +441,7 @@ export class Registry {
 
   /** An account's drift: its aspects as last checked and its recent history; undefined before any check. */
   async getDrift(accountId: string): Promise<DriftState | undefined> {
-    const { Item } = await aws(
-      this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: driftKey(accountId), ConsistentRead: true }),
-      ),
-    );
-    return Item ? stripKeys<DriftState>(Item) : undefined;
+    return this.getItem<DriftState>(driftKey(accountId));
   }
 
   /**

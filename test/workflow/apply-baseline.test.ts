@@ -35,6 +35,7 @@ import {
   storeRequest,
   testRequest,
   type WorkflowEnv,
+  withFault,
 } from './harness.ts';
 
 const SECURITY_ADMIN = { accessKeyId: 'security-admin', secretAccessKey: 'local' };
@@ -220,18 +221,12 @@ describe('applyBaseline on a new account', () => {
   });
 
   it('surfaces IAM throttling as Vend.Throttled, and a later run succeeds', async () => {
-    const fault = env.cloud.cloud.faults.add({
-      service: 'iam',
-      operation: 'GetRole',
-      error: { code: 'Throttling' },
+    const fault = { service: 'iam', operation: 'GetRole', error: { code: 'Throttling' } };
+    await expect(
+      withFault(env, fault, () => applyBaseline(env.deps, { request, accountId })),
+    ).rejects.toMatchObject({
+      name: 'Vend.Throttled',
     });
-    try {
-      await expect(applyBaseline(env.deps, { request, accountId })).rejects.toMatchObject({
-        name: 'Vend.Throttled',
-      });
-    } finally {
-      env.cloud.cloud.faults.remove(fault.id);
-    }
     await expect(applyBaseline(env.deps, { request, accountId })).resolves.toMatchObject({ changes: 0 });
   });
 });

@@ -21,6 +21,7 @@ import {
   storeRequest,
   testRequest,
   type WorkflowEnv,
+  withFault,
 } from './harness.ts';
 
 const ACTUAL_80: Notification = {
@@ -233,18 +234,12 @@ describe('applyBudget', () => {
   });
 
   it('surfaces Budgets throttling as Vend.Throttled, and a later run succeeds', async () => {
-    const fault = env.cloud.cloud.faults.add({
-      service: 'budgets',
-      operation: 'DescribeBudget',
-      error: { code: 'ThrottlingException' },
+    const fault = { service: 'budgets', operation: 'DescribeBudget', error: { code: 'ThrottlingException' } };
+    await expect(
+      withFault(env, fault, () => applyBudget(env.deps, { request, accountId })),
+    ).rejects.toMatchObject({
+      name: 'Vend.Throttled',
     });
-    try {
-      await expect(applyBudget(env.deps, { request, accountId })).rejects.toMatchObject({
-        name: 'Vend.Throttled',
-      });
-    } finally {
-      env.cloud.cloud.faults.remove(fault.id);
-    }
     await expect(applyBudget(env.deps, { request, accountId })).resolves.toMatchObject({
       action: 'unchanged',
     });

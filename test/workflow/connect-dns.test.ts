@@ -20,6 +20,7 @@ import {
   storeRequest,
   testRequest,
   type WorkflowEnv,
+  withFault,
 } from './harness.ts';
 
 const HUB = '222222222222';
@@ -189,18 +190,16 @@ describe('connectDns', () => {
   it('surfaces PriorRequestNotComplete as Vend.ConcurrentModification; the retry associates and no authorization stays', async () => {
     const { request, accountId } = await newAccount();
     const vpcId = await defaultVpcOf(accountId);
-    const fault = env.cloud.cloud.faults.add({
+    const fault = {
       service: 'route53',
       operation: 'AssociateVPCWithHostedZone',
       error: { code: 'PriorRequestNotComplete' },
+    };
+    await expect(
+      withFault(env, fault, () => connectDns(env.deps, { request, accountId })),
+    ).rejects.toMatchObject({
+      name: 'Vend.ConcurrentModification',
     });
-    try {
-      await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
-        name: 'Vend.ConcurrentModification',
-      });
-    } finally {
-      env.cloud.cloud.faults.remove(fault.id);
-    }
     expect(await zoneVpcs()).not.toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
     expect(await authorizations()).toEqual([]);
 

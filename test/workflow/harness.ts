@@ -122,6 +122,20 @@ export async function startWorkflowEnv(
   };
 }
 
+/** Runs `work` while the local cloud injects `fault` on every matching call, then stops injecting it. */
+export async function withFault<T>(
+  env: WorkflowEnv,
+  fault: Parameters<WorkflowEnv['cloud']['cloud']['faults']['add']>[0],
+  work: () => Promise<T>,
+): Promise<T> {
+  const added = env.cloud.cloud.faults.add(fault);
+  try {
+    return await work();
+  } finally {
+    env.cloud.cloud.faults.remove(added.id);
+  }
+}
+
 /** What `work` returned, and how many calls the local cloud answered meanwhile that `filter` picks. */
 export async function countingCalls<T>(
   env: WorkflowEnv,
