@@ -228,7 +228,9 @@ export const idempotencyKeySchema = z
 
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
 export type RequestAccepted = z.output<typeof requestAcceptedSchema>;
+export type StepView = z.output<typeof stepSchema>;
 export type RequestView = z.output<typeof requestViewSchema>;
 export type AccountView = z.output<typeof accountSchema>;
+export type DriftRecordView = z.output<typeof driftRecordSchema>;
 export type DriftView = z.output<typeof driftSchema>;
 export type AccountList = z.output<typeof accountListSchema>;

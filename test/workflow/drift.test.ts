@@ -1,9 +1,9 @@
 import { CloseAccountCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVend } from '../../cli/run.ts';
 import { accountSchema } from '../../functions/api/schemas.ts';
 import { handleDrift, handleDriftEvent } from '../../functions/drift/core.ts';
 import { readConfigFile } from '../../functions/shared/config.ts';
-import { runVend } from '../../local/cli/vend-core.ts';
 import { type AuditEvent, toEventBridgeEvent } from '../../local/cloud/index.ts';
 import { DEFAULT_CONFIG } from '../../local/pipeline.ts';
 import {

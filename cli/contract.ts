@@ -1,0 +1,23 @@
+/**
+ * The request API's answers, as the CLI reads them: the API's own types, inferred from the zod schemas its
+ * OpenAPI document is generated from. Imported as types only, so the CLI never loads the server's code.
+ */
+import type { AccountList, AccountView, DriftView, RequestAccepted } from '../functions/api/schemas.ts';
+
+export type {
+  DriftRecordView,
+  DriftView,
+  ErrorResponse,
+  RequestAccepted,
+  RequestView,
+  StepView,
+} from '../functions/api/schemas.ts';
+
+/** A vended account; `drift` is absent from APIs older than drift detection, and the CLI says so. */
+export type AccountAnswer = Omit<AccountView, 'drift'> & { drift?: DriftView };
+
+/** A page of GET /accounts, its accounts as {@link AccountAnswer}. */
+export type AccountPage = Omit<AccountList, 'accounts'> & { accounts: AccountAnswer[] };
+
+/** The 202 to POST /accounts. */
+export type Accepted = RequestAccepted;

@@ -1,0 +1,199 @@
+import type { DriftRecordView, DriftView, RequestView, StepView } from './contract.ts';
+import type { VendIo } from './io.ts';
+
+/** Where output goes: human lines, or with `--json` only the API's JSON on stdout. Errors go to stderr. */
+export class Output {
+  constructor(
+    private readonly io: VendIo,
+    readonly json: boolean,
+  ) {}
+  /** Human output: nothing on stdout in --json mode. */
+  line(text = ''): void {
+    if (!this.json) this.io.stdout.write(`${text}\n`);
+  }
+  raw(text: string): void {
+    if (!this.json) this.io.stdout.write(text);
+  }
+  /** The API's JSON: on stdout in --json mode only. */
+  data(value: unknown): void {
+    if (this.json) this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+  error(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+}
+
+/** Each step's place in the workflow, to print them in that order; a step the API adds fails to compile here. */
+const STEP_RANK: Record<StepView['name'], number> = {
+  createAccount: 0,
+  waitForAccount: 1,
+  moveAccount: 2,
+  applyBaseline: 3,
+  applyBudget: 4,
+  connectDns: 5,
+  notify: 6,
+};
+
+type DriftAspect = DriftRecordView['aspects'][number];
+
+const ASPECT_NAMES: Record<DriftAspect, string> = {
+  organizationalUnit: 'OU',
+  tags: 'tags',
+  membership: 'membership',
+  baseline: 'baseline',
+  budget: 'budget',
+  dns: 'DNS',
+};
+
+/** `2026-11-22T03:14:44.873Z` -> `03:14:44`, in UTC. */
+export function clock(iso: string | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(11, 19);
+}
+
+/** `2026-11-22T03:14:44.873Z` -> `2026-11-22 03:14:44 UTC`. */
+export function dateTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** How long a step took: `<1s`, `6s`, `2m05s`, `1h02m`; empty while it runs. */
+export function took(step: StepView): string {
+  if (!step.endedAt) return '';
+  const ms = new Date(step.endedAt).getTime() - new Date(step.startedAt).getTime();
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  const seconds = Math.round(ms / 1000);
+  if (seconds === 0) return '<1s';
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** Rows as lines of columns two spaces apart, the last column unpadded. */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** The steps in workflow order, those of one place by start time. */
+export function orderedSteps(steps: StepView[]): StepView[] {
+  const rank = (name: StepView['name']) => STEP_RANK[name] ?? Object.keys(STEP_RANK).length;
+  return [...(steps ?? [])].sort(
+    (a, b) => rank(a.name) - rank(b.name) || a.startedAt.localeCompare(b.startedAt),
+  );
+}
+
+function requesterText(requester: RequestView['requester'] | undefined): string | undefined {
+  if (!requester) return undefined;
+  const { principal, slackUserId } = requester;
+  return (
+    [principal, slackUserId ? `Slack ${slackUserId}` : undefined].filter(Boolean).join(', ') || undefined
+  );
+}
+
+/** The request and each of its steps, as `vend status` prints it. */
+export function describeRequest(request: RequestView): string[] {
+  const ou = request.organizationalUnit;
+  const head = table(
+    [
+      ['account', `${request.accountName}${request.accountId ? ` (${request.accountId})` : ''}`],
+      ['email', request.email],
+      ['OU', ou ? `${ou.path}${ou.id && ou.id !== ou.path ? ` (${ou.id})` : ''}` : ''],
+      ['owner', request.owner],
+      ['requester', requesterText(request.requester) ?? ''],
+      ['created', dateTime(request.createdAt)],
+      ['updated', dateTime(request.updatedAt)],
+    ]
+      .filter(([, value]) => value)
+      .map(([key, value]) => [`  ${key}`, value!]),
+  );
+  const lines = [`Request ${request.requestId}: ${request.status}`, ...head];
+  const steps = orderedSteps(request.steps);
+  if (steps.length > 0) {
+    lines.push('');
+    lines.push(
+      ...table([
+        ['step', 'status', 'started', 'ended', 'took', 'tries', 'detail'],
+        ...steps.map((step) => [
+          step.name,
+          step.status,
+          clock(step.startedAt),
+          clock(step.endedAt),
+          took(step),
+          String(step.attempts),
+          step.detail ?? '',
+        ]),
+      ]),
+    );
+    lines.push('(times in UTC)');
+  } else {
+    lines.push('', 'No step has started yet.');
+  }
+  const notification = request.notification;
+  if (notification?.status) {
+    lines.push(
+      '',
+      `Slack: ${notification.kind ? `${notification.kind} message ` : ''}${notification.status}${notification.at ? ` at ${dateTime(notification.at)}` : ''}`,
+    );
+  }
+  return lines;
+}
+
+/** What to do next, under the request: the account, the failure and its advice, or how to follow it. */
+export function outcome(request: RequestView, followHint: string): string[] {
+  if (request.status === 'succeeded') {
+    return [
+      `Account ${request.accountId ?? ''} (${request.accountName}) is ready in ${request.organizationalUnit?.path ?? 'its OU'}.`,
+    ];
+  }
+  if (request.status === 'failed') {
+    const failure = request.failure;
+    if (!failure) return ['The request failed.'];
+    return [`Failed at ${failure.step}: ${failure.reason}`, `What to do: ${failure.advice}`];
+  }
+  return [`Still ${request.status}. Follow it: ${followHint}`];
+}
+
+/** `drifted: OU, tags (last checked …)`, `in sync (last checked …)`, `never checked`. */
+export function driftSummary(drift: DriftView): string {
+  const aspects = Object.entries(drift.aspects ?? {}) as [DriftAspect, DriftView['aspects'][DriftAspect]][];
+  if (drift.status === 'unknown' || aspects.length === 0) return 'never checked';
+  const drifted = aspects
+    .filter(([, aspect]) => aspect?.status === 'drifted')
+    .map(([name]) => ASPECT_NAMES[name] ?? name);
+  const last = aspects
+    .map(([, aspect]) => aspect?.checkedAt ?? '')
+    .sort()
+    .at(-1);
+  const checked = last ? ` (last checked ${dateTime(last)})` : '';
+  return drift.status === 'drifted' ? `drifted: ${drifted.join(', ')}${checked}` : `in sync${checked}`;
+}
+
+/** Drift entries as a table: when, what, who, and what became of it. */
+export function driftTable(entries: DriftRecordView[]): string[] {
+  return table([
+    ['WHEN', 'OUTCOME', 'WHAT', 'BY', 'DONE'],
+    ...entries.map((entry) => [
+      dateTime(entry.at),
+      entry.outcome,
+      `${entry.eventName ? `${entry.eventName}: ` : entry.source === 'sweep' ? 'sweep: ' : ''}${entry.what}`,
+      entry.by ?? (entry.source === 'sweep' ? '(found by the sweep)' : ''),
+      entry.outcome === 'failed'
+        ? `failed: ${entry.reason ?? ''}${entry.action ? `; done: ${entry.action}` : ''}`
+        : (entry.action ?? ''),
+    ]),
+  ]);
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestView } from '../../cli/contract.ts';
+import type { VendIo } from '../../cli/io.ts';
+import { createApiHandler } from '../../functions/api/core.ts';
+import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
+import { scaledClock } from '../../local/cloud/index.ts';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { expectInOrder, vend } from './support.ts';
+
+describe('vend against the real request API on the local pipeline', () => {
+  let pipeline: LocalPipeline;
+  let local: LocalApi;
+  beforeAll(async () => {
+    pipeline = await startLocalPipeline({ cloudPort: 0, clock: scaledClock(1000), speed: 1000 });
+    local = await startLocalApi({
+      handler: createApiHandler({ ...pipeline.deps, starter: pipeline.runner }),
+      port: 0,
+      resolvePrincipal: (key) => {
+        const caller = pipeline.cloud.cloud.state.credentials[key]?.caller;
+        return caller && { arn: caller.arn, accountId: caller.accountId };
+      },
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await local?.close();
+    await pipeline?.close();
+  });
+
+  it('requests an account signed as the caller, follows it to ready, then lists and shows it', async () => {
+    const io: Partial<VendIo> = {
+      env: { VEND_API_URL: local.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      credentials: undefined,
+      // One simulated second of the pipeline's clock per poll: the vend takes milliseconds.
+      sleep: pipeline.deps.sleep,
+    };
+    const run = await vend(
+      [
+        'request',
+        '--name',
+        'ledger',
+        '--ou',
+        'Workloads/Dev',
+        '--owner',
+        'alice@example.com',
+        '--tag',
+        'team=ledger',
+        '--watch',
+      ],
+      io,
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expectInOrder(run.stdout, [
+      'accepted',
+      'createAccount started',
+      'waitForAccount started',
+      'moveAccount succeeded',
+      'notify succeeded',
+      'is ready in Workloads/Dev.',
+    ]);
+    for (const name of ['applyBaseline', 'applyBudget', 'connectDns'])
+      expect(run.stdout).toContain(`${name} succeeded`);
+    const requestId = /Request (req-\S+) accepted/.exec(run.stdout)![1]!;
+
+    const status = await vend(['status', requestId, '--json'], io);
+    expect(status.code).toBe(0);
+    const request = JSON.parse(status.stdout) as RequestView;
+    expect(request).toMatchObject({ requestId, status: 'succeeded', accountName: 'plat-dev-ledger' });
+    expect(request.requester).toMatchObject({
+      principal: pipeline.cloud.cloud.state.credentials['test']!.caller.arn,
+    });
+
+    const list = await vend(['list', '--all'], io);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(
+      new RegExp(`${request.accountId}\\s+plat-dev-ledger\\s+Workloads/Dev\\s+alice@example.com\\s+active`),
+    );
+    const show = await vend(['show', request.accountId!], io);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('team=ledger');
+    expect(show.stdout).toContain(`request   ${requestId}`);
+
+    const again = await vend(
+      ['request', '--name', 'ledger', '--ou', 'Workloads/Dev', '--owner', 'alice@example.com'],
+      io,
+    );
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(
+      /the API refused \(409\): email: 'aws\+plat-dev-ledger@example.com' is already used by req-/,
+    );
+    expect(again.stderr).toContain('fix: Use another address.');
+  }, 30_000);
+});
