@@ -86,10 +86,11 @@ describe('vending an account through the request API', () => {
     let location: string | undefined;
     try {
       const accepted = await env.call('POST', '/accounts', { body: accountBody() });
-      location = accepted.headers.get('location')!;
+      const self = accepted.headers.get('location')!;
+      location = self;
       const creating = await eventually(
         env,
-        () => env.call('GET', location),
+        () => env.call('GET', self),
         (answer) => answer.body?.steps?.some((s: { name: string }) => s.name === 'waitForAccount'),
         'the wait for the account',
       );
