@@ -84,6 +84,7 @@ async function route(
   const service = scope ? services.get(scope.service) : guessService(services, request);
   const refusal = nonLocalCallerReason(request.headers);
   if (refusal !== undefined) {
+    // Not an AWS error: the local cloud's own refusal, in the service's wire format so that an SDK shows why.
     if (isControl || !service)
       return {
         status: 403,
