@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { nonLocalCallerReason } from './loopback.ts';
 
 /** The API Lambda's handler, as API Gateway invokes it. */
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -42,7 +43,7 @@ function identityOf(
 }
 
 /**
- * The API on 127.0.0.1: each HTTP request becomes the API Gateway REST proxy event the Lambda receives on AWS
+ * The API on 127.0.0.1, for callers on this machine only (see `nonLocalCallerReason`): each HTTP request becomes the API Gateway REST proxy event the Lambda receives on AWS
  * (`resource: '/{proxy+}'`), and the handler's result becomes the HTTP response.
  */
 export async function startLocalApi(options: {
@@ -72,6 +73,19 @@ export async function startLocalApi(options: {
             error: { status: 503, message: 'the local API is stopping', fix: 'Start it again, then retry.' },
           }),
         );
+      return;
+    }
+    const refusal = nonLocalCallerReason(request.headers);
+    if (refusal !== undefined) {
+      response.writeHead(403, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: {
+            status: 403,
+            message: refusal,
+            fix: 'Call the local API from this machine, at http://127.0.0.1 or http://localhost, not from a web page.',
+          },
+        }),
+      );
       return;
     }
     try {

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nonLocalCallerReason } from './loopback.ts';
 
 /** A message as posted: Slack's webhook payload (only `text` and `blocks` are looked at). */
 export interface SlackPayload {
@@ -57,7 +58,7 @@ const ERROR_BODIES: Record<number, string> = {
   503: 'service_unavailable',
 };
 
-/** Starts the sink on 127.0.0.1. */
+/** Starts the sink on 127.0.0.1; it answers only callers on this machine (see `nonLocalCallerReason`). */
 export async function startSlackSink(options: SlackSinkOptions = {}): Promise<SlackSink> {
   const received: ReceivedSlackMessage[] = [];
   const failures: { status: number; remaining: number; headers: Record<string, string> }[] = [];
@@ -77,6 +78,11 @@ export async function startSlackSink(options: SlackSinkOptions = {}): Promise<Sl
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = nonLocalCallerReason(req.headers);
+    if (refusal !== undefined) {
+      answer(res, 403, `local_callers_only: ${refusal}`);
+      return;
+    }
     if (req.method !== 'POST') {
       answer(res, 405, 'invalid_method', { allow: 'POST' });
       return;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { nonLocalCallerReason } from '../loopback.ts';
 import { cloudTrailShape } from './audit.ts';
 import type { Cloud } from './cloud.ts';
 import { handleControl } from './control.ts';
@@ -77,10 +78,26 @@ async function route(
   services: Map<string, ServiceDefinition>,
   request: HttpRequest,
 ): Promise<HttpResponse> {
-  if (request.path === '/_local' || request.path.startsWith('/_local/')) return handleControl(cloud, request);
+  const isControl = request.path === '/_local' || request.path.startsWith('/_local/');
   const requestId = randomUUID();
   const scope = signatureScope(request);
   const service = scope ? services.get(scope.service) : guessService(services, request);
+  const refusal = nonLocalCallerReason(request.headers);
+  if (refusal !== undefined) {
+    // Not an AWS error: the local cloud's own refusal, in the service's wire format so that an SDK shows why.
+    if (isControl || !service)
+      return {
+        status: 403,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(isControl ? { error: refusal } : { __type: 'AccessDenied', Message: refusal }),
+      };
+    return service.protocol.encodeError(
+      new AwsError('AccessDenied', refusal, { status: 403 }),
+      403,
+      requestId,
+    );
+  }
+  if (isControl) return handleControl(cloud, request);
   if (!service) {
     return {
       status: 400,

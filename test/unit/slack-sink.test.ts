@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postToSlack, successMessage } from '../../functions/shared/slack.ts';
 import { renderSlackMessage, type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
+import { rawRequest } from './raw-request.ts';
 
 const post = (url: string, body: string, contentType = 'application/json') =>
   fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
@@ -169,5 +170,58 @@ describe('renderSlackMessage', () => {
 
   it('shows the text when there are no blocks', () => {
     expect(renderSlackMessage({ text: 'hi <!here> &amp; <#C1|general>' })).toBe('hi @here & #general');
+  });
+});
+
+describe('the Slack sink, for callers on this machine only', () => {
+  let sink: SlackSink;
+  beforeEach(async () => {
+    sink = await startSlackSink();
+  });
+  afterEach(() => sink.close());
+  const message = JSON.stringify({ text: 'hello' });
+
+  it('refuses a post whose Host is not this machine (DNS rebinding), keeping nothing', async () => {
+    const answer = await rawRequest(sink.url, {
+      method: 'POST',
+      headers: { host: 'evil.example:4566', 'content-type': 'application/json' },
+      body: message,
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatch(/^local_callers_only: Host 'evil\.example:4566' is not a loopback/);
+    expect(sink.messages()).toEqual([]);
+  });
+
+  it("refuses a web page's text/plain post from another site, keeping nothing", async () => {
+    const answer = await rawRequest(sink.url, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: message,
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toMatch(/Origin 'https:\/\/evil\.example'/);
+    expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+    expect(sink.messages()).toEqual([]);
+  });
+
+  it('accepts a post with a loopback Origin, with none, and through [::1] or localhost as the Host', async () => {
+    const port = new URL(sink.url).port;
+    const path = new URL(sink.url).pathname;
+    const cases: Record<string, string>[] = [
+      { origin: `http://localhost:${port}` },
+      {},
+      { host: `[::1]:${port}` },
+      { host: `localhost:${port}` },
+    ];
+    for (const headers of cases) {
+      const answer = await rawRequest(sink.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: message,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toBe('ok');
+    }
+    expect(sink.messages().map((m) => m.path)).toEqual([path, path, path, path]);
   });
 });
