@@ -46,6 +46,8 @@ const PROSE_MAX = 1200;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
 const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+/** A surrogate without its pair (from the input, or from clipping one in half): not text Slack can take. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Slack's mrkdwn has no escape for its formatting characters (only `&`, `<` and `>` have entities: "Formatting
@@ -58,7 +60,7 @@ const FORMATTING: Record<string, string> = { '*': '\uff0a', _: '\uff3f', '~': '\
 
 /**
  * Makes any text safe to put in a Slack `mrkdwn` text (and in a message's `text`), for a value that someone outside
- * Vend could have typed: removes invisible and control characters, clips it to `max` characters (before escaping,
+ * Vend could have typed: removes invisible and control characters (a lone surrogate becomes U+FFFD), clips it to `max` characters (before escaping,
  * so that an entity is never cut in half), escapes `&`, `<` and `>` as Slack documents (so `<!channel>`, `<@U1>`
  * or `<https://evil|click>` shows as text), neutralizes the formatting characters (see FORMATTING), defuses bare
  * `@channel`, `@here` and `@everyone` (the `@` becomes a fullwidth `＠`, which Slack does not read as a mention),
@@ -71,6 +73,7 @@ export function escapeSlack(value: unknown, max = VALUE_MAX): string {
   text = text.replace(INVISIBLE, '').replace(LINE_BREAKING, ' ');
   if (text.length > max) text = `${text.slice(0, Math.max(0, max - 1))}…`;
   return text
+    .replace(LONE_SURROGATE, '\ufffd')
     .replace(/^(\s*)>/, '$1\uff1e')
     .replace(/[*_~`]/g, (char) => FORMATTING[char]!)
     .replace(/&/g, '&amp;')

@@ -152,6 +152,10 @@ describe('escapeSlack', () => {
     expect(escaped).toBe(`${'&lt;'.repeat(9)}…`);
   });
 
+  it('leaves no half of a character where it clips: the half becomes U+FFFD', () => {
+    expect(escapeSlack('\u{1f600}'.repeat(5), 4)).toBe('\u{1f600}\ufffd…');
+  });
+
   it('shows undefined and null as nothing, and numbers as they are', () => {
     expect(escapeSlack(undefined)).toBe('');
     expect(escapeSlack(null)).toBe('');
@@ -190,6 +194,7 @@ describe('escapeSlack neutralizes what Slack would parse', () => {
     ['zero-width', 'a\u200bb\u200cc\u200dd\u2060e\ufefff', 'abcdef'],
     ['C1 controls', 'a\u0085b\u009bc', 'a b c'],
     ['line separators', 'a\u2028b\u2029c', 'a b c'],
+    ['lone surrogates', 'a\ud800b\udc00c', 'a\ufffdb\ufffdc'],
   ])('removes %s, or makes a space of it', (_kind, text, expected) => {
     expect(escapeSlack(text)).toBe(expected);
   });
@@ -272,6 +277,7 @@ function assertNothingParsed(message: SlackMessage, neutral: SlackMessage): void
     expect(outsideLinks).not.toMatch(/[a-z0-9+.-]:\/\//i);
     expect(outsideLinks).not.toMatch(/www\./i);
     expect(text).not.toMatch(INVISIBLE_OR_CONTROL);
+    expect(text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
     expect(text).not.toMatch(/^\s*(>|&gt;)/m);
   }
   const joined = all.join('\n');
