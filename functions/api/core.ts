@@ -17,6 +17,7 @@ import {
   driftStatus,
   type RequestRecord,
   STEP_NAMES,
+  type StepName,
   type VendRequest,
 } from '../shared/model.ts';
 import type { IdempotencyRecord } from '../shared/registry.ts';
@@ -557,12 +558,30 @@ function accepted(
   return json(202, body, { location: self, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
 }
 
-/** A request as its requester may see it: no operator detail (errors, CreateAccount ids, webhook errors). */
+/** What a failed step says in the view: Vend's reason when it is the request's failure, never an error's text. */
+function failedStepDetail(record: RequestRecord, name: StepName): string {
+  if (record.failure?.step === name) return record.failure.reason;
+  if (name === 'notify') return 'Slack did not take the message; the account is ready';
+  return 'the step failed';
+}
+
+/** The name of the error in a step's `lastError` (`Name: message`); the message may be AWS's and stays internal. */
+function errorName(lastError: string): string {
+  const name = lastError.split(':', 1)[0]!.trim();
+  return /^[A-Za-z][\w.-]{0,99}$/.test(name) ? name : 'error';
+}
+
+/**
+ * A request as its requester may see it: no operator detail. The failure's `error`, a step's `lastError` message
+ * and a failed step's recorded detail can hold what AWS or Slack said; the view shows Vend's reason and advice, and
+ * of a retried error only its name.
+ */
 export function requestView(record: RequestRecord): RequestView {
   const { request } = record;
   const steps = STEP_NAMES.flatMap((name) => {
     const step = record.steps[name];
     if (!step) return [];
+    const detail = step.status === 'failed' ? failedStepDetail(record, name) : step.detail;
     return [
       {
         name,
@@ -570,7 +589,8 @@ export function requestView(record: RequestRecord): RequestView {
         startedAt: step.startedAt,
         ...(step.endedAt ? { endedAt: step.endedAt } : {}),
         attempts: step.attempts,
-        ...(step.detail ? { detail: step.detail } : {}),
+        ...(detail ? { detail } : {}),
+        ...(step.status === 'running' && step.lastError ? { lastError: errorName(step.lastError) } : {}),
       },
     ];
   });
@@ -610,6 +630,10 @@ export function requestView(record: RequestRecord): RequestView {
   };
 }
 
+/** Why a drift fix failed, as the API tells it: the recorded reason is AWS's error, which stays internal. */
+export const DRIFT_FIX_FAILED =
+  "An AWS call failed while Vend checked or put back the account; the platform team finds the error in the drift functions' logs under this entry's id.";
+
 /** How many drift history entries each account of the list shows (one account shows all the registry keeps). */
 export const LIST_DRIFT_HISTORY = 5;
 
@@ -633,7 +657,7 @@ export function driftView(drift: DriftState | undefined, maxHistory = Number.POS
       at: entry.at,
       outcome: entry.outcome,
       ...(entry.action ? { action: entry.action } : {}),
-      ...(entry.reason ? { reason: entry.reason } : {}),
+      ...(entry.reason ? { reason: DRIFT_FIX_FAILED } : {}),
       ...(entry.announcement ? { announcement: entry.announcement } : {}),
       recordedAt: entry.recordedAt,
     })),

@@ -70,6 +70,14 @@ export const stepSchema = z.strictObject({
   endedAt: timestamp.optional(),
   attempts: z.number().int().min(1).meta({ description: 'Attempts so far, retries included.' }),
   detail: z.string().optional().meta({ description: 'What the step did or found.' }),
+  lastError: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'While a running step is retried: the name of the error its last attempt failed with (such as ' +
+        'Vend.Throttled). What the error said stays in the logs.',
+    }),
 });
 
 /** 200 to GET /accounts/requests/{requestId}. */
@@ -136,7 +144,10 @@ export const driftRecordSchema = z.strictObject({
       'failed: putting it back failed (see reason); in-sync: already put back when Vend looked.',
   }),
   action: z.string().optional().meta({ description: 'What Vend did, or would do in report mode.' }),
-  reason: z.string().optional().meta({ description: 'Why the fix failed.' }),
+  reason: z
+    .string()
+    .optional()
+    .meta({ description: "Why the fix failed, in general terms: AWS's error stays in the logs." }),
   announcement: z
     .enum(['sent', 'skipped', 'failed'])
     .optional()

@@ -1,19 +1,18 @@
-import type { AccountDesiredState, DriftRecord } from '../shared/model.ts';
-import { escapeSlack, type SlackBlock, type SlackMessage } from '../shared/slack.ts';
+import { type AccountDesiredState, DRIFT_ASPECTS, type DriftRecord } from '../shared/model.ts';
+import { code, escapeSlack, mrkdwn, type SlackBlock, type SlackMessage } from '../shared/slack.ts';
 
 /**
  * Slack messages for drift: one per drift event Vend acted on, and one per sweep that found something. Everything
  * that someone outside Vend could have written (tag keys and values, ARNs, account names) goes through
- * `escapeSlack`, so a tag value such as `<!channel>` shows as text.
+ * `escapeSlack`, so a tag value such as `<!channel>` shows as text. Why a fix failed is not told: the recorded
+ * reason is the error AWS gave, which stays in the logs and the registry; the message says where to look.
  */
 
 const PROSE_MAX = 1200;
 
-const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text });
-const code = (value: unknown, max = 300) => {
-  const text = escapeSlack(value, max).replace(/`/g, 'ˋ');
-  return text ? `\`${text}\`` : '';
-};
+/** What the channel is told when a fix failed, in Vend's words. */
+export const FIX_FAILED =
+  "an AWS call failed; the platform team finds the error in the drift function's log under this event id";
 
 const HEADERS: Record<DriftRecord['outcome'], string> = {
   fixed: ':wrench: Drift fixed',
@@ -38,7 +37,7 @@ export function driftEventMessage(record: DriftRecord, account: AccountDesiredSt
   let outcome: string;
   if (record.outcome === 'fixed') outcome = `*Vend put it back*: ${action}.`;
   else if (record.outcome === 'failed')
-    outcome = `*Vend could not put it back*: ${escapeSlack(record.reason ?? 'unknown error', PROSE_MAX)}${action ? ` (done so far: ${action})` : ''}.`;
+    outcome = `*Vend could not put it back*: ${FIX_FAILED}${action ? ` (done so far: ${action})` : ''}.`;
   else if (membership)
     outcome = `*Reported only*: ${action}. Vend does not reopen accounts or bring them back into the organization.`;
   else
@@ -57,7 +56,7 @@ export function driftEventMessage(record: DriftRecord, account: AccountDesiredSt
     `${header.replace(/^:[a-z_]+: /, '')}: account ${escapeSlack(account.accountName)} (${escapeSlack(account.accountId, 20)}): ` +
     `${escapeSlack(record.what, PROSE_MAX)} by ${escapeSlack(record.by ?? 'someone')}. ` +
     (record.outcome === 'failed'
-      ? `Not fixed: ${escapeSlack(record.reason ?? '', PROSE_MAX)}`
+      ? `Not fixed: ${FIX_FAILED}.`
       : record.outcome === 'fixed'
         ? `Put back: ${action}`
         : `Reported only: ${action}`);
@@ -70,7 +69,14 @@ export interface SweepFinding {
   accountName: string;
   outcome: 'fixed' | 'reported' | 'failed';
   changes: string[];
+  /** What could not be checked or fixed, `aspect: error` (the error stays out of Slack). */
   failures: string[];
+}
+
+/** The aspect a sweep failure names (`tags: ...`), or that the account as a whole could not be checked. */
+function failedPart(failure: string): string {
+  const aspect = DRIFT_ASPECTS.find((name) => failure.startsWith(`${name}: `));
+  return aspect ? `could not check or fix ${aspect}` : 'could not check the account';
 }
 
 /** "The sweep found drift": how many accounts it checked, and per account what it changed, would change, or could not check. */
@@ -87,7 +93,7 @@ export function sweepMessage(summary: {
   const lines = findings.slice(0, 20).map((finding) => {
     const parts = [
       ...finding.changes.map((change) => escapeSlack(change, 200)),
-      ...finding.failures.map((failure) => `failed: ${escapeSlack(failure, 300)}`),
+      ...finding.failures.map(failedPart),
     ];
     return `• *${escapeSlack(finding.accountName)}* (${code(finding.accountId, 20)}), ${finding.outcome}: ${parts.join('; ')}`;
   });

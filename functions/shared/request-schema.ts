@@ -57,3 +57,36 @@ export const accountRequestSchema = z.strictObject({
 });
 
 export type AccountRequestInput = z.input<typeof accountRequestSchema>;
+
+/** The fields that name an account or a person: they are reserved or mailed, so they must read as they are. */
+export const IDENTITY_FIELDS = ['name', 'email', 'owner'] as const;
+export type IdentityField = (typeof IDENTITY_FIELDS)[number];
+
+/**
+ * The body with its identity fields in Unicode normalization form NFKC, so that compatibility forms (fullwidth
+ * `ｐａｙｍｅｎｔｓ`, ligatures such as `ﬀ`) become the letters they stand for before anything is checked or
+ * reserved. Anything else in the body is left as it is.
+ */
+export function normalizeIdentityFields(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const normalized: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const field of IDENTITY_FIELDS) {
+    const value = normalized[field];
+    if (typeof value === 'string') normalized[field] = value.normalize('NFKC');
+  }
+  return normalized;
+}
+
+/**
+ * The first character of an identity field outside printable ASCII, after NFKC: what is left is not a compatibility
+ * form but another script's letter (Cyrillic `а` in `pаyments`), which would look like an ASCII name or address
+ * to a reader and a different one to AWS and the registry. Undefined when the value is all printable ASCII.
+ */
+export function nonAsciiCharacter(value: string): string | undefined {
+  return /[^\x20-\x7e]/u.exec(value)?.[0];
+}
+
+/** `U+0430`: how a refusal names a character, since it may look like another. */
+export function codePoint(character: string): string {
+  return `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}

@@ -2,17 +2,17 @@
  * Telling the requester: Block Kit messages for "your account is ready" and "your request failed", and their
  * delivery to a Slack incoming webhook.
  *
- * Every value that a requester (or anyone else outside Vend) could have typed is escaped before it goes into a
- * message: `&`, `<` and `>` become entities, so `<!channel>`, `<@U123>` or `<https://evil|click>` in an account
- * name or a tag shows as text instead of pinging a channel or hiding a link, and bare `@channel`, `@here` and
- * `@everyone` get an invisible joiner so that they cannot notify anyone either.
+ * Every value that a requester (or anyone else outside Vend) could have typed goes through `escapeSlack` before it
+ * goes into a message: it can then neither ping, link, format, nor hide or reorder text. Only Vend's own text holds
+ * links (`link`) and the one mention Vend makes, of the requester by a validated Slack member id. Reasons and advice
+ * are Vend's own words: raw AWS error text stays in the logs and the registry's internal fields.
  */
 import type { Deps } from './deps.ts';
 import { SlackUnavailableError } from './errors.ts';
 import type { StepName, VendRequest } from './model.ts';
 
 export type SlackText =
-  | { type: 'mrkdwn'; text: string }
+  | { type: 'mrkdwn'; text: string; verbatim?: boolean }
   | { type: 'plain_text'; text: string; emoji?: boolean };
 
 export type SlackBlock =
@@ -38,30 +38,65 @@ const VALUE_MAX = 300;
 /** Most characters of a reason or advice. */
 const PROSE_MAX = 1200;
 
-const ZERO_WIDTH_JOINER = '\u200d';
+/**
+ * Characters removed from every value: C0 and C1 controls and DEL, the line and paragraph separators (all become
+ * one space, so that a value cannot start a line, a quote or a fake line of the message), and the bidi controls and
+ * zero-width characters (removed: they could reorder or hide what a reader sees, as in "Trojan Source").
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+const INVISIBLE = /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+/** A surrogate without its pair (from the input, or from clipping one in half): not text Slack can take. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
- * Makes any text safe to put in a Slack `mrkdwn` text (and in a message's `text`): escapes Slack's control
- * characters, defuses `@channel`/`@here`/`@everyone`, turns control characters (newlines included) into spaces
- * so that a value cannot start a quote or fake a line of the message, and clips it to `max` characters
- * (before escaping, so that an entity is never cut in half).
+ * Slack's mrkdwn has no escape for its formatting characters (only `&`, `<` and `>` have entities: "Formatting
+ * text for app surfaces", "Escaping text"; other entities such as `&#42;` are shown as typed). So in a value each
+ * formatting character becomes its fullwidth form, which Slack does not parse and which a reader still sees as
+ * that character, a little wider: `*` `_` `~` and the backtick (bold, italic, strike, code), and a `>` that would
+ * begin the value (a quote when the value starts a line, as a field's value does). No zero-width character is used.
+ */
+const FORMATTING: Record<string, string> = { '*': '\uff0a', _: '\uff3f', '~': '\uff5e', '`': '\uff40' };
+
+/**
+ * Makes any text safe to put in a Slack `mrkdwn` text (and in a message's `text`), for a value that someone outside
+ * Vend could have typed: removes invisible and control characters (a lone surrogate becomes U+FFFD), clips it to `max` characters (before escaping,
+ * so that an entity is never cut in half), escapes `&`, `<` and `>` as Slack documents (so `<!channel>`, `<@U1>`
+ * or `<https://evil|click>` shows as text), neutralizes the formatting characters (see FORMATTING), defuses bare
+ * `@channel`, `@here` and `@everyone` (the `@` becomes a fullwidth `＠`, which Slack does not read as a mention),
+ * and defangs what Slack would turn into a link: `scheme://` becomes `scheme[:]//`, and a dot between a name and a
+ * letter (and any `www.`) becomes `[.]` (Slack links bare host names and email addresses), the usual defanging
+ * convention.
  */
 export function escapeSlack(value: unknown, max = VALUE_MAX): string {
   let text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
-  text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  text = text.replace(INVISIBLE, '').replace(LINE_BREAKING, ' ');
   if (text.length > max) text = `${text.slice(0, Math.max(0, max - 1))}…`;
   return text
+    .replace(LONE_SURROGATE, '\ufffd')
+    .replace(/^(\s*)>/, '$1\uff1e')
+    .replace(/[*_~`]/g, (char) => FORMATTING[char]!)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/@(channel|here|everyone)/gi, `@${ZERO_WIDTH_JOINER}$1`);
+    .replace(/@(?=channel|here|everyone)/gi, '\uff20')
+    .replace(/:\/\//g, '[:]//')
+    .replace(/([\p{L}\p{N}])\.(?=\p{L})/gu, '$1[.]')
+    .replace(/(www)\.(?!\[)/gi, '$1[.]');
 }
 
-/** Inline code, for ids and names: escaped, with backticks swapped for a look-alike so the span cannot end early. */
-function code(value: unknown, max = VALUE_MAX): string {
-  const text = escapeSlack(value, max).replace(/`/g, 'ˋ');
+/** Inline code, for ids and names: escaped (a backtick in the value cannot end the span early). */
+export function code(value: unknown, max = VALUE_MAX): string {
+  const text = escapeSlack(value, max);
   return text ? `\`${text}\`` : '';
+}
+
+/**
+ * A link Vend built (never one from a value someone typed): the URL escaped as Slack documents, with a label.
+ * Messages set `verbatim` on their text, so Slack links only what is written this way.
+ */
+export function link(url: string, label: string): string {
+  return `<${url.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '%7C')}|${label}>`;
 }
 
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
@@ -140,7 +175,11 @@ export interface FailureDetails {
   accountId?: string;
 }
 
-const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
+/**
+ * A mrkdwn text object with `verbatim`: Slack then neither turns URLs into links nor parses names and mentions on
+ * its own (Block Kit reference, text object, `verbatim`); only the `<...>` sequences Vend writes are links.
+ */
+export const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text, verbatim: true });
 
 /** Joins parts while the result stays within `max` characters (never cutting a part, so never an entity). */
 function joinWithin(parts: string[], max: number, separator: string): string {
@@ -198,7 +237,7 @@ function roleLine(role: RoleAccess, accountId: string): string {
       '(the platform team has it; the console cannot pass one)'
     );
   }
-  return `• *${escapeSlack(role.name, 64)}*${from}: switch role: ${switchRoleUrl(role.name, accountId)}`;
+  return `• *${escapeSlack(role.name, 64)}*${from}: ${link(switchRoleUrl(role.name, accountId), 'switch role')}`;
 }
 
 /**
@@ -270,7 +309,7 @@ export function successMessage(details: SuccessDetails): SlackMessage {
   const text =
     `${who.mention ? `${who.text} ` : ''}AWS account ${name} (${escapeSlack(accountId, 20)}) is ready in ` +
     `${escapeSlack(request.organizationalUnit?.path)}.` +
-    (firstConsoleRole ? ` Switch role: ${switchRoleUrl(firstConsoleRole.name, accountId)}` : '');
+    (firstConsoleRole ? ` ${link(switchRoleUrl(firstConsoleRole.name, accountId), 'Switch role')}` : '');
 
   return { text, blocks, unfurl_links: false, unfurl_media: false };
 }

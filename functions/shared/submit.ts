@@ -9,7 +9,14 @@ import type { Deps } from './deps.ts';
 import { aws } from './errors.ts';
 import type { RequestRecord, VendRequest } from './model.ts';
 import { ReservationConflictError } from './registry.ts';
-import { type AccountRequestInput, accountRequestSchema } from './request-schema.ts';
+import {
+  type AccountRequestInput,
+  accountRequestSchema,
+  codePoint,
+  type IdentityField,
+  nonAsciiCharacter,
+  normalizeIdentityFields,
+} from './request-schema.ts';
 
 /** A request refused before anything started: the status, the field at fault and how to fix it. */
 export class RequestRejectedError extends Error {
@@ -116,6 +123,29 @@ async function resolveOrganizationalUnit(
   return { id, path: requested };
 }
 
+const ASCII_FIX: Record<IdentityField, string> = {
+  name: 'Type the name in ASCII: lower-case letters a-z, digits and dashes.',
+  email:
+    'Type the address in ASCII letters, digits and . _ % + - @ (a look-alike from another script is not the same address).',
+  owner:
+    'Type the address in ASCII letters, digits and . _ % + - @ (a look-alike from another script is not the same address).',
+};
+
+/**
+ * Refuses an identity field (already NFKC-normalized) that still holds a character outside printable ASCII: a
+ * look-alike such as Cyrillic `а` would show as one name to a reader and be another to AWS and the registry.
+ */
+function refuseNonAscii(field: IdentityField, value: string): void {
+  const character = nonAsciiCharacter(value);
+  if (character === undefined) return;
+  throw new RequestRejectedError(
+    400,
+    field,
+    `contains the character ${codePoint(character)}, which is not ASCII (even after Unicode NFKC normalization) and may look like an ASCII one`,
+    ASCII_FIX[field],
+  );
+}
+
 /**
  * Checks a request against the organization's policy and turns it into what the workflow carries. Refusals
  * are RequestRejectedError naming the field and the fix; nothing is written.
@@ -126,7 +156,7 @@ export async function prepareRequest(
   principal: string,
   requestId = `req-${randomUUID()}`,
 ): Promise<VendRequest> {
-  const parsed = accountRequestSchema.safeParse(body);
+  const parsed = accountRequestSchema.safeParse(normalizeIdentityFields(body));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.') || '(body)';
@@ -139,6 +169,9 @@ export async function prepareRequest(
   }
   const input: AccountRequestInput = parsed.data;
   const { config } = deps;
+  refuseNonAscii('name', input.name);
+  if (input.email !== undefined) refuseNonAscii('email', input.email);
+  refuseNonAscii('owner', input.owner);
 
   const pattern = new RegExp(config.naming.pattern);
   if (!pattern.test(input.name)) {
@@ -162,7 +195,8 @@ export async function prepareRequest(
         'Give the account root email address.',
       );
     }
-    email = fillTemplate(config.email.template, { accountName, name: input.name });
+    email = fillTemplate(config.email.template, { accountName, name: input.name }).normalize('NFKC');
+    refuseNonAscii('email', email);
   }
   if (!EMAIL.test(email))
     throw new RequestRejectedError(

@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isOwnPrincipal, roleArnOf } from '../../functions/drift/checks.ts';
 import { driftEventMessage, sweepMessage } from '../../functions/drift/messages.ts';
 import { configFromEnv, parseConfig } from '../../functions/shared/config.ts';
 import type { AccountDesiredState, DriftRecord } from '../../functions/shared/model.ts';
 import { driftStatus } from '../../functions/shared/model.ts';
+import type { SlackMessage } from '../../functions/shared/slack.ts';
 
 const minimal = { organization: { allowedOrganizationalUnits: ['Sandbox'] } };
 
@@ -113,16 +115,44 @@ describe('drift messages', () => {
     expect(text).not.toContain('<!channel>');
     expect(text).not.toContain('<!here>');
     expect(text).not.toContain('<https://evil');
-    expect(text).not.toMatch(/(^|[^\u200d])@here/);
+    expect(text).not.toMatch(/@here/);
+    expect(text).not.toMatch(/https?:\/\/evil/);
     expect(text).toContain('&lt;!channel&gt;');
     expect(message.text).toContain('Drift fixed');
     expect(message.text).toContain('Put back: restored the tag(s) team');
   });
 
-  it('say why a fix failed, that report mode changed nothing, and that a closed account is not reopened', () => {
-    expect(
-      driftEventMessage({ ...RECORD, outcome: 'failed', reason: 'AccessDenied' }, ACCOUNT).text,
-    ).toContain('Not fixed: AccessDenied');
+  it('say that a fix failed and where to look, never the error AWS gave', () => {
+    const failed = driftEventMessage(
+      { ...RECORD, outcome: 'failed', reason: 'AccessDenied: User arn:aws:iam::1:role/x SECRET-DETAIL-7f3a' },
+      ACCOUNT,
+    );
+    expect(failed.text).toContain('Not fixed: an AWS call failed');
+    expect(JSON.stringify(failed)).toContain('Vend could not put it back');
+    expect(JSON.stringify(failed)).not.toContain('SECRET-DETAIL-7f3a');
+    expect(JSON.stringify(failed)).not.toContain('AccessDenied');
+    const swept = sweepMessage({
+      mode: 'fix',
+      checked: 2,
+      findings: [
+        {
+          accountId: '123456789012',
+          accountName: 'a',
+          outcome: 'failed',
+          changes: [],
+          failures: [
+            'tags: AccessDenied: SECRET-DETAIL-7f3a',
+            'could not check the account: SECRET-DETAIL-7f3a',
+          ],
+        },
+      ],
+    });
+    expect(JSON.stringify(swept)).toContain('could not check or fix tags');
+    expect(JSON.stringify(swept)).toContain('could not check the account');
+    expect(JSON.stringify(swept)).not.toContain('SECRET-DETAIL-7f3a');
+  });
+
+  it('say that report mode changed nothing, and that a closed account is not reopened', () => {
     const reported = driftEventMessage(
       { ...RECORD, outcome: 'reported', action: 'would restore the tag(s) team' },
       ACCOUNT,
@@ -149,6 +179,98 @@ describe('drift messages', () => {
       if (block.type === 'section' && block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
     }
     expect(JSON.stringify(message.blocks)).toContain('…and 10 more');
+  });
+});
+
+/** Every text of a message, as Slack parses it. */
+function messageTexts(message: SlackMessage): string[] {
+  return [
+    message.text,
+    ...message.blocks.flatMap((block) => ('text' in block && block.text ? [block.text.text] : [])),
+  ];
+}
+
+/** Controls except newline, bidi controls, zero-width characters. */
+const INVISIBLE_OR_CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/;
+
+describe('drift messages with hostile fields (property)', () => {
+  const messagesWith = (value: string, outcome: DriftRecord['outcome']) => {
+    const account = {
+      ...ACCOUNT,
+      accountName: value,
+      owner: value,
+      organizationalUnit: { id: value, path: value },
+    };
+    const record = {
+      ...RECORD,
+      what: value,
+      by: value,
+      action: value,
+      reason: value,
+      eventName: value,
+      outcome,
+    };
+    const finding = {
+      accountId: value,
+      accountName: value,
+      outcome: 'failed' as const,
+      changes: [value],
+      failures: [value],
+    };
+    return [
+      driftEventMessage(record, account),
+      sweepMessage({ mode: 'fix', checked: 1, findings: [finding] }),
+    ];
+  };
+  const hostile = fc
+    .array(
+      fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        fc.constantFrom(
+          '<!channel>',
+          '@here',
+          '*',
+          '_',
+          '~',
+          '`',
+          '\n> ',
+          'https://evil.example',
+          'www.x',
+          '\u202e',
+          '\u200b',
+          '\u0085',
+        ),
+      ),
+      { maxLength: 10 },
+    )
+    .map((parts) => parts.join(''));
+  const outcomes = fc.constantFrom<DriftRecord['outcome']>('fixed', 'reported', 'failed', 'in-sync');
+
+  it('neither link, mention, format, quote nor hide text, whatever the account name, owner, tags or ARN say', () => {
+    fc.assert(
+      fc.property(hostile, outcomes, (value, outcome) => {
+        const neutral = messagesWith('x', outcome);
+        for (const [i, message] of messagesWith(value, outcome).entries()) {
+          const neutralText = messageTexts(neutral[i]!).join('\n');
+          const all = messageTexts(message);
+          for (const text of all) {
+            expect(text).not.toMatch(/[<>]/);
+            expect(text).not.toMatch(/@(channel|here|everyone)/i);
+            expect(text).not.toMatch(/:\/\/|www\./i);
+            expect(text).not.toMatch(INVISIBLE_OR_CONTROL);
+            expect(text).not.toMatch(/^\s*(&gt;|>)/m);
+          }
+          // Vend's own formatting only: no more formatting characters than with a plain value.
+          for (const char of ['*', '_', '~', '`'])
+            expect(all.join('\n').split(char).length, char).toBeLessThanOrEqual(
+              neutralText.split(char).length,
+            );
+        }
+      }),
+      { seed: 21, numRuns: 200 },
+    );
   });
 });
 
