@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { type SweepResult, sweepDrift } from '../drift-sweep/core.ts';
 import type { Deps } from '../shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../shared/drift-pattern.ts';
 import { matchesPattern } from '../shared/event-pattern.ts';
@@ -16,6 +15,7 @@ import {
   withAccountLock,
 } from './checks.ts';
 import { driftEventMessage } from './messages.ts';
+import { type SweepResult, sweepDrift } from './sweep.ts';
 
 /** What became of one event. */
 export interface DriftEventResult {

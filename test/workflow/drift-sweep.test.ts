@@ -2,7 +2,7 @@ import { DeleteBudgetCommand, DescribeBudgetCommand, UpdateBudgetCommand } from 
 import { UntagResourceCommand } from '@aws-sdk/client-organizations';
 import { DisassociateVPCFromHostedZoneCommand, ListHostedZonesByVPCCommand } from '@aws-sdk/client-route-53';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sweepDrift } from '../../functions/drift-sweep/core.ts';
+import { sweepDrift } from '../../functions/drift/sweep.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
 import type { Registry } from '../../functions/shared/registry.ts';
 import {

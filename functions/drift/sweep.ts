@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { convergeBaseline } from '../apply-baseline/core.ts';
-import { convergeBudget } from '../apply-budget/core.ts';
-import { connectVpcToSharedZone } from '../connect-dns/core.ts';
+import { convergeBaseline } from '../domain/baseline.ts';
+import { convergeBudget } from '../domain/budget.ts';
+import { associationText, connectVpcToSharedZone } from '../domain/dns.ts';
+import type { Deps } from '../shared/deps.ts';
+import { AccountNotReadyError } from '../shared/errors.ts';
+import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
 import {
   type AspectCheck,
   announce,
@@ -9,11 +12,8 @@ import {
   checkTags,
   errorText,
   withAccountLock,
-} from '../drift/checks.ts';
-import { type SweepFinding, sweepMessage } from '../drift/messages.ts';
-import type { Deps } from '../shared/deps.ts';
-import { AccountNotReadyError } from '../shared/errors.ts';
-import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
+} from './checks.ts';
+import { type SweepFinding, sweepMessage } from './messages.ts';
 
 /** Overrides of `config.drift.sweep` for one run (the local pipeline's `sweep()`, tests). */
 export interface SweepInput {
@@ -215,7 +215,10 @@ async function checkAccount(
         { dryRun },
       );
       const missing = result.action === 'associated' || result.action === 'would-associate';
-      const association = `VPC ${dns.vpcId} (${dns.region}) with the private hosted zone ${result.hostedZoneId}`;
+      const association = associationText(
+        { vpcId: dns.vpcId, region: dns.region },
+        result.hostedZoneId ?? '',
+      );
       return {
         aspect: 'dns',
         drifted: missing,
