@@ -99,10 +99,9 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
   } catch (error) {
     if (error instanceof ConstraintViolationException) {
       if (error.Reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED') {
-        throw new CreationSlotsFullError(
-          `Organizations is creating as many accounts as it allows at once: ${error.message}`,
-          { cause: error },
-        );
+        throw new CreationSlotsFullError('Organizations is creating as many accounts as it allows at once', {
+          cause: error,
+        });
       }
       if (error.Reason === 'ACCOUNT_NUMBER_LIMIT_EXCEEDED') {
         throw new VendFailureError(
@@ -121,7 +120,7 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
     }
     if (error instanceof InvalidInputException) {
       throw new VendFailureError(
-        `Organizations refused the account's details: ${error.message}`,
+        `Organizations refused the account's details (${error.Reason ?? 'invalid input'})`,
         'Check the account name and email, then ask again.',
         { cause: error },
       );

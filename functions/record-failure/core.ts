@@ -276,7 +276,8 @@ function explainUnexpected(
     : name.startsWith('Lambda.')
       ? "the step's function could not run"
       : 'the step failed unexpectedly';
-  const reason = `${capitalize(words!)}${message ? `: ${message.replace(/[.\s]+$/, '')}` : ''}.`;
+  // The caught error's message may be AWS's own text: it goes to the internal `error` field and the log only.
+  const reason = `${capitalize(words!)}.`;
   const advice = accountId
     ? `The account ${accountId} exists but is not fully set up. Do not ask for another one: tell the platform ` +
       `team the request id (${input.request.requestId}) so that they can finish it.`
