@@ -13,25 +13,14 @@ import {
   TransientError,
   VendFailureError,
 } from '../shared/errors.ts';
-import { type VendRequest, vendTags } from '../shared/model.ts';
+import { type CreationState, type VendRequest, vendTags } from '../shared/model.ts';
 import { runStep } from '../shared/steps.ts';
 
 export interface CreateAccountInput {
   request: VendRequest;
 }
 
-/** Where an account creation stands; the state machine's Wait and Choice read `waitSeconds` and `state`. */
-export interface CreationState {
-  createAccountRequestId: string;
-  state: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
-  accountId?: string;
-  failureReason?: string;
-  /** How long the state machine waits before the next look. */
-  waitSeconds: number;
-  /** Simulated seconds waited so far, for the deadline. */
-  waitedSeconds: number;
-  polls: number;
-}
+export type { CreationState };
 
 /** How a refusal for full creation slots is recorded as the step's last error (`Name: message`). */
 const SLOTS_FULL = `${new CreationSlotsFullError('').name}:`;
