@@ -10,6 +10,7 @@ import {
   ConcurrentModificationError,
   ThrottledError,
   TransientError,
+  VendFailureError,
 } from '../shared/errors.ts';
 import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
 import { retry } from '../shared/retry.ts';
@@ -43,7 +44,23 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
-/** An error in a sentence for the drift history. */
+/**
+ * Why a check or fix failed, in words for the drift history and Slack: Vend's own failure reasons as they are,
+ * AWS's refusals by exception name only. AWS's own message text (which can name internal ARNs and principals)
+ * goes to the log (`errorText`), never here.
+ */
+export function failureWords(error: unknown): string {
+  if (error instanceof VendFailureError) return error.message;
+  if (error instanceof ThrottledError) return 'AWS kept asking Vend to slow down';
+  if (error instanceof ConcurrentModificationError)
+    return 'other changes to the same resources got in the way';
+  if (error instanceof TransientError) return 'AWS failed on its side';
+  if (error instanceof AccountNotReadyError) return 'Vend could not act in the account';
+  if (error instanceof Error && '$metadata' in error) return `AWS refused a call (${error.name})`;
+  return "an unexpected error (see the drift function's log)";
+}
+
+/** An error in a sentence for the log. */
 export function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message || error.name : String(error);
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;

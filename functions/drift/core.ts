@@ -9,6 +9,7 @@ import {
   checkOrganizationalUnit,
   checkTags,
   errorText,
+  failureWords,
   isOwnPrincipal,
   isRetryable,
   ownPrincipals,
@@ -235,7 +236,8 @@ async function act(
           : await checkTags(deps, account, dryRun);
     } catch (error) {
       if (isRetryable(error)) throw error;
-      failure = errorText(error);
+      deps.log.warn('drift fix failed', { eventId: event.id, accountId, error: errorText(error) });
+      failure = failureWords(error);
     }
     let outcome: DriftOutcome;
     if (failure !== undefined) outcome = 'failed';

@@ -11,6 +11,7 @@ import {
   checkOrganizationalUnit,
   checkTags,
   errorText,
+  failureWords,
   withAccountLock,
 } from './checks.ts';
 import { type SweepFinding, sweepMessage } from './messages.ts';
@@ -136,7 +137,7 @@ async function sweepAccount(
     });
   } catch (error) {
     deps.log.warn('drift sweep could not check an account', { runId, accountId, error: errorText(error) });
-    const failure = `could not check the account: ${errorText(error)}`;
+    const failure = `could not check the account: ${describeFailure(deps, error)}`;
     await deps.registry
       .recordDrift(accountId, { record: sweepRecord(runId, account, [], [failure], mode) })
       .catch(() => undefined);
@@ -169,6 +170,7 @@ async function checkAccount(
       // Fixed (or put back meanwhile), the aspect is as it should be now; in a dry run it stays drifted.
       aspects[aspect] = result.drifted && dryRun ? 'drifted' : 'in-sync';
     } catch (error) {
+      deps.log.warn('drift sweep could not check an aspect', { accountId, aspect, error: errorText(error) });
       aspects[aspect] = 'drifted';
       failures.push(`${aspect}: ${describeFailure(deps, error)}`);
     }
@@ -252,9 +254,9 @@ async function checkAccount(
 
 function describeFailure(deps: Deps, error: unknown): string {
   if (error instanceof AccountNotReadyError) {
-    return `Vend cannot assume ${deps.config.organization.accessRoleName} in the account (${errorText(error)})`;
+    return `Vend cannot assume ${deps.config.organization.accessRoleName} in the account`;
   }
-  return errorText(error);
+  return failureWords(error);
 }
 
 function sweepRecord(
