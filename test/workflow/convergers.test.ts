@@ -143,17 +143,18 @@ describe('convergers: plan reads, apply converges, and the next plan is empty', 
   it('password policy and alias: set, then in sync', async () => {
     const policy = env.deps.config.baseline.passwordPolicy!;
     const alias = { alias: 'acme-converger-target' };
-    for (const [converger, desired] of [
-      [passwordPolicyConverger, policy],
-      [aliasConverger, alias],
-    ] as const) {
-      const since = mark();
-      const plan = await converger.plan(desired as never, account);
-      expect(writesSince(since)).toEqual([]);
-      expect(plan).toHaveLength(1);
-      await converger.apply(plan, account);
-      expect(await converger.plan(desired as never, account)).toEqual([]);
-    }
+    const since = mark();
+    const policyPlan = await passwordPolicyConverger.plan(policy, account);
+    const aliasPlan = await aliasConverger.plan(alias, account);
+    expect(writesSince(since)).toEqual([]);
+    expect(wouldDo([...policyPlan, ...aliasPlan])).toEqual([
+      'would set the password policy',
+      'would set the account alias acme-converger-target',
+    ]);
+    await passwordPolicyConverger.apply(policyPlan, account);
+    await aliasConverger.apply(aliasPlan, account);
+    expect(await passwordPolicyConverger.plan(policy, account)).toEqual([]);
+    expect(await aliasConverger.plan(alias, account)).toEqual([]);
     await expect(aliasConverger.plan({ alias: 'Not--valid' }, account)).rejects.toMatchObject({
       name: 'Vend.Failed',
     });
