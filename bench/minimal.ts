@@ -34,8 +34,9 @@ import {
 } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { accountAlias, trustPolicy } from '../functions/apply-baseline/core.ts';
-import { budgetName } from '../functions/apply-budget/core.ts';
+import { accountAlias } from '../functions/domain/alias.ts';
+import { budgetName } from '../functions/domain/budget.ts';
+import { trustPolicy } from '../functions/domain/role.ts';
 import { fillTemplate, type VendConfig } from '../functions/shared/config.ts';
 
 export interface MinimalContext {

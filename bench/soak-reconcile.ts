@@ -3,8 +3,8 @@
  * itself must all agree, and nothing may be lost or done twice.
  */
 
-import { accountAlias } from '../functions/apply-baseline/core.ts';
-import { budgetName } from '../functions/apply-budget/core.ts';
+import { accountAlias } from '../functions/domain/alias.ts';
+import { budgetName } from '../functions/domain/budget.ts';
 import type { VendConfig } from '../functions/shared/config.ts';
 import type { RequestRecord } from '../functions/shared/model.ts';
 import type { LocalPipeline } from '../local/pipeline.ts';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiHandler } from '../functions/api/core.ts';
 import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
-import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift-sweep/core.ts';
+import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift/sweep.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';

@@ -3,10 +3,9 @@ import {
   DescribeCreateAccountStatusCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import type { CreationState } from '../create-account/core.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, VendFailureError } from '../shared/errors.ts';
-import type { VendRequest } from '../shared/model.ts';
+import type { CreationState, VendRequest } from '../shared/model.ts';
 import { runStep } from '../shared/steps.ts';
 
 export interface CheckAccountCreationInput {

@@ -1,4 +1,4 @@
-import { budgetName as defaultBudgetName } from '../apply-budget/core.ts';
+import { budgetName as defaultBudgetName } from '../domain/budget.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
 import { vendTags } from '../shared/model.ts';

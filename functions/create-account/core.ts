@@ -13,25 +13,14 @@ import {
   TransientError,
   VendFailureError,
 } from '../shared/errors.ts';
-import { type VendRequest, vendTags } from '../shared/model.ts';
+import { type CreationState, type VendRequest, vendTags } from '../shared/model.ts';
 import { runStep } from '../shared/steps.ts';
 
 export interface CreateAccountInput {
   request: VendRequest;
 }
 
-/** Where an account creation stands; the state machine's Wait and Choice read `waitSeconds` and `state`. */
-export interface CreationState {
-  createAccountRequestId: string;
-  state: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
-  accountId?: string;
-  failureReason?: string;
-  /** How long the state machine waits before the next look. */
-  waitSeconds: number;
-  /** Simulated seconds waited so far, for the deadline. */
-  waitedSeconds: number;
-  polls: number;
-}
+export type { CreationState };
 
 /** How a refusal for full creation slots is recorded as the step's last error (`Name: message`). */
 const SLOTS_FULL = `${new CreationSlotsFullError('').name}:`;
@@ -99,10 +88,9 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
   } catch (error) {
     if (error instanceof ConstraintViolationException) {
       if (error.Reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED') {
-        throw new CreationSlotsFullError(
-          `Organizations is creating as many accounts as it allows at once: ${error.message}`,
-          { cause: error },
-        );
+        throw new CreationSlotsFullError('Organizations is creating as many accounts as it allows at once', {
+          cause: error,
+        });
       }
       if (error.Reason === 'ACCOUNT_NUMBER_LIMIT_EXCEEDED') {
         throw new VendFailureError(
@@ -121,7 +109,7 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
     }
     if (error instanceof InvalidInputException) {
       throw new VendFailureError(
-        `Organizations refused the account's details: ${error.message}`,
+        `Organizations refused the account's details (${error.Reason ?? 'invalid input'})`,
         'Check the account name and email, then ask again.',
         { cause: error },
       );

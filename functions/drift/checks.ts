@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ListParentsCommand,
-  ListTagsForResourceCommand,
-  OrganizationsClient,
-  TagResourceCommand,
-} from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { moveAccountToOu } from '../move-account/core.ts';
+import { accountContext, wouldDo } from '../domain/converger.ts';
+import { ouConverger } from '../domain/ou.ts';
+import { tagsConverger } from '../domain/tags.ts';
 import type { Deps } from '../shared/deps.ts';
 import {
   AccountNotReadyError,
@@ -14,8 +10,10 @@ import {
   ConcurrentModificationError,
   ThrottledError,
   TransientError,
+  VendFailureError,
 } from '../shared/errors.ts';
 import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
+import { retry } from '../shared/retry.ts';
 import { type SlackMessage, sendToRequester } from '../shared/slack.ts';
 
 /**
@@ -46,7 +44,23 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
-/** An error in a sentence for the drift history. */
+/**
+ * Why a check or fix failed, in words for the drift history and Slack: Vend's own failure reasons as they are,
+ * AWS's refusals by exception name only. AWS's own message text (which can name internal ARNs and principals)
+ * goes to the log (`errorText`), never here.
+ */
+export function failureWords(error: unknown): string {
+  if (error instanceof VendFailureError) return error.message;
+  if (error instanceof ThrottledError) return 'AWS kept asking Vend to slow down';
+  if (error instanceof ConcurrentModificationError)
+    return 'other changes to the same resources got in the way';
+  if (error instanceof TransientError) return 'AWS failed on its side';
+  if (error instanceof AccountNotReadyError) return 'Vend could not act in the account';
+  if (error instanceof Error && '$metadata' in error) return `AWS refused a call (${error.name})`;
+  return "an unexpected error (see the drift function's log)";
+}
+
+/** An error in a sentence for the log. */
 export function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message || error.name : String(error);
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
@@ -56,9 +70,10 @@ const ouName = (desired: AccountDesiredState) =>
   `${desired.organizationalUnit.path} (${desired.organizationalUnit.id})`;
 
 /**
- * The account's OU against the desired one; moved back unless `dryRun`. The parent is read again right before
- * the move, and MoveAccount names the parent it moves from, so of two concurrent fixes only one moves: the other
- * finds it back in place (no change recorded). Someone moving it again in between is met by looking again.
+ * The account's OU against the desired one (`ouConverger`); moved back unless `dryRun`. The plan reads the
+ * parent right before the move, and MoveAccount names the parent it moves from, so of two concurrent fixes only
+ * one moves: the other finds it back in place (no change recorded). Someone moving it again in between is met
+ * by planning again.
  */
 export async function checkOrganizationalUnit(
   deps: Deps,
@@ -66,45 +81,45 @@ export async function checkOrganizationalUnit(
   dryRun: boolean,
 ): Promise<AspectCheck> {
   const aspect = 'organizationalUnit';
-  const parent = await currentParent(deps, desired.accountId);
-  if (parent === desired.organizationalUnit.id) return { aspect, drifted: false, found: '', changes: [] };
-  const found = `it is in ${parent}, not in ${ouName(desired)}`;
+  const account = accountContext(deps, desired.accountId);
+  const target = { organizationalUnitId: desired.organizationalUnit.id };
+  const planned = await ouConverger.plan(target, account);
+  const first = planned[0];
+  if (!first) return { aspect, drifted: false, found: '', changes: [] };
+  const found = `it is in ${first.from}, not in ${ouName(desired)}`;
   if (dryRun)
     return {
       aspect,
       drifted: true,
       found,
-      actual: parent,
+      actual: first.from,
       changes: [`would move it back to ${ouName(desired)}`],
     };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const moved = await moveAccountToOu(deps, desired.accountId, desired.organizationalUnit.id);
-      return {
-        aspect,
-        drifted: true,
-        found,
-        actual: parent,
-        changes: moved.action === 'moved' ? [`moved it from ${moved.from} back to ${ouName(desired)}`] : [],
-      };
-    } catch (error) {
-      if (!(error instanceof ConcurrentModificationError) || attempt >= 3) throw error;
-    }
-  }
-}
-
-async function currentParent(deps: Deps, accountId: string): Promise<string> {
-  const { Parents } = await aws(
-    deps.client(OrganizationsClient).send(new ListParentsCommand({ ChildId: accountId })),
+  const moved = await retry(
+    async (attempt) => {
+      const changes = attempt === 1 ? planned : await ouConverger.plan(target, account);
+      const applied = await ouConverger.apply(changes, account);
+      return applied.done.length > 0 ? changes[0]?.from : undefined;
+    },
+    {
+      retryable: (error) => error instanceof ConcurrentModificationError,
+      maxAttempts: 3,
+      baseDelayMs: 100,
+      sleep: deps.sleep,
+    },
   );
-  const parent = Parents?.[0]?.Id;
-  if (!parent) throw new Error(`ListParents gave no parent for ${accountId}`);
-  return parent;
+  return {
+    aspect,
+    drifted: true,
+    found,
+    actual: first.from,
+    changes: moved !== undefined ? [`moved it from ${moved} back to ${ouName(desired)}`] : [],
+  };
 }
 
 /**
- * The account's tags against the ones Vend owns (the desired state's `tags`, `vendTags(request)`): missing or
- * changed ones are put back with one TagResource unless `dryRun`. Tags Vend does not own are left alone.
+ * The account's tags against the ones Vend owns (`tagsConverger`): missing or changed ones are put back with one
+ * TagResource unless `dryRun`. Tags Vend does not own are left alone.
  */
 export async function checkTags(
   deps: Deps,
@@ -112,44 +127,13 @@ export async function checkTags(
   dryRun: boolean,
 ): Promise<AspectCheck> {
   const aspect = 'tags';
-  const actual = await accountTags(deps, desired.accountId);
-  const wrong = Object.entries(desired.tags).filter(([key, value]) => actual.get(key) !== value);
-  if (wrong.length === 0) return { aspect, drifted: false, found: '', changes: [] };
-  const found = wrong
-    .map(([key]) =>
-      actual.has(key)
-        ? `tag ${key} is "${actual.get(key)}", not "${desired.tags[key]}"`
-        : `tag ${key} is missing`,
-    )
-    .join('; ');
-  const keys = wrong.map(([key]) => key).join(', ');
-  if (dryRun) return { aspect, drifted: true, found, changes: [`would restore the tag(s) ${keys}`] };
-  await aws(
-    deps.client(OrganizationsClient).send(
-      new TagResourceCommand({
-        ResourceId: desired.accountId,
-        Tags: wrong.map(([Key, Value]) => ({ Key, Value })),
-      }),
-    ),
-  );
-  return { aspect, drifted: true, found, changes: [`restored the tag(s) ${keys}`] };
-}
-
-async function accountTags(deps: Deps, accountId: string): Promise<Map<string, string>> {
-  const tags = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await aws(
-      deps
-        .client(OrganizationsClient)
-        .send(
-          new ListTagsForResourceCommand({ ResourceId: accountId, ...(token ? { NextToken: token } : {}) }),
-        ),
-    );
-    for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags.set(tag.Key, tag.Value ?? '');
-    token = page.NextToken;
-  } while (token);
-  return tags;
+  const account = accountContext(deps, desired.accountId);
+  const planned = await tagsConverger.plan({ tags: desired.tags }, account);
+  const first = planned[0];
+  if (!first) return { aspect, drifted: false, found: '', changes: [] };
+  if (dryRun) return { aspect, drifted: true, found: first.found, changes: wouldDo(planned) };
+  const applied = await tagsConverger.apply(planned, account);
+  return { aspect, drifted: true, found: first.found, changes: applied.done };
 }
 
 /** How long a drift lock is held at most: longer than the drift function may run (its timeout). */
@@ -176,18 +160,19 @@ export async function withAccountLock<T>(
   wait: LockWait = DEFAULT_LOCK_WAIT,
 ): Promise<T> {
   const owner = randomUUID();
-  let delay = wait.firstDelayMs;
-  for (
-    let attempt = 1;
-    !(await deps.registry.acquireDriftLock(accountId, owner, DRIFT_LOCK_LEASE_MS));
-    attempt++
-  ) {
-    if (attempt >= wait.attempts) {
-      throw new ConcurrentModificationError(`another drift check of account ${accountId} is under way`);
-    }
-    await deps.sleep(delay * (0.5 + Math.random()));
-    delay = Math.min(delay * 2, wait.maxDelayMs);
-  }
+  await retry(
+    async () => {
+      if (!(await deps.registry.acquireDriftLock(accountId, owner, DRIFT_LOCK_LEASE_MS)))
+        throw new ConcurrentModificationError(`another drift check of account ${accountId} is under way`);
+    },
+    {
+      retryable: (error) => error instanceof ConcurrentModificationError,
+      maxAttempts: wait.attempts,
+      baseDelayMs: wait.firstDelayMs,
+      maxDelayMs: wait.maxDelayMs,
+      sleep: deps.sleep,
+    },
+  );
   try {
     return await work();
   } finally {

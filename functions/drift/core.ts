@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { type SweepResult, sweepDrift } from '../drift-sweep/core.ts';
 import type { Deps } from '../shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../shared/drift-pattern.ts';
 import { matchesPattern } from '../shared/event-pattern.ts';
@@ -10,12 +9,14 @@ import {
   checkOrganizationalUnit,
   checkTags,
   errorText,
+  failureWords,
   isOwnPrincipal,
   isRetryable,
   ownPrincipals,
   withAccountLock,
 } from './checks.ts';
 import { driftEventMessage } from './messages.ts';
+import { type SweepResult, sweepDrift } from './sweep.ts';
 
 /** What became of one event. */
 export interface DriftEventResult {
@@ -235,7 +236,8 @@ async function act(
           : await checkTags(deps, account, dryRun);
     } catch (error) {
       if (isRetryable(error)) throw error;
-      failure = errorText(error);
+      deps.log.warn('drift fix failed', { eventId: event.id, accountId, error: errorText(error) });
+      failure = failureWords(error);
     }
     let outcome: DriftOutcome;
     if (failure !== undefined) outcome = 'failed';

@@ -1,13 +1,6 @@
-import {
-  DestinationParentNotFoundException,
-  DuplicateAccountException,
-  ListParentsCommand,
-  MoveAccountCommand,
-  OrganizationsClient,
-  SourceParentNotFoundException,
-} from '@aws-sdk/client-organizations';
+import { accountContext, converge } from '../domain/converger.ts';
+import { ouConverger } from '../domain/ou.ts';
 import type { Deps } from '../shared/deps.ts';
-import { aws, ConcurrentModificationError, VendFailureError } from '../shared/errors.ts';
 import type { VendRequest } from '../shared/model.ts';
 import { runStep } from '../shared/steps.ts';
 
@@ -22,44 +15,7 @@ export interface MoveAccountOutput {
   action: 'moved' | 'already-there';
 }
 
-/** Puts an account in its OU. Idempotent: already there is success. Also used by the drift fix. */
-export async function moveAccountToOu(
-  deps: Deps,
-  accountId: string,
-  destinationId: string,
-): Promise<MoveAccountOutput> {
-  const { Parents } = await aws(
-    deps.client(OrganizationsClient).send(new ListParentsCommand({ ChildId: accountId })),
-  );
-  const from = Parents?.[0]?.Id;
-  if (!from) throw new Error(`ListParents gave no parent for ${accountId}`);
-  if (from === destinationId) return { from, to: destinationId, action: 'already-there' };
-  try {
-    await deps.client(OrganizationsClient).send(
-      new MoveAccountCommand({
-        AccountId: accountId,
-        SourceParentId: from,
-        DestinationParentId: destinationId,
-      }),
-    );
-    return { from, to: destinationId, action: 'moved' };
-  } catch (error) {
-    if (error instanceof DuplicateAccountException)
-      return { from, to: destinationId, action: 'already-there' };
-    // Someone moved it between ListParents and MoveAccount: look again on the retry.
-    if (error instanceof SourceParentNotFoundException)
-      throw new ConcurrentModificationError(error.message, { cause: error });
-    if (error instanceof DestinationParentNotFoundException) {
-      throw new VendFailureError(
-        `the organizational unit ${destinationId} no longer exists`,
-        'Ask your platform team to update the allowed OUs in the Vend configuration, then ask again for an OU that exists.',
-        { cause: error },
-      );
-    }
-    return aws(Promise.reject(error));
-  }
-}
-
+/** Puts the new account in the OU its request names. Idempotent: already there is success. */
 export async function moveAccount(
   deps: Deps,
   { request, accountId }: MoveAccountInput,
@@ -69,13 +25,23 @@ export async function moveAccount(
     request.requestId,
     'moveAccount',
     async () => {
-      const result = await moveAccountToOu(deps, accountId, request.organizationalUnit.id);
+      const to = request.organizationalUnit.id;
+      const { changes, changeLog } = await converge(
+        ouConverger,
+        { organizationalUnitId: to },
+        accountContext(deps, accountId),
+      );
+      const moved = changeLog.length > 0;
+      const result: MoveAccountOutput = {
+        from: changes[0]?.from ?? to,
+        to,
+        action: moved ? 'moved' : 'already-there',
+      };
       return {
         result,
-        detail:
-          result.action === 'moved'
-            ? `moved to ${request.organizationalUnit.path}`
-            : `already in ${request.organizationalUnit.path}`,
+        detail: moved
+          ? `moved to ${request.organizationalUnit.path}`
+          : `already in ${request.organizationalUnit.path}`,
       };
     },
     'configuring',

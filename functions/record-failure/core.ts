@@ -276,7 +276,7 @@ function explainUnexpected(
     : name.startsWith('Lambda.')
       ? "the step's function could not run"
       : 'the step failed unexpectedly';
-  // The caught error's text can be AWS's (or any library's): it goes to `error`, for operators, never to the reason.
+  // The caught error's message may be AWS's own text: it goes to the internal `error` field and the log only.
   const reason = `${capitalize(words!)}.`;
   const advice = accountId
     ? `The account ${accountId} exists but is not fully set up. Do not ask for another one: tell the platform ` +

@@ -153,3 +153,16 @@ export function driftStatus(state: DriftState | undefined): 'in-sync' | 'drifted
   if (aspects.length === 0) return 'unknown';
   return aspects.some((aspect) => aspect?.status === 'drifted') ? 'drifted' : 'in-sync';
 }
+
+/** Where an account creation stands; the state machine's Wait and Choice read `waitSeconds` and `state`. */
+export interface CreationState {
+  createAccountRequestId: string;
+  state: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  accountId?: string;
+  failureReason?: string;
+  /** How long the state machine waits before the next look. */
+  waitSeconds: number;
+  /** Simulated seconds waited so far, for the deadline. */
+  waitedSeconds: number;
+  polls: number;
+}

@@ -26,7 +26,9 @@ import {
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { accountAlias, applyBaseline, convergeBaseline } from '../../functions/apply-baseline/core.ts';
+import { applyBaseline } from '../../functions/apply-baseline/core.ts';
+import { accountAlias } from '../../functions/domain/alias.ts';
+import { convergeBaseline } from '../../functions/domain/baseline.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   countingCalls,

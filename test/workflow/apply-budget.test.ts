@@ -12,7 +12,8 @@ import {
   UpdateBudgetCommand,
 } from '@aws-sdk/client-budgets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBudget, convergeBudget } from '../../functions/apply-budget/core.ts';
+import { applyBudget } from '../../functions/apply-budget/core.ts';
+import { convergeBudget } from '../../functions/domain/budget.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   countingCalls,

@@ -9,9 +9,9 @@ import {
   UpdateAccountPasswordPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convergeBaseline } from '../../functions/apply-baseline/core.ts';
-import { budgetName, convergeBudget } from '../../functions/apply-budget/core.ts';
-import { connectVpcToSharedZone } from '../../functions/connect-dns/core.ts';
+import { convergeBaseline } from '../../functions/domain/baseline.ts';
+import { budgetName, convergeBudget } from '../../functions/domain/budget.ts';
+import { connectVpcToSharedZone } from '../../functions/domain/dns.ts';
 import { createMemberAccount, startWorkflowEnv, type WorkflowEnv } from './harness.ts';
 
 /**

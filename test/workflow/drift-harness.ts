@@ -84,7 +84,10 @@ export async function vend(env: Env, ou = 'Workloads/Dev'): Promise<string> {
     'arn:aws:iam::000000000000:user/alice',
   );
   const execution = await env.pipeline.runner.get(record.requestId)!.done;
-  if (execution.status !== 'SUCCEEDED') throw new Error(`vending failed: ${JSON.stringify(execution.error)}`);
+  if (execution.status !== 'SUCCEEDED') {
+    const failed = await env.pipeline.deps.registry.getRequest(record.requestId);
+    throw new Error(`vending failed: ${JSON.stringify(execution.error)} ${JSON.stringify(failed?.failure)}`);
+  }
   return (await env.pipeline.deps.registry.getRequest(record.requestId))!.accountId!;
 }
 

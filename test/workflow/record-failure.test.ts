@@ -161,7 +161,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     expect(message!.rendered).toContain('210987654321');
   });
 
-  it('after retries ran out, blames the step that was running, in words, keeps the error message for operators only, and gives generic advice', async () => {
+  it('after retries ran out, blames the step that was running, in words (the error message kept internal), with generic advice', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
     await env.deps.registry.update(request.requestId, { accountId: '210987654322' });
@@ -192,7 +192,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const record = await stored(request);
     expect(record.steps.applyBudget?.status).toBe('failed');
     expect(record.steps.applyBaseline?.status).toBe('succeeded');
-    // The error's text is for operators only: the reason is Vend's own words.
+    // AWS's own text stays in the internal error field: the reason is what the requester and Slack see.
     expect(record.failure?.reason).toBe('AWS kept asking Vend to slow down.');
     expect(record.failure?.advice).toContain('210987654322 exists but is not fully set up');
     expect(record.failure?.advice).toContain(request.requestId);
@@ -213,6 +213,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     expect(output).toMatchObject({ status: 'failed', step: 'createAccount' });
     const record = await stored(request);
     expect(record.failure?.reason).toBe("The step's function could not run.");
+    expect(record.failure?.error).toBe('Lambda.ServiceException: Lambda was unable to run the function.');
     expect(record.failure?.advice).toMatch(/submit the request again later/);
     expect(record.steps.createAccount?.status).toBe('failed');
     expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();

@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { convergeBaseline } from '../apply-baseline/core.ts';
-import { convergeBudget } from '../apply-budget/core.ts';
-import { connectVpcToSharedZone } from '../connect-dns/core.ts';
+import { convergeBaseline } from '../domain/baseline.ts';
+import { convergeBudget } from '../domain/budget.ts';
+import { associationText, connectVpcToSharedZone } from '../domain/dns.ts';
+import type { Deps } from '../shared/deps.ts';
+import { AccountNotReadyError } from '../shared/errors.ts';
+import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
 import {
   type AspectCheck,
   announce,
   checkOrganizationalUnit,
   checkTags,
   errorText,
+  failureWords,
   withAccountLock,
-} from '../drift/checks.ts';
-import { type SweepFinding, sweepMessage } from '../drift/messages.ts';
-import type { Deps } from '../shared/deps.ts';
-import { AccountNotReadyError } from '../shared/errors.ts';
-import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
+} from './checks.ts';
+import { type SweepFinding, sweepMessage } from './messages.ts';
 
 /** Overrides of `config.drift.sweep` for one run (the local pipeline's `sweep()`, tests). */
 export interface SweepInput {
@@ -136,7 +137,7 @@ async function sweepAccount(
     });
   } catch (error) {
     deps.log.warn('drift sweep could not check an account', { runId, accountId, error: errorText(error) });
-    const failure = `could not check the account: ${errorText(error)}`;
+    const failure = `could not check the account: ${describeFailure(deps, error)}`;
     await deps.registry
       .recordDrift(accountId, { record: sweepRecord(runId, account, [], [failure], mode) })
       .catch(() => undefined);
@@ -169,6 +170,7 @@ async function checkAccount(
       // Fixed (or put back meanwhile), the aspect is as it should be now; in a dry run it stays drifted.
       aspects[aspect] = result.drifted && dryRun ? 'drifted' : 'in-sync';
     } catch (error) {
+      deps.log.warn('drift sweep could not check an aspect', { accountId, aspect, error: errorText(error) });
       aspects[aspect] = 'drifted';
       failures.push(`${aspect}: ${describeFailure(deps, error)}`);
     }
@@ -215,7 +217,10 @@ async function checkAccount(
         { dryRun },
       );
       const missing = result.action === 'associated' || result.action === 'would-associate';
-      const association = `VPC ${dns.vpcId} (${dns.region}) with the private hosted zone ${result.hostedZoneId}`;
+      const association = associationText(
+        { vpcId: dns.vpcId, region: dns.region },
+        result.hostedZoneId ?? '',
+      );
       return {
         aspect: 'dns',
         drifted: missing,
@@ -249,9 +254,9 @@ async function checkAccount(
 
 function describeFailure(deps: Deps, error: unknown): string {
   if (error instanceof AccountNotReadyError) {
-    return `Vend cannot assume ${deps.config.organization.accessRoleName} in the account (${errorText(error)})`;
+    return `Vend cannot assume ${deps.config.organization.accessRoleName} in the account`;
   }
-  return errorText(error);
+  return failureWords(error);
 }
 
 function sweepRecord(

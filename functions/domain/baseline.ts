@@ -1,0 +1,94 @@
+import type { Deps } from '../shared/deps.ts';
+import { accountAlias, aliasConverger } from './alias.ts';
+import { accountContext, converge } from './converger.ts';
+import { passwordPolicyConverger } from './password-policy.ts';
+import { roleArn, roleConverger } from './role.ts';
+
+export interface BaselineRoleOutcome {
+  name: string;
+  arn: string;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/** What the account's baseline is after converging (the apply-baseline step's output). */
+export interface ApplyBaselineOutput {
+  step: 'applyBaseline';
+  /** The baseline version now in place, recorded with the account so that a later baseline can find it. */
+  version: string;
+  roles: BaselineRoleOutcome[];
+  passwordPolicy: 'applied' | 'unchanged' | 'not-configured';
+  alias?: string;
+  /** How many changes were made (or in a dry run would be); zero when the account already matched the baseline. */
+  changes: number;
+}
+
+/** What converging did: the output and, in words, each change made (what the step and the drift sweep report). */
+export interface BaselineConvergence {
+  output: ApplyBaselineOutput;
+  changeLog: string[];
+}
+
+/** How to converge the baseline. */
+export interface ConvergeOptions {
+  /** Plan only: nothing changes, and each change that would be made is listed as "would ...". */
+  dryRun?: boolean;
+  /**
+   * The account is expected to be new (the workflow step's first attempt): write first and read only when a
+   * write finds something already there, which saves a read per item on the usual path. The state reached is
+   * the same either way, but setting the password policy and alias counts as a change even when they were
+   * already so: later attempts read first, so that a repeat reports no changes. Ignored in a dry run.
+   */
+  writeFirst?: boolean;
+}
+
+/**
+ * Makes an account match `config.baseline` (each role, the password policy, the account alias), one converger
+ * after another, acting through the organization's access role, and says what changed. The workflow uses it on
+ * new accounts; the drift sweep to put back what someone changed by hand. AssumeRole refused (a new account's
+ * IAM not consistent yet) surfaces as AccountNotReadyError.
+ */
+export async function convergeBaseline(
+  deps: Deps,
+  accountId: string,
+  accountName: string,
+  options: ConvergeOptions = {},
+): Promise<BaselineConvergence> {
+  const { baseline, organization } = deps.config;
+  const dryRun = options.dryRun === true;
+  const account = accountContext(deps, accountId, { expectNew: options.writeFirst === true && !dryRun });
+  const changeLog: string[] = [];
+
+  const roles: BaselineRoleOutcome[] = [];
+  for (const role of baseline.roles) {
+    const result = await converge(roleConverger(role.name), role, account, { dryRun });
+    changeLog.push(...result.changeLog);
+    roles.push({
+      name: role.name,
+      arn: dryRun && result.created ? '' : roleArn(accountId, role.name, organization.homeRegion),
+      action: result.created ? 'created' : result.changeLog.length > 0 ? 'updated' : 'unchanged',
+    });
+  }
+
+  let passwordPolicy: ApplyBaselineOutput['passwordPolicy'] = 'not-configured';
+  if (baseline.passwordPolicy) {
+    const result = await converge(passwordPolicyConverger, baseline.passwordPolicy, account, { dryRun });
+    changeLog.push(...result.changeLog);
+    passwordPolicy = result.changes.length > 0 ? 'applied' : 'unchanged';
+  }
+
+  let alias: string | undefined;
+  if (baseline.accountAliasTemplate) {
+    alias = accountAlias(baseline.accountAliasTemplate, accountName);
+    changeLog.push(...(await converge(aliasConverger, { alias }, account, { dryRun })).changeLog);
+  }
+
+  const output: ApplyBaselineOutput = {
+    step: 'applyBaseline',
+    version: baseline.version,
+    roles,
+    passwordPolicy,
+    ...(alias !== undefined ? { alias } : {}),
+    changes: changeLog.length,
+  };
+  return { output, changeLog };
+}
