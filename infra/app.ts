@@ -7,8 +7,9 @@ import { VendStack } from './vend-stack.ts';
 
 /**
  * The CDK app: `npx cdk synth|deploy`. Context (`-c key=value`): stackName (default Vend), configFile (default
- * vend.config.json), region (default us-east-1, the only one allowed), alarmEmail, organizationId,
- * managementAccountId (for the DNS hub stack; else a deploy-time parameter).
+ * vend.config.json), region (default us-east-1, the only one allowed), alarmEmail, organizationId (else the
+ * OrganizationId parameter), organizationalUnitIds (JSON: the id of each OU path the configuration names, else
+ * one OuId... parameter each), managementAccountId (for the DNS hub stack; else a deploy-time parameter).
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -24,6 +25,9 @@ const vend = new VendStack(app, stackName, {
   ...optional('configFile', context('configFile')),
   ...optional('alarmEmail', context('alarmEmail')),
   ...optional('organizationId', context('organizationId')),
+  ...(context('organizationalUnitIds')
+    ? { organizationalUnitIds: JSON.parse(context('organizationalUnitIds')!) as Record<string, string> }
+    : {}),
 });
 
 const dns = vend.pipelineConfig.dns;

@@ -18,22 +18,44 @@ export const TASK_FUNCTION_FOLDERS = {
 export type StepFolder = (typeof TASK_FUNCTION_FOLDERS)[keyof typeof TASK_FUNCTION_FOLDERS];
 export type FunctionFolder = StepFolder | 'api' | 'drift';
 
-/** Which Organizations resources an action is evaluated against (Service Authorization Reference). */
+/**
+ * Which Organizations resources an action is evaluated against, as the Service Authorization Reference lists them
+ * ("Actions, resources, and condition keys for AWS Organizations": MoveAccount authorizes the account, its source
+ * parent and its destination parent, each a root or an OU; TagResource and ListTagsForResource take account,
+ * organizationalunit, root, policy or resourcepolicy and the condition keys aws:RequestTag/${TagKey} and
+ * aws:TagKeys; ListParents takes account or organizationalunit; CreateAccount has no resource type but
+ * aws:RequestTag/${TagKey} and aws:TagKeys).
+ */
 export type OrganizationsScope =
   /** The action has no resource type: only `*` is possible. */
   | 'none'
-  /** Accounts, OUs and roots of the organization managed by this account. */
-  | 'accounts-ous-roots'
+  /** Accounts of the organization managed by this account. */
+  | 'accounts'
   /** OUs and roots of the organization managed by this account. */
   | 'ous-roots'
   /** Accounts and OUs of the organization managed by this account. */
-  | 'accounts-ous';
+  | 'accounts-ous'
+  /**
+   * MoveAccount of a new account out of the root: the accounts, the root (the source) and exactly the vendable
+   * OUs (the destinations).
+   */
+  | 'move-from-root-to-vendable-ous'
+  /**
+   * MoveAccount of a drifted account back into its OU: the accounts, the root and every OU of the organization,
+   * since the source is wherever someone else put the account and IAM cannot tell source from destination.
+   */
+  | 'move-back-from-anywhere';
 
 export interface OrganizationsGrant {
   readonly actions: readonly string[];
   readonly scope: OrganizationsScope;
   /** Why the code needs it, and for scope `none`, why only `*` is possible (it is the cdk-nag acknowledgement). */
   readonly why: string;
+  /**
+   * The tag keys the action may set are limited (`aws:TagKeys`) to the keys Vend owns (`vend:*`) and those a
+   * request may set.
+   */
+  readonly limitsTagKeys?: boolean;
 }
 
 /** DynamoDB item actions, by the registry methods that use them. */
@@ -65,14 +87,21 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     description: 'Vend: asks Organizations for the account (CreateAccount), or finds an earlier creation',
     organizations: [
       {
-        actions: ['organizations:CreateAccount', 'organizations:ListCreateAccountStatus'],
+        actions: ['organizations:CreateAccount'],
         scope: 'none',
-        why: 'no resource type for either (Service Authorization Reference); ListCreateAccountStatus finds a creation whose response was lost',
+        why: 'no resource type (Service Authorization Reference); its tags are limited by aws:TagKeys',
+        limitsTagKeys: true,
+      },
+      {
+        actions: ['organizations:ListCreateAccountStatus'],
+        scope: 'none',
+        why: 'no resource type (Service Authorization Reference); finds a creation whose response was lost',
       },
       {
         actions: ['organizations:TagResource'],
-        scope: 'none',
-        why: 'CreateAccount with Tags requires TagResource too, before the account and its ARN exist',
+        scope: 'accounts',
+        why: 'CreateAccount with Tags requires TagResource on the new account too',
+        limitsTagKeys: true,
       },
     ],
     registry: STEP_RECORD,
@@ -92,7 +121,11 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     description: 'Vend: moves the new account into its OU',
     organizations: [
       { actions: ['organizations:ListParents'], scope: 'accounts-ous', why: 'the current parent' },
-      { actions: ['organizations:MoveAccount'], scope: 'accounts-ous-roots', why: 'root or OU to OU' },
+      {
+        actions: ['organizations:MoveAccount'],
+        scope: 'move-from-root-to-vendable-ous',
+        why: 'from the root into a vendable OU',
+      },
     ],
     registry: STEP_RECORD,
   },
@@ -162,13 +195,19 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
       { actions: ['organizations:ListParents'], scope: 'accounts-ous', why: "the account's current OU" },
       {
         actions: ['organizations:MoveAccount'],
-        scope: 'accounts-ous-roots',
+        scope: 'move-back-from-anywhere',
         why: 'moves a drifted account back to its OU',
       },
       {
-        actions: ['organizations:ListTagsForResource', 'organizations:TagResource'],
-        scope: 'accounts-ous-roots',
-        why: 'compares and restores the tags Vend owns',
+        actions: ['organizations:ListTagsForResource'],
+        scope: 'accounts',
+        why: "reads a vended account's tags",
+      },
+      {
+        actions: ['organizations:TagResource'],
+        scope: 'accounts',
+        why: 'restores the tags Vend owns',
+        limitsTagKeys: true,
       },
     ],
     registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
@@ -178,6 +217,26 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     notifies: true,
   },
 };
+
+/** Organizations actions that change an account (CloudTrail records them; the drift rule matches some). */
+const CHANGING_ACTIONS = new Set([
+  'organizations:CreateAccount',
+  'organizations:MoveAccount',
+  'organizations:TagResource',
+  'organizations:UntagResource',
+  'organizations:CloseAccount',
+  'organizations:RemoveAccountFromOrganization',
+]);
+
+/**
+ * The functions that change accounts through Organizations in the management account: the drift function tells
+ * Vend's own changes from drift by the exact ARNs of their roles (CloudTrail `userIdentity.sessionContext.sessionIssuer.arn`).
+ */
+export const ORGANIZATIONS_CHANGERS = (Object.keys(FUNCTION_ACCESS) as FunctionFolder[]).filter((folder) =>
+  FUNCTION_ACCESS[folder].organizations.some((grant) =>
+    grant.actions.some((action) => CHANGING_ACTIONS.has(action)),
+  ),
+);
 
 /** The functions that assume the DNS hub role: the hub's role trusts exactly these. */
 export const DNS_HUB_CALLERS = (Object.keys(FUNCTION_ACCESS) as FunctionFolder[]).filter(

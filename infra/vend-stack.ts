@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 import {
   Aws,
   CfnOutput,
+  CfnParameter,
   Duration,
+  Fn,
   RemovalPolicy,
   SecretValue,
   Stack,
@@ -11,9 +13,10 @@ import {
   Token,
   Validations,
 } from 'aws-cdk-lib';
+import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type EventPattern, Schedule } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
@@ -21,13 +24,15 @@ import type { Construct, IConstruct } from 'constructs';
 import type { VendConfig } from '../functions/shared/config.ts';
 import { DRIFT_EVENT_PATTERN, ORGANIZATIONS_EVENTS_REGION } from '../functions/shared/drift-pattern.ts';
 import { ENV } from '../functions/shared/env.ts';
+import { METRIC, METRICS_NAMESPACE } from '../functions/shared/metrics-names.ts';
 import { REGISTRY_TABLE } from '../functions/shared/registry.ts';
 import { SLACK_SECRET_PLACEHOLDER } from '../functions/shared/slack-secret.ts';
-import { ASL_PATH, aslPlaceholders, readAsl, taskTimeouts } from './asl.ts';
+import { ASL_PATH, aslPlaceholders, functionTimeoutSeconds, readAsl, taskTimeouts } from './asl.ts';
 import { DriftEvents } from './constructs/drift-events.ts';
 import { OperatorAlarms } from './constructs/operator-alarms.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
 import { type ApiThrottle, RequestApi } from './constructs/request-api.ts';
+import { VendDashboard, vendMetric } from './constructs/vend-dashboard.ts';
 import { dnsConnectorRoleName } from './dns-hub-stack.ts';
 import { REPOSITORY_ROOT } from './paths.ts';
 import { configDelivery, loadPipelineConfig } from './pipeline-config.ts';
@@ -35,6 +40,7 @@ import {
   accessOf,
   FUNCTION_ACCESS,
   type FunctionAccess,
+  ORGANIZATIONS_CHANGERS,
   type OrganizationsScope,
   TASK_FUNCTION_FOLDERS,
 } from './pipeline-functions.ts';
@@ -56,8 +62,8 @@ export interface VendStackProps extends StackProps {
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
-   * Powertools metrics namespace.
-   * @default 'Vend'
+   * Powertools metrics namespace, read by the dashboard and the alarms on Vend's metrics too.
+   * @default METRICS_NAMESPACE ('Vend')
    */
   readonly metricsNamespace?: string;
   /**
@@ -76,10 +82,26 @@ export interface VendStackProps extends StackProps {
    */
   readonly apiThrottle?: ApiThrottle;
   /**
-   * The organization's id (`o-...`), to narrow the Organizations permissions that take resource ARNs.
-   * @default - any organization whose management account is this stack's account (`o-*`)
+   * The organization's id (`o-...`): the Organizations ARNs the functions may act on, and the `aws:ResourceOrgID`
+   * condition on assuming member accounts' access role.
+   * @default - the stack parameter `OrganizationId`, given at deploy
    */
   readonly organizationId?: string;
+  /**
+   * The id (`ou-...`) of each vendable OU the configuration names by path (`organization.allowedOrganizationalUnits`):
+   * the only OUs move-account may move a new account into, and the `aws:ResourceOrgPaths` of the member accounts
+   * whose access role the functions may assume. OUs the configuration names by id need no entry.
+   * @default - one stack parameter per OU named by path (`OuId` followed by the path's letters and digits), given at deploy
+   */
+  readonly organizationalUnitIds?: Readonly<Record<string, string>>;
+  /**
+   * IAM `StringLike` patterns of the tag keys a request may set, beside the `vend:*` keys Vend owns: the
+   * `aws:TagKeys` condition of CreateAccount and TagResource. The request API refuses keys starting with `aws:` or
+   * `vend:` but accepts any other, so the default allows any key; give the organization's tagging convention
+   * (e.g. `['team', 'cost-center', 'project']`) to narrow it, and keep the API's accepted keys the same.
+   * @default ['*']
+   */
+  readonly requestTagKeyPatterns?: readonly string[];
   /**
    * What the workflow logs to CloudWatch: ALL events or only ERROR ones.
    * @default LogLevel.ALL
@@ -118,6 +140,13 @@ export class VendStack extends Stack {
   readonly api: RequestApi;
   readonly alarms: OperatorAlarms;
   readonly drift?: DriftEvents;
+  readonly dashboard: VendDashboard;
+  /** What the IAM conditions on member accounts and tags are built from. */
+  private readonly memberAccess: {
+    organizationId: string;
+    vendableOuIds: string[];
+    requestTagKeyPatterns: readonly string[];
+  };
 
   constructor(scope: Construct, id: string, props: VendStackProps = {}) {
     super(scope, id, props);
@@ -135,6 +164,7 @@ export class VendStack extends Stack {
     this.pipelineConfig = config;
     const delivery = configDelivery(pipeline);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+    const metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
 
     this.table = new Table(this, 'Registry', {
       partitionKey: { name: REGISTRY_TABLE.partitionKey, type: AttributeType.STRING },
@@ -167,7 +197,20 @@ export class VendStack extends Stack {
 
     const { text: asl, states } = readAsl(ASL_PATH);
     const timeouts = taskTimeouts(states);
-    const organizationArns = organizationResourceArns(props.organizationId);
+    const organizationId =
+      props.organizationId ??
+      new CfnParameter(this, 'OrganizationId', {
+        type: 'String',
+        description: 'The id of the organization this management account manages (o-...)',
+        allowedPattern: '^o-[a-z0-9]{10,32}$',
+      }).valueAsString;
+    const vendableOuIds = this.vendableOrganizationalUnitIds(config, props.organizationalUnitIds ?? {});
+    const organizationArns = organizationResourceArns(organizationId, vendableOuIds);
+    this.memberAccess = {
+      organizationId,
+      vendableOuIds,
+      requestTagKeyPatterns: props.requestTagKeyPatterns ?? ['*'],
+    };
     const makeFunction = (folder: string, access: FunctionAccess, timeout: Duration, environment = {}) => {
       const fn = new PipelineFunction(this, pascal(folder), {
         // The hub account's role trusts this one by name.
@@ -178,7 +221,7 @@ export class VendStack extends Stack {
         timeout,
         logRetention,
         logLevel: props.logLevel ?? 'INFO',
-        metricsNamespace: props.metricsNamespace ?? 'Vend',
+        metricsNamespace,
         environment: {
           ...delivery.environment,
           [ENV.tableName]: this.table.tableName,
@@ -198,7 +241,11 @@ export class VendStack extends Stack {
     for (const [placeholder, folder] of Object.entries(TASK_FUNCTION_FOLDERS)) {
       const seconds = timeouts.get(placeholder);
       if (seconds === undefined) throw new Error(`${ASL_PATH}: no Task runs \${${placeholder}} (${folder})`);
-      this.functions[folder] = makeFunction(folder, FUNCTION_ACCESS[folder], Duration.seconds(seconds + 5));
+      this.functions[folder] = makeFunction(
+        folder,
+        FUNCTION_ACCESS[folder],
+        Duration.seconds(functionTimeoutSeconds(seconds)),
+      );
     }
     const unknown = aslPlaceholders(asl).filter((name) => !(name in TASK_FUNCTION_FOLDERS));
     if (unknown.length > 0) {
@@ -257,10 +304,21 @@ export class VendStack extends Stack {
         );
       }
       // One function takes the events and the scheduled sweep; a sweep of a large organization is paced, so it
-      // gets Lambda's longest timeout. Vend's own changes (every role of this stack) are not drift.
-      const drift = makeFunction('drift', access, Duration.minutes(15), {
-        [ENV.ownPrincipalArns]: `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${this.stackName}-*`,
-      });
+      // gets Lambda's longest timeout.
+      const drift = makeFunction('drift', access, Duration.minutes(15));
+      // Vend's own changes are not drift: the exact roles of the functions that change accounts through
+      // Organizations, compared with CloudTrail's userIdentity.sessionContext.sessionIssuer.arn (CloudTrail user
+      // guide, "CloudTrail userIdentity element"). Lambda runs a function as its role, so the issuer is that role.
+      const changers = ORGANIZATIONS_CHANGERS.map((folder) =>
+        folder === 'drift' ? drift : this.functions[folder],
+      ).filter((fn): fn is PipelineFunction => fn !== undefined);
+      drift.function.addEnvironment(
+        ENV.ownPrincipalArns,
+        Fn.join(
+          ',',
+          changers.map((fn) => fn.role.roleArn),
+        ),
+      );
       this.functions.drift = drift;
       this.drift = new DriftEvents(this, 'DriftEvents', {
         handler: drift.function,
@@ -270,6 +328,11 @@ export class VendStack extends Stack {
       Validations.of(this.drift.deadLetterQueue).acknowledge({
         id: 'AwsSolutions-SQS3',
         reason: 'This queue is the dead-letter queue of the drift rules’ targets; it needs none of its own.',
+      });
+      Validations.of(this.drift.failureQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'This queue is the drift function’s on-failure destination, where failed events end; it needs no dead-letter queue of its own, and an alarm watches its depth.',
       });
     }
 
@@ -299,13 +362,37 @@ export class VendStack extends Stack {
       this.api.api.metricServerError({ period, statistic: 'Sum' }),
       'The request API answered with a 5XX.',
     );
+    this.alarms.alarmWhen(
+      'VendsFailed',
+      vendMetric(metricsNamespace, METRIC.vendsFailed, { period }),
+      'A vend failed (Vend metric VendsFailed, any reason): the dashboard shows the reasons, the registry and the requester’s Slack message say at which step.',
+    );
+    const operations: Record<string, Metric> = {
+      'Executions failed': this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+    };
     if (this.drift) {
+      const deadLetters = this.drift.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      });
+      const handlerFailures = this.drift.failureQueue.metricApproximateNumberOfMessagesVisible({
+        period,
+        statistic: 'Maximum',
+      });
       this.alarms.alarmWhen(
         'DriftDeadLetters',
-        this.drift.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        deadLetters,
         'Organizations events or sweeps did not reach the drift function after all retries: see the dead-letter queue.',
       );
+      this.alarms.alarmWhen(
+        'DriftHandlerFailures',
+        handlerFailures,
+        'The drift function failed on an event or a sweep after Lambda’s retries: the failure queue holds each event with its error (replay it once the cause is fixed).',
+      );
+      operations['Drift events undelivered'] = deadLetters;
+      operations['Drift events failed'] = handlerFailures;
     }
+    this.dashboard = new VendDashboard(this, 'Dashboard', { namespace: metricsNamespace, operations });
 
     this.acknowledgeFindings(config, organizationArns);
 
@@ -330,11 +417,17 @@ export class VendStack extends Stack {
     organizationArns: Record<Exclude<OrganizationsScope, 'none'>, string[]>,
   ): PolicyStatement[] {
     const statements: PolicyStatement[] = [];
+    const tagKeys = {
+      // aws:TagKeys is multivalued: ForAllValues checks every key the request sets (IAM user guide, "Condition
+      // keys for multivalued context keys"); a request without tags sets none and passes.
+      'ForAllValues:StringLike': { 'aws:TagKeys': ['vend:*', ...this.memberAccess.requestTagKeyPatterns] },
+    };
     for (const grant of access.organizations) {
       statements.push(
         new PolicyStatement({
           actions: [...grant.actions],
           resources: grant.scope === 'none' ? ['*'] : organizationArns[grant.scope],
+          ...(grant.limitsTagKeys ? { conditions: tagKeys } : {}),
         }),
       );
     }
@@ -354,13 +447,15 @@ export class VendStack extends Stack {
         }),
       );
     }
-    const roles: string[] = [];
-    if (access.assumesAccessRole) roles.push(accessRoleArn(config.organization.accessRoleName));
+    if (access.assumesAccessRole) statements.push(...this.accessRoleStatements(config));
     if (access.assumesDnsHubRole && config.dns) {
-      roles.push(`arn:${Aws.PARTITION}:iam::${config.dns.hubAccountId}:role/${config.dns.roleName}`);
+      statements.push(
+        new PolicyStatement({
+          actions: ['sts:AssumeRole'],
+          resources: [`arn:${Aws.PARTITION}:iam::${config.dns.hubAccountId}:role/${config.dns.roleName}`],
+        }),
+      );
     }
-    if (roles.length > 0)
-      statements.push(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: roles }));
     if (access.startsExecutions) {
       statements.push(
         new PolicyStatement({
@@ -378,6 +473,70 @@ export class VendStack extends Stack {
       );
     }
     return statements;
+  }
+
+  /**
+   * sts:AssumeRole of member accounts' access role (Service Authorization Reference, "Actions, resources, and
+   * condition keys for AWS Security Token Service": AssumeRole takes the role resource; `aws:ResourceOrgID` and
+   * `aws:ResourceOrgPaths` are global condition keys describing the account that owns the role, IAM user guide,
+   * "AWS global condition context keys"). The accounts Vend creates do not exist at deploy time, so the account is
+   * a wildcard, narrowed by conditions: the role's account must belong to this organization and sit in (or under)
+   * a vendable OU. The DNS hub, the accounts the baseline's roles trust (the security account) and this
+   * management account are denied explicitly: they are reached only through their own roles (the hub's
+   * `dns.roleName`), never through the generic access role, even when an operator puts one of them in a vendable
+   * OU. A Deny naming exact ARNs holds whatever the OUs are, which paths alone could not promise.
+   */
+  private accessRoleStatements(config: VendConfig): PolicyStatement[] {
+    const roleName = config.organization.accessRoleName;
+    if (config.dns && config.dns.roleName === roleName) {
+      throw new Error(
+        `dns.roleName (${roleName}) is organization.accessRoleName: give the DNS hub its own role, the generic access role is denied in the hub account`,
+      );
+    }
+    const { organizationId, vendableOuIds } = this.memberAccess;
+    const protectedAccounts = [
+      ...new Set([
+        ...(config.dns ? [config.dns.hubAccountId] : []),
+        ...config.baseline.roles.map((role) => role.trustedAccountId),
+        this.account,
+      ]),
+    ];
+    return [
+      new PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        resources: [accessRoleArn(roleName)],
+        conditions: {
+          StringEquals: { 'aws:ResourceOrgID': organizationId },
+          // aws:ResourceOrgPaths is multivalued; `*` in StringLike spans path segments, so
+          // `o-.../*/ou-.../*` is that OU at any depth and every OU below it.
+          'ForAnyValue:StringLike': {
+            'aws:ResourceOrgPaths': vendableOuIds.map((ou) => `${organizationId}/*/${ou}/*`),
+          },
+        },
+      }),
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['sts:AssumeRole'],
+        resources: protectedAccounts.map((id) => `arn:${Aws.PARTITION}:iam::${id}:role/${roleName}`),
+      }),
+    ];
+  }
+
+  /** The vendable OUs' ids: the configuration's ids, the prop's ids of its paths, else one parameter per path. */
+  private vendableOrganizationalUnitIds(
+    config: VendConfig,
+    known: Readonly<Record<string, string>>,
+  ): string[] {
+    return config.organization.allowedOrganizationalUnits.map((entry) => {
+      if (/^ou-/.test(entry)) return entry;
+      const id = known[entry];
+      if (id !== undefined) return id;
+      return new CfnParameter(this, `OuId${entry.replace(/[^A-Za-z0-9]/g, '')}`, {
+        type: 'String',
+        description: `The id (ou-...) of the vendable OU ${entry}`,
+        allowedPattern: '^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$',
+      }).valueAsString;
+    });
   }
 
   /**
@@ -410,18 +569,22 @@ export class VendStack extends Stack {
           grant.scope === 'none' ? [] : organizationArns[grant.scope]!,
         ),
       );
+      const reasons: Record<string, string> = {
+        account:
+          'Accounts of this organization only: Vend acts on accounts it creates per request, whose ids do not exist at deploy time (tag keys limited by aws:TagKeys where it tags).',
+        ou: 'OUs of this organization only: a drifted account is moved back from wherever someone put it (IAM cannot tell MoveAccount’s source from its destination), and OU paths are resolved under any parent.',
+        root: 'The root of this organization (its id is not known at deploy time): new accounts are created in it and moved out of it.',
+      };
       for (const arn of scoped) {
-        ack(
-          fn.role,
-          resource(arn),
-          'Accounts, OUs and roots of the organization this account manages: which ones is chosen per request, and the organization id is a wildcard unless the organizationId prop gives it.',
-        );
+        const kind = /:(account|ou|root)\//.exec(JSON.stringify(this.resolve(arn)))?.[1];
+        if (!kind || !/\*/.test(nagArn(this.resolve(arn)))) continue;
+        ack(fn.role, resource(arn), reasons[kind]!);
       }
       if (access.assumesAccessRole) {
         ack(
           fn.role,
           resource(accessRoleArn(config.organization.accessRoleName)),
-          'The access role of the member accounts Vend creates: their account ids do not exist at deploy time.',
+          'The access role of the member accounts Vend creates (their ids do not exist at deploy time), conditioned on aws:ResourceOrgID and aws:ResourceOrgPaths (the vendable OUs); the DNS hub, security and management accounts are denied explicitly.',
         );
       }
     }
@@ -451,19 +614,28 @@ export class VendStack extends Stack {
   }
 }
 
-/** The Organizations ARNs (Service Authorization Reference formats) of this management account's organization. */
+/**
+ * The Organizations ARNs (Service Authorization Reference formats: `account/o-.../111111111111`,
+ * `ou/o-.../ou-...`, `root/o-.../r-...`) of this management account's organization.
+ */
 function organizationResourceArns(
-  organizationId?: string,
+  org: string,
+  vendableOuIds: readonly string[],
 ): Record<Exclude<OrganizationsScope, 'none'>, string[]> {
-  const org = organizationId ?? 'o-*';
   const base = `arn:${Aws.PARTITION}:organizations::${Aws.ACCOUNT_ID}`;
   const account = `${base}:account/${org}/*`;
   const ou = `${base}:ou/${org}/ou-*`;
   const root = `${base}:root/${org}/r-*`;
   return {
-    'accounts-ous-roots': [account, ou, root],
+    accounts: [account],
     'ous-roots': [ou, root],
     'accounts-ous': [account, ou],
+    'move-from-root-to-vendable-ous': [
+      account,
+      root,
+      ...vendableOuIds.map((id) => `${base}:ou/${org}/${id}`),
+    ],
+    'move-back-from-anywhere': [account, ou, root],
   };
 }
 

@@ -169,6 +169,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       target: (event) => handleDriftEvent(deps, event),
       concurrency: options.driftConcurrency ?? 1,
       sleep: deps.sleep,
+      now: () => clock.now(),
       log,
     });
     const unsubscribe =

@@ -223,19 +223,15 @@ export function roleArnOf(arn: string): string {
 
 /**
  * Whether one of Vend's principals made the call: the session's role (`sessionContext.sessionIssuer.arn`), or the
- * caller's ARN, equals one of `patterns`, or starts with one ending in `*`.
+ * caller's ARN, equals one of `roleArns` exactly. Never a prefix: any role named like Vend's would pass for Vend.
  */
-export function isOwnPrincipal(identity: UserIdentity | undefined, patterns: readonly string[]): boolean {
+export function isOwnPrincipal(identity: UserIdentity | undefined, roleArns: readonly string[]): boolean {
   if (!identity) return false;
   const candidates = [identity.sessionContext?.sessionIssuer?.arn, identity.arn].filter(
     (arn): arn is string => typeof arn === 'string' && arn !== '',
   );
   if (identity.arn) candidates.push(roleArnOf(identity.arn));
-  return candidates.some((arn) =>
-    patterns.some((pattern) =>
-      pattern.endsWith('*') ? arn.startsWith(pattern.slice(0, -1)) : arn === pattern,
-    ),
-  );
+  return candidates.some((arn) => roleArns.includes(arn));
 }
 
 /**

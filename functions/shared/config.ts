@@ -170,19 +170,16 @@ export const configSchema = z.strictObject({
       /** `fix` puts drifted accounts back; `report` only tells. */
       mode: z.enum(['fix', 'report']).default('fix'),
       /**
-       * Vend's own principals: changes they make are Vend's (a fix, a vending step), never drift. IAM role ARNs,
-       * matched against a CloudTrail event's `userIdentity.sessionContext.sessionIssuer.arn` (and `arn`); one
-       * ending in `*` matches every ARN that starts with what precedes it (`arn:aws:iam::123456789012:role/Vend-*`).
-       * `VEND_OWN_PRINCIPAL_ARNS` (comma-separated) adds to these, and the drift function always counts its own role.
+       * Vend's own principals: changes they make are Vend's (a fix, a vending step), never drift. Exact IAM role
+       * ARNs, compared with a CloudTrail event's `userIdentity.sessionContext.sessionIssuer.arn` (and `arn`); no
+       * wildcard, since any role named like Vend's would then pass for Vend. `VEND_OWN_PRINCIPAL_ARNS`
+       * (comma-separated) adds to these, and the drift function always counts its own role.
        */
       ownPrincipalArns: z
         .array(
           z
             .string()
-            .regex(
-              /^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/*-]+$/,
-              'an IAM role ARN, or a prefix ending in *',
-            ),
+            .regex(/^arn:aws[\w-]*:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, 'an exact IAM role ARN (no wildcard)'),
         )
         .max(50)
         .default([]),
@@ -248,7 +245,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): VendConfig {
   );
 }
 
-/** `VEND_OWN_PRINCIPAL_ARNS`: comma-separated role ARNs (or `prefix*`) of the pipeline's own functions. */
+/** `VEND_OWN_PRINCIPAL_ARNS`: comma-separated exact role ARNs of the pipeline's own functions. */
 export function ownPrincipalArnsFromEnv(env: NodeJS.ProcessEnv): string[] {
   return (env[ENV.ownPrincipalArns] ?? '')
     .split(',')

@@ -14,8 +14,9 @@ export const ENV = {
   /** ARN of the Secrets Manager secret holding the Slack webhook URL (AWS only). */
   slackWebhookSecretArn: 'VEND_SLACK_WEBHOOK_SECRET_ARN',
   /**
-   * The pipeline's own principals (comma-separated IAM role ARNs, or prefixes ending in `*`): the drift function
-   * does not treat their changes as drift. Adds to the configuration's `drift.ownPrincipalArns`.
+   * The pipeline's own principals (comma-separated exact IAM role ARNs: on AWS the roles of the functions that
+   * change accounts through Organizations): the drift function does not treat their changes as drift. Adds to the
+   * configuration's `drift.ownPrincipalArns`.
    */
   ownPrincipalArns: 'VEND_OWN_PRINCIPAL_ARNS',
   /** The state machine that runs a request (AWS only). */

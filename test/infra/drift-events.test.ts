@@ -42,7 +42,29 @@ describe('the drift wiring', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
   });
 
-  it('retries delivery for hours, then keeps the event in an encrypted, TLS-only dead-letter queue', () => {
+  it('gives a handler that throws Lambda’s two retries, then sends the event to an encrypted, TLS-only failure queue', () => {
+    const queue = stack.getLogicalId(drift.failureQueue.node.defaultChild as never);
+    const handler = stack.getLogicalId(stack.node.findChild('StandIn').node.defaultChild as never);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: handler },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+    const policies = Object.values(resourcesOfType(template, 'AWS::SQS::QueuePolicy')).filter(
+      (policy) => JSON.stringify(policy.Properties.Queues) === JSON.stringify([{ Ref: queue }]),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]!.Properties.PolicyDocument).toMatchObject({
+      Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+    });
+    // Lambda sends to the destination as the function's role (Lambda developer guide, "Asynchronous invocation").
+    const roles = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'));
+    expect(JSON.stringify(roles)).toContain(JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }));
+  });
+
+  it('retries delivery for hours, then keeps what Lambda never accepted in an encrypted, TLS-only dead-letter queue', () => {
     const queue = stack.getLogicalId(drift.deadLetterQueue.node.defaultChild as never);
     const handler = stack.getLogicalId(stack.node.findChild('StandIn').node.defaultChild as never);
     for (const rule of Object.values(resourcesOfType(template, 'AWS::Events::Rule'))) {

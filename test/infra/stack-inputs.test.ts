@@ -114,3 +114,45 @@ describe('the region', () => {
     );
   });
 });
+
+describe('the organization and the vendable OUs', () => {
+  it('take the ids given at synth instead of parameters, exactly in every condition and resource', () => {
+    const ouConfig = configFile('ou-ids.json', {
+      ...validConfig,
+      organization: {
+        ...validConfig.organization,
+        allowedOrganizationalUnits: ['ou-ab12-11111111', 'Workloads/Dev'],
+      },
+      naming: { ...validConfig.naming, prefixes: {} },
+    });
+    const { stack } = synthVendStack(
+      {
+        configFile: ouConfig,
+        organizationId: 'o-abcdefghij',
+        organizationalUnitIds: { 'Workloads/Dev': 'ou-ab12-22222222' },
+      },
+      { bundle: false },
+    );
+    const template = Template.fromStack(stack);
+    expect(
+      Object.keys(template.toJSON().Parameters ?? {}).filter((name) => !name.startsWith('BootstrapVersion')),
+    ).toEqual([]);
+    const policies = JSON.stringify(template.toJSON().Resources);
+    expect(policies).toContain('"aws:ResourceOrgID":"o-abcdefghij"');
+    expect(policies).toContain(
+      '"aws:ResourceOrgPaths":["o-abcdefghij/*/ou-ab12-11111111/*","o-abcdefghij/*/ou-ab12-22222222/*"]',
+    );
+    expect(policies).toContain(':ou/o-abcdefghij/ou-ab12-11111111"');
+    expect(policies).toContain(':ou/o-abcdefghij/ou-ab12-22222222"');
+  });
+
+  it('refuse a DNS hub role named like the generic access role, which is denied in the hub', () => {
+    const same = configFile('same-role.json', {
+      ...validConfig,
+      dns: { ...validConfig.dns, roleName: validConfig.organization.accessRoleName },
+    });
+    expect(() => synthVendStack({ configFile: same }, { bundle: false })).toThrow(
+      /dns\.roleName \(OrganizationAccountAccessRole\) is organization\.accessRoleName/,
+    );
+  });
+});

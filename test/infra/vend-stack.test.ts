@@ -6,15 +6,27 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT_EVENT_PATTERN } from '../../functions/shared/drift-pattern.ts';
 import { ENV } from '../../functions/shared/env.ts';
+import { METRIC, METRIC_DIMENSION, METRICS_NAMESPACE } from '../../functions/shared/metrics-names.ts';
 import { REGISTRY_TABLE } from '../../functions/shared/registry.ts';
-import { ASL_PATH, aslPlaceholders } from '../../infra/asl.ts';
+import {
+  ASL_PATH,
+  aslPlaceholders,
+  functionTimeoutSeconds,
+  readAsl,
+  TASK_TIMEOUT_MARGIN_SECONDS,
+} from '../../infra/asl.ts';
 import { REPOSITORY_ROOT } from '../../infra/paths.ts';
 import { TASK_FUNCTION_FOLDERS } from '../../infra/pipeline-functions.ts';
 import type { VendStack } from '../../infra/vend-stack.ts';
 import { TASK_FUNCTIONS } from '../../local/runner.ts';
 import { resourcesOfType, synthVendStack } from './synth.ts';
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 
 /** What each function's role may do besides writing its own logs and traces, as its code needs (read from it). */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
@@ -84,8 +96,6 @@ const UNSCOPABLE = new Set([
   'organizations:DescribeCreateAccountStatus',
   'organizations:ListRoots',
   'organizations:ListAccounts',
-  // CreateAccount with Tags checks TagResource before the account (and its ARN) exists.
-  'organizations:TagResource',
 ]);
 
 const actionsOf = (statement: Statement) => [statement.Action].flat();
@@ -115,7 +125,8 @@ beforeAll(() => {
   stack = synthVendStack().stack;
   template = Template.fromStack(stack);
   json = template.toJSON() as typeof json;
-});
+  // Bundling ten functions takes minutes when the machine's cores are shared.
+}, 600_000);
 
 describe('the request API', () => {
   it('has exactly the five routes, each requiring IAM authorization (SigV4)', () => {
@@ -304,19 +315,36 @@ describe('the functions', () => {
     ).toEqual({ Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement) });
   });
 
-  it('time out a little after the state that waits for them, so that the retried States.Timeout comes first', () => {
-    for (const folder of Object.values(TASK_FUNCTION_FOLDERS)) {
-      expect((functionProperties(folder) as { Timeout: number }).Timeout, folder).toBe(125);
+  it('time out before every Task that invokes them, by the margin of a cold start, so no retry overlaps an attempt', () => {
+    const { states } = readAsl(ASL_PATH);
+    let tasks = 0;
+    for (const [name, state] of states) {
+      const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource ?? '')?.[1];
+      if (state.Type !== 'Task' || !placeholder) continue;
+      tasks++;
+      const folder = TASK_FUNCTION_FOLDERS[placeholder as keyof typeof TASK_FUNCTION_FOLDERS];
+      const timeout = (functionProperties(folder) as { Timeout: number }).Timeout;
+      expect(state.TimeoutSeconds, name).toBeTypeOf('number');
+      expect(timeout + TASK_TIMEOUT_MARGIN_SECONDS, `${name} (${folder})`).toBeLessThanOrEqual(
+        state.TimeoutSeconds!,
+      );
     }
+    expect(tasks).toBeGreaterThanOrEqual(Object.keys(TASK_FUNCTION_FOLDERS).length);
     expect((functionProperties('api') as { Timeout: number }).Timeout).toBe(29);
+  });
+
+  it('refuse an ASL whose Task leaves its function no time', () => {
+    expect(() => functionTimeoutSeconds(TASK_TIMEOUT_MARGIN_SECONDS)).toThrow(/leaves its function no time/);
+    expect(functionTimeoutSeconds(120)).toBe(120 - TASK_TIMEOUT_MARGIN_SECONDS);
   });
 
   it('may do what their code calls, and nothing else', () => {
     for (const folder of folders) {
       const granted = policyStatements(folder)
+        .filter((statement) => statement.Effect === 'Allow')
         .flatMap(actionsOf)
         .filter((action) => !action.startsWith('xray:') && !action.startsWith('logs:'));
-      expect(granted.sort(), folder).toEqual([...EXPECTED_ACTIONS[folder]!].sort());
+      expect([...new Set(granted)].sort(), folder).toEqual([...EXPECTED_ACTIONS[folder]!].sort());
       const logs = policyStatements(folder).filter((statement) =>
         actionsOf(statement).some((a) => a.startsWith('logs:')),
       );
@@ -363,21 +391,49 @@ describe('the functions', () => {
     }
   });
 
-  it('assume only the access role of member accounts, and the DNS hub role for connect-dns', () => {
-    const assumed = (folder: string) =>
-      policyStatements(folder)
-        .filter((statement) => actionsOf(statement).includes('sts:AssumeRole'))
-        .flatMap((statement) => [statement.Resource].flat())
-        .map((resource) => JSON.stringify(stack.resolve(resource)));
-    const accessRole = JSON.stringify({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/OrganizationAccountAccessRole']],
-    });
-    const hubRole = JSON.stringify({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::222222222222:role/VendDnsAuthorizer']],
-    });
-    expect(assumed('apply-baseline')).toEqual([accessRole]);
-    expect(assumed('apply-budget')).toEqual([accessRole]);
-    expect(assumed('connect-dns')).toEqual([accessRole, hubRole]);
+  it('assume the access role only in accounts of the organization under a vendable OU, never in the hub, security or management account', () => {
+    const arn = (account: string, role: string) =>
+      JSON.stringify({
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/${role}`]],
+      });
+    const assumes = (folder: string) =>
+      policyStatements(folder).filter((statement) => actionsOf(statement).includes('sts:AssumeRole'));
+    const org = { Ref: 'OrganizationId' };
+    const ouParameters = ['OuIdSandbox', 'OuIdWorkloadsDev', 'OuIdWorkloadsProd'];
+    for (const folder of ['apply-baseline', 'apply-budget', 'connect-dns', 'drift']) {
+      const [allow, deny, ...rest] = assumes(folder);
+      expect(stack.resolve(allow), folder).toEqual({
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Resource: JSON.parse(arn('*', 'OrganizationAccountAccessRole')),
+        Condition: {
+          StringEquals: { 'aws:ResourceOrgID': org },
+          'ForAnyValue:StringLike': {
+            'aws:ResourceOrgPaths': ouParameters.map((name) => ({
+              'Fn::Join': ['', [org, '/*/', { Ref: name }, '/*']],
+            })),
+          },
+        },
+      });
+      expect(deny!.Effect).toBe('Deny');
+      expect(
+        [deny!.Resource]
+          .flat()
+          .map((resource) => JSON.stringify(resource))
+          .sort(),
+      ).toEqual(
+        [
+          arn('222222222222', 'OrganizationAccountAccessRole'),
+          arn('111111111111', 'OrganizationAccountAccessRole'),
+          arn('000000000000', 'OrganizationAccountAccessRole'),
+        ].sort(),
+      );
+      const hub = rest.map((statement) => JSON.stringify(statement.Resource));
+      expect(hub, folder).toEqual(
+        folder === 'connect-dns' || folder === 'drift' ? [arn('222222222222', 'VendDnsAuthorizer')] : [],
+      );
+      for (const statement of rest) expect(statement.Effect).toBe('Allow');
+    }
     for (const folder of [
       'create-account',
       'check-account-creation',
@@ -386,7 +442,70 @@ describe('the functions', () => {
       'record-failure',
       'api',
     ]) {
-      expect(assumed(folder), folder).toEqual([]);
+      expect(assumes(folder), folder).toEqual([]);
+    }
+    for (const name of ['OrganizationId', ...ouParameters]) {
+      template.hasParameter(name, { Type: 'String', AllowedPattern: Match.stringLikeRegexp('^\\^(o|ou)-') });
+    }
+  });
+
+  it('move new accounts only out of the root into the vendable OUs, and drifted ones only within the organization', () => {
+    const base = (kind: string, rest: unknown[]) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':organizations::',
+          { Ref: 'AWS::AccountId' },
+          `:${kind}`,
+          { Ref: 'OrganizationId' },
+          ...rest,
+        ],
+      ],
+    });
+    const moves = (folder: string) =>
+      policyStatements(folder).filter((statement) =>
+        actionsOf(statement).includes('organizations:MoveAccount'),
+      );
+    const [step] = moves('move-account');
+    expect(moves('move-account')).toHaveLength(1);
+    expect(JSON.stringify(step!.Resource)).not.toMatch(/"\*"|ou-\*/);
+    expect(step!.Resource).toEqual([
+      base('account/', ['/*']),
+      base('root/', ['/r-*']),
+      ...['OuIdSandbox', 'OuIdWorkloadsDev', 'OuIdWorkloadsProd'].map((name) =>
+        base('ou/', ['/', { Ref: name }]),
+      ),
+    ]);
+    for (const statement of moves('drift')) {
+      expect(statement.Resource).toEqual([
+        base('account/', ['/*']),
+        base('ou/', ['/ou-*']),
+        base('root/', ['/r-*']),
+      ]);
+    }
+  });
+
+  it('tag only accounts, and only with the keys Vend owns or a request may set', () => {
+    for (const folder of ['create-account', 'drift']) {
+      const tags = policyStatements(folder).filter((statement) =>
+        actionsOf(statement).includes('organizations:TagResource'),
+      );
+      expect(tags, folder).toHaveLength(1);
+      expect(JSON.stringify(tags[0]!.Resource)).toMatch(/:account\//);
+      expect(JSON.stringify(tags[0]!.Resource)).not.toMatch(/:(ou|root|policy)\//);
+      expect(tags[0]!.Condition).toEqual({ 'ForAllValues:StringLike': { 'aws:TagKeys': ['vend:*', '*'] } });
+    }
+    const create = policyStatements('create-account').find((statement) =>
+      actionsOf(statement).includes('organizations:CreateAccount'),
+    );
+    expect(create!.Condition).toEqual({ 'ForAllValues:StringLike': { 'aws:TagKeys': ['vend:*', '*'] } });
+    for (const folder of folders) {
+      for (const statement of policyStatements(folder)) {
+        if (actionsOf(statement).includes('organizations:UntagResource'))
+          throw new Error(`${folder} may untag`);
+      }
     }
   });
 
@@ -481,6 +600,31 @@ describe('the registry table', () => {
 });
 
 describe('alarms', () => {
+  it('fire on any failed vend, whatever its reason, from the metric name the functions emit', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        Match.objectLike({
+          Expression: `SELECT SUM("${METRIC.vendsFailed}") FROM "${METRICS_NAMESPACE}"`,
+          Period: 300,
+          ReturnData: true,
+        }),
+      ],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+    });
+  });
+
+  it('have a dashboard of every metric Vend emits, failures by reason and retries by step', () => {
+    const dashboards = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody).replaceAll('\\', '');
+    for (const name of Object.values(METRIC)) {
+      expect(body, name).toContain(`("${name}") FROM "${METRICS_NAMESPACE}"`);
+    }
+    expect(body).toContain(`GROUP BY "${METRIC_DIMENSION.reason}"`);
+    expect(body).toContain(`GROUP BY "${METRIC_DIMENSION.step}"`);
+  });
+
   it('tell an encrypted topic of failed executions, API 5XX and each function’s errors', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     const topic = logicalId(stack.alarms.topic.node.defaultChild as CfnElement);
@@ -527,13 +671,38 @@ describe('drift', () => {
     expect(rules.filter((rule) => rule.Properties.ScheduleExpression)).toHaveLength(1);
     for (const rule of rules)
       expect(rule.Properties.Targets[0]!.Arn).toEqual({ 'Fn::GetAtt': [drift, 'Arn'] });
-    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
   });
 
-  it("tells the drift function that this stack's roles are Vend's own, so its fixes are not drift", () => {
+  it('sends events whose handler failed after Lambda’s two retries to the failure queue, and alarms on its depth', () => {
+    const drift = logicalId(stack.functions.drift!.function.node.defaultChild as CfnElement);
+    const queue = logicalId(stack.drift!.failureQueue.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: drift },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 6 * 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      AlarmActions: [{ Ref: Match.anyValue() }],
+    });
+  });
+
+  it('tells the drift function the exact roles that change accounts for Vend, and no name prefix', () => {
     const variables = (functionProperties('drift') as { Environment: { Variables: Record<string, unknown> } })
       .Environment.Variables;
-    expect(JSON.stringify(variables[ENV.ownPrincipalArns])).toContain(`:role/${stack.stackName}-*`);
+    const roleArn = (folder: string) => ({
+      'Fn::GetAtt': [logicalId(stack.functions[folder]!.role.node.defaultChild as CfnElement), 'Arn'],
+    });
+    expect(variables[ENV.ownPrincipalArns]).toEqual({
+      'Fn::Join': [',', [roleArn('create-account'), roleArn('move-account'), roleArn('drift')]],
+    });
+    expect(JSON.stringify(variables[ENV.ownPrincipalArns])).not.toContain('*');
   });
 });
 

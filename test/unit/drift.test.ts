@@ -17,10 +17,18 @@ describe("Vend's own principals", () => {
     sessionContext: { sessionIssuer: { arn: lambdaRole } },
   };
 
-  it("recognizes a Lambda's calls by its execution role, exactly or by a prefix ending in *", () => {
+  it("recognizes a Lambda's calls by its exact execution role, never by a prefix", () => {
     expect(isOwnPrincipal(lambdaCall, [lambdaRole])).toBe(true);
-    expect(isOwnPrincipal(lambdaCall, ['arn:aws:iam::123456789012:role/VendStack-*'])).toBe(true);
-    expect(isOwnPrincipal(lambdaCall, ['arn:aws:iam::123456789012:role/Other-*'])).toBe(false);
+    expect(isOwnPrincipal(lambdaCall, ['arn:aws:iam::123456789012:role/VendStack-*'])).toBe(false);
+  });
+
+  it('treats a role named like the stack, but not one of its roles, as someone else (its change is drift)', () => {
+    const lookalike = {
+      type: 'AssumedRole',
+      arn: 'arn:aws:sts::123456789012:assumed-role/VendStack-Intruder/session',
+      sessionContext: { sessionIssuer: { arn: 'arn:aws:iam::123456789012:role/VendStack-Intruder' } },
+    };
+    expect(isOwnPrincipal(lookalike, [lambdaRole])).toBe(false);
   });
 
   it('does not take a longer role name for the one configured without *', () => {
@@ -60,16 +68,22 @@ describe("Vend's own principals", () => {
         drift: { ownPrincipalArns: ['arn:aws:iam::123456789012:role/A'] },
       }),
       VEND_OWN_PRINCIPAL_ARNS:
-        ' arn:aws:iam::123456789012:role/VendStack-* , arn:aws:iam::123456789012:role/B ',
+        ' arn:aws:iam::123456789012:role/VendStack-Move , arn:aws:iam::123456789012:role/B ',
     });
     expect(config.drift.ownPrincipalArns).toEqual([
       'arn:aws:iam::123456789012:role/A',
-      'arn:aws:iam::123456789012:role/VendStack-*',
+      'arn:aws:iam::123456789012:role/VendStack-Move',
       'arn:aws:iam::123456789012:role/B',
     ]);
     expect(() =>
       configFromEnv({ VEND_CONFIG: JSON.stringify(minimal), VEND_OWN_PRINCIPAL_ARNS: 'vend' }),
-    ).toThrow(/drift\.ownPrincipalArns\.0: an IAM role ARN/);
+    ).toThrow(/drift\.ownPrincipalArns\.0: an exact IAM role ARN/);
+    expect(() =>
+      configFromEnv({
+        VEND_CONFIG: JSON.stringify(minimal),
+        VEND_OWN_PRINCIPAL_ARNS: 'arn:aws:iam::123456789012:role/VendStack-*',
+      }),
+    ).toThrow(/drift\.ownPrincipalArns\.0: an exact IAM role ARN \(no wildcard\)/);
   });
 
   it('sweeps two accounts at a time with a second between them, unless configured', () => {
