@@ -10,7 +10,7 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../shared/deps.ts';
-import { aws, classifyAwsError, isAwsError } from '../shared/errors.ts';
+import { aws, classifyAwsError, HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
 import {
   type AccountDesiredState,
   type DriftState,
@@ -19,14 +19,9 @@ import {
   STEP_NAMES,
   type VendRequest,
 } from '../shared/model.ts';
-import type { IdempotencyRecord } from '../shared/registry.ts';
-import {
-  prepareRequest,
-  RequestRejectedError,
-  submitRequest,
-  type WorkflowStarter,
-} from '../shared/submit.ts';
-import { accessLog, HttpError, header, httpErrors, json } from './http.ts';
+import { prepareRequest, submitRequest, type WorkflowStarter } from '../shared/submit.ts';
+import type { IdempotencyRecord } from '../store/idempotency.ts';
+import { accessLog, header, httpErrors, json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import {
   type AccountView,
@@ -254,12 +249,12 @@ class RequestApi {
     }
 
     const hash = bodyHash(body);
-    const existing = await this.deps.registry.getIdempotencyRecord(principal, key);
+    const existing = await this.deps.idempotency.get(principal, key);
     if (existing) return this.resume(existing, hash, body, principal, key);
 
     const requestId = `req-${randomUUID()}`;
     const prepared = await this.preflight(body, principal, requestId);
-    const claim = await this.deps.registry.claimIdempotencyKey(principal, key, hash, requestId);
+    const claim = await this.deps.idempotency.claim(principal, key, hash, requestId);
     if (!claim.claimed) return this.resume(claim.record, hash, body, principal, key);
     return this.submitUnderKey(body, principal, key, requestId, prepared);
   }
@@ -302,7 +297,7 @@ class RequestApi {
         fix: 'Use a new key for a new request; to retry the earlier one, send its body unchanged.',
       });
     }
-    const stored = await this.deps.registry.getRequest(existing.requestId);
+    const stored = await this.deps.requests.get(existing.requestId);
     if (stored) return this.replay(stored);
     return this.submitUnderKey(body, principal, key, existing.requestId);
   }
@@ -329,11 +324,11 @@ class RequestApi {
     } catch (error) {
       if (!(error instanceof RequestRejectedError)) throw error;
       if (error.field === 'requestId') {
-        const stored = await this.deps.registry.getRequest(requestId);
+        const stored = await this.deps.requests.get(requestId);
         if (stored) return accepted(stored.request, stored.status, true);
         throw error;
       }
-      await this.deps.registry.releaseIdempotencyKey(principal, key, requestId);
+      await this.deps.idempotency.release(principal, key, requestId);
       throw error;
     }
   }
@@ -410,7 +405,7 @@ class RequestApi {
 
   private async getRequest(requestId: string): Promise<APIGatewayProxyResult> {
     const record = requestIdSchema.safeParse(requestId).success
-      ? await this.deps.registry.getRequest(requestId)
+      ? await this.deps.requests.get(requestId)
       : undefined;
     if (!record) {
       throw new HttpError(404, `there is no request ${requestId}`, {
@@ -441,10 +436,8 @@ class RequestApi {
         fix: 'Pass the nextCursor of the previous page as it is, or leave cursor out to start from the newest.',
       });
     }
-    const page = await this.deps.registry.listAccounts(limit, cursor);
-    const drifts = await Promise.all(
-      page.items.map((account) => this.deps.registry.getDrift(account.accountId)),
-    );
+    const page = await this.deps.accounts.list(limit, cursor);
+    const drifts = await Promise.all(page.items.map((account) => this.deps.drift.get(account.accountId)));
     return json(200, {
       accounts: page.items.map((account, i) => accountView(account, drifts[i], LIST_DRIFT_HISTORY)),
       ...(page.cursor ? { nextCursor: page.cursor } : {}),
@@ -458,14 +451,14 @@ class RequestApi {
         fix: 'An AWS account id is 12 digits, such as 123456789012.',
       });
     }
-    const account = await this.deps.registry.getAccount(accountId);
+    const account = await this.deps.accounts.get(accountId);
     if (!account) {
       throw new HttpError(404, `Vend has not vended account ${accountId}`, {
         field: 'accountId',
         fix: 'GET /accounts lists the accounts Vend vended.',
       });
     }
-    return json(200, accountView(account, await this.deps.registry.getDrift(accountId)));
+    return json(200, accountView(account, await this.deps.drift.get(accountId)));
   }
 }
 

@@ -39,11 +39,11 @@ export async function completeRequest(
     const configured = readConfigured(input.configured);
     const now = new Date().toISOString();
 
-    const existing = await deps.registry.getAccount(accountId);
+    const existing = await deps.accounts.get(accountId);
     const desired = desiredState(deps, request, accountId, configured, existing, now);
-    if (!existing || !sameState(existing, desired)) await deps.registry.putAccount(desired);
+    if (!existing || !sameState(existing, desired)) await deps.accounts.put(desired);
     if (record.status !== 'succeeded' || record.accountId !== accountId) {
-      await deps.registry.update(request.requestId, { status: 'succeeded', accountId });
+      await deps.requests.update(request.requestId, { status: 'succeeded', accountId });
     }
 
     if (record.notification?.kind === 'success' && record.notification.status === 'sent') {
@@ -53,12 +53,12 @@ export async function completeRequest(
     const outcome = await sendToRequester(deps, message, { requestId: request.requestId, accountId });
     const at = new Date().toISOString();
     if (outcome === 'skipped') {
-      await deps.registry.update(request.requestId, {
+      await deps.requests.update(request.requestId, {
         notification: { kind: 'success', status: 'skipped', at, error: NO_WEBHOOK },
       });
       return { result: { notified: false }, detail: `account ${accountId} ready; ${NO_WEBHOOK}` };
     }
-    await deps.registry.update(request.requestId, { notification: { kind: 'success', status: 'sent', at } });
+    await deps.requests.update(request.requestId, { notification: { kind: 'success', status: 'sent', at } });
     return {
       result: { notified: true },
       detail: `account ${accountId} ready; the requester was told on Slack`,

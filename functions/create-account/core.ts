@@ -67,7 +67,7 @@ export async function createAccount(deps: Deps, { request }: CreateAccountInput)
         id = await requestCreation(deps, request);
         how = 'requested';
       }
-      await deps.registry.setCreateAccountRequestId(request.requestId, id);
+      await deps.requests.setCreateAccountRequestId(request.requestId, id);
       const result: CreationState = {
         createAccountRequestId: id,
         state: 'IN_PROGRESS',

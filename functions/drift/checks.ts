@@ -165,7 +165,7 @@ export interface LockWait {
 export const DEFAULT_LOCK_WAIT: LockWait = { attempts: 40, firstDelayMs: 200, maxDelayMs: 3000 };
 
 /**
- * Runs `work` holding the account's drift lock (see Registry.acquireDriftLock), waiting for it while another
+ * Runs `work` holding the account's drift lock (see DriftStore.acquireLock), waiting for it while another
  * check of the account holds it. Still held by another after the wait: ConcurrentModificationError, which the
  * event's retry (or the next sweep) gets past.
  */
@@ -177,11 +177,7 @@ export async function withAccountLock<T>(
 ): Promise<T> {
   const owner = randomUUID();
   let delay = wait.firstDelayMs;
-  for (
-    let attempt = 1;
-    !(await deps.registry.acquireDriftLock(accountId, owner, DRIFT_LOCK_LEASE_MS));
-    attempt++
-  ) {
+  for (let attempt = 1; !(await deps.drift.acquireLock(accountId, owner, DRIFT_LOCK_LEASE_MS)); attempt++) {
     if (attempt >= wait.attempts) {
       throw new ConcurrentModificationError(`another drift check of account ${accountId} is under way`);
     }
@@ -191,7 +187,7 @@ export async function withAccountLock<T>(
   try {
     return await work();
   } finally {
-    await deps.registry.releaseDriftLock(accountId, owner).catch((error: unknown) =>
+    await deps.drift.releaseLock(accountId, owner).catch((error: unknown) =>
       deps.log.warn('could not release the drift lock (its lease ends it)', {
         accountId,
         error: errorText(error),
@@ -270,8 +266,8 @@ export async function announce(
     announcement = 'failed';
   }
   for (const { accountId, recordId } of records) {
-    await deps.registry
-      .recordDrift(accountId, { patch: { id: recordId, fields: { announcement } } })
+    await deps.drift
+      .record(accountId, { patch: { id: recordId, fields: { announcement } } })
       .catch((error: unknown) =>
         deps.log.warn('could not record the announcement', { accountId, recordId, error: errorText(error) }),
       );

@@ -6,23 +6,9 @@ import {
 } from '@aws-sdk/client-organizations';
 import { fillTemplate } from './config.ts';
 import type { Deps } from './deps.ts';
-import { aws } from './errors.ts';
+import { aws, RequestRejectedError, ReservationConflictError } from './errors.ts';
 import type { RequestRecord, VendRequest } from './model.ts';
-import { ReservationConflictError } from './registry.ts';
 import { type AccountRequestInput, accountRequestSchema } from './request-schema.ts';
-
-/** A request refused before anything started: the status, the field at fault and how to fix it. */
-export class RequestRejectedError extends Error {
-  override readonly name = 'RequestRejectedError';
-  constructor(
-    readonly statusCode: 400 | 404 | 409 | 413 | 415 | 422,
-    readonly field: string,
-    message: string,
-    readonly fix: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
 
 /** Starts the state machine for a request; idempotent by execution name. */
 export interface WorkflowStarter {
@@ -236,7 +222,7 @@ export async function submitRequest(
     updatedAt: now,
   };
   try {
-    await deps.registry.createRequest(record);
+    await deps.requests.create(record);
   } catch (error) {
     if (error instanceof ReservationConflictError) {
       if (error.field === 'email') {

@@ -6,7 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT_EVENT_PATTERN } from '../../functions/shared/drift-pattern.ts';
 import { ENV } from '../../functions/shared/env.ts';
-import { REGISTRY_TABLE } from '../../functions/shared/registry.ts';
+import { REGISTRY_TABLE } from '../../functions/store/table.ts';
 import { ASL_PATH, aslPlaceholders } from '../../infra/asl.ts';
 import { REPOSITORY_ROOT } from '../../infra/paths.ts';
 import { TASK_FUNCTION_FOLDERS } from '../../infra/pipeline-functions.ts';

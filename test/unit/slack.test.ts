@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SlackUnavailableError } from '../../functions/shared/errors.ts';
+import { SlackRejectedError, SlackUnavailableError } from '../../functions/shared/errors.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   escapeSlack,
@@ -9,7 +9,6 @@ import {
   postToSlack,
   type SlackBlock,
   type SlackMessage,
-  SlackRejectedError,
   type SuccessDetails,
   successMessage,
   switchRoleUrl,

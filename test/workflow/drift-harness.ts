@@ -85,7 +85,7 @@ export async function vend(env: Env, ou = 'Workloads/Dev'): Promise<string> {
   );
   const execution = await env.pipeline.runner.get(record.requestId)!.done;
   if (execution.status !== 'SUCCEEDED') throw new Error(`vending failed: ${JSON.stringify(execution.error)}`);
-  return (await env.pipeline.deps.registry.getRequest(record.requestId))!.accountId!;
+  return (await env.pipeline.deps.requests.get(record.requestId))!.accountId!;
 }
 
 /** Checks `probe` on the simulated clock until `condition` holds; fails after `timeoutMs` of real time. */
@@ -183,7 +183,7 @@ export function driftMessages(env: Env, accountId: string, from = 0) {
 }
 
 export async function history(env: Env, accountId: string): Promise<DriftRecord[]> {
-  return (await env.pipeline.deps.registry.getDrift(accountId))?.history ?? [];
+  return (await env.pipeline.deps.drift.get(accountId))?.history ?? [];
 }
 
 export const accountIdOf = (event: AuditEvent) => {
