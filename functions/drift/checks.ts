@@ -16,6 +16,7 @@ import {
   TransientError,
 } from '../shared/errors.ts';
 import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
+import { type RetryPolicy, retry } from '../shared/retry.ts';
 import { type SlackMessage, sendToRequester } from '../shared/slack.ts';
 
 /**
@@ -155,14 +156,11 @@ async function accountTags(deps: Deps, accountId: string): Promise<Map<string, s
 /** How long a drift lock is held at most: longer than the drift function may run (its timeout). */
 export const DRIFT_LOCK_LEASE_MS = 10 * 60_000;
 
-/** How long to wait for an account's drift lock: attempts, with doubling pauses (jittered) between them. */
-export interface LockWait {
-  attempts: number;
-  firstDelayMs: number;
-  maxDelayMs: number;
-}
+/** How long to wait for an account's drift lock: attempts, with doubling pauses (full jitter) between them. */
+export type LockWait = Required<Pick<RetryPolicy, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
 
-export const DEFAULT_LOCK_WAIT: LockWait = { attempts: 40, firstDelayMs: 200, maxDelayMs: 3000 };
+/** About 100 s of waiting in all, on average. */
+export const DEFAULT_LOCK_WAIT: LockWait = { maxAttempts: 40, baseDelayMs: 400, maxDelayMs: 6000 };
 
 /**
  * Runs `work` holding the account's drift lock (see DriftStore.acquireLock), waiting for it while another
@@ -176,14 +174,19 @@ export async function withAccountLock<T>(
   wait: LockWait = DEFAULT_LOCK_WAIT,
 ): Promise<T> {
   const owner = randomUUID();
-  let delay = wait.firstDelayMs;
-  for (let attempt = 1; !(await deps.drift.acquireLock(accountId, owner, DRIFT_LOCK_LEASE_MS)); attempt++) {
-    if (attempt >= wait.attempts) {
-      throw new ConcurrentModificationError(`another drift check of account ${accountId} is under way`);
-    }
-    await deps.sleep(delay * (0.5 + Math.random()));
-    delay = Math.min(delay * 2, wait.maxDelayMs);
-  }
+  await retry(
+    async () => {
+      if (!(await deps.drift.acquireLock(accountId, owner, DRIFT_LOCK_LEASE_MS))) {
+        throw new ConcurrentModificationError(`another drift check of account ${accountId} is under way`);
+      }
+    },
+    {
+      ...wait,
+      retryable: (error) => error instanceof ConcurrentModificationError,
+      random: deps.random,
+      sleep: deps.sleep,
+    },
+  );
   try {
     return await work();
   } finally {
