@@ -1,5 +1,6 @@
 import type { Log } from '../functions/shared/deps.ts';
 import { type EventPattern, matchesPattern } from '../functions/shared/event-pattern.ts';
+import { errorText } from '../functions/shared/text.ts';
 import { type AuditEvent, toEventBridgeEvent } from './cloud/index.ts';
 
 type EventBridgeEvent = ReturnType<typeof toEventBridgeEvent>;
@@ -108,7 +109,7 @@ export class LocalEventBus<R> {
         this.deliveries.push({ event, attempts: attempt, result });
         return;
       } catch (error) {
-        const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        const text = errorText(error);
         if (attempt >= maxAttempts || this.closed) {
           this.options.log.error(
             'event bus: the target failed on every attempt (on AWS: to the dead-letter queue)',

@@ -20,6 +20,7 @@ import {
   type VendRequest,
 } from '../shared/model.ts';
 import { prepareRequest, submitRequest, type WorkflowStarter } from '../shared/submit.ts';
+import { canonicalJson } from '../shared/text.ts';
 import type { IdempotencyRecord } from '../store/idempotency.ts';
 import { accessLog, header, httpErrors, json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
@@ -100,17 +101,6 @@ export function stepFunctionsStarter(client: SFNClient, stateMachineArn: string)
 /** SHA-256 of a JSON value with its object keys sorted: the same body however it is spaced or ordered. */
 export function bodyHash(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   successMessage,
 } from '../shared/slack.ts';
 import { runStep } from '../shared/steps.ts';
+import { canonicalJson } from '../shared/text.ts';
 
 /** What "Announce ready" gets: the request, the account, and the three results of "Configure account". */
 export interface CompleteRequestInput {
@@ -146,13 +147,7 @@ function desiredState(
 
 /** Whether the stored state already says what we would write (so a re-run writes nothing). */
 function sameState(a: AccountDesiredState, b: AccountDesiredState): boolean {
-  return canonical({ ...a, updatedAt: '' }) === canonical({ ...b, updatedAt: '' });
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    isObject(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  );
+  return canonicalJson({ ...a, updatedAt: '' }) === canonicalJson({ ...b, updatedAt: '' });
 }
 
 /** What the message says was set up: the configuration's roles (how to reach them), and what each step did. */

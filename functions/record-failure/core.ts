@@ -14,6 +14,7 @@ import {
   type VendRequest,
 } from '../shared/model.ts';
 import { failureMessage, NO_WEBHOOK, sendToRequester } from '../shared/slack.ts';
+import { errorText } from '../shared/text.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
 export interface CaughtError {
@@ -310,10 +311,6 @@ function describeCaught(failure: CaughtError | undefined): string {
   if (!failure) return 'unknown error';
   const message = causeMessage(failure.Cause);
   return `${failure.Error ?? 'unknown error'}${message ? `: ${message}` : ''}`.slice(0, 1000);
-}
-
-function errorText(error: unknown): string {
-  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
 }
 
 function capitalize(text: string): string {

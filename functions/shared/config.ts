@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ENV } from './env.ts';
 import { ConfigError } from './errors.ts';
+import { EMAIL_PATTERN } from './text.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'an account id is 12 digits');
-const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address such as finops@example.com');
+const email = z.string().regex(EMAIL_PATTERN, 'an email address such as finops@example.com');
 const regex = z.string().refine((value) => {
   try {
     new RegExp(value);

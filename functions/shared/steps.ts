@@ -1,6 +1,7 @@
 import type { Deps } from './deps.ts';
 import { VendFailureError } from './errors.ts';
 import type { RequestRecord, StepName } from './model.ts';
+import { errorText } from './text.ts';
 
 /**
  * Runs one step of a request and records it in the registry: started (with the attempt number), then
@@ -44,8 +45,7 @@ export async function runStep<T>(
         },
       });
     } else {
-      const lastError =
-        error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 1000) : String(error);
+      const lastError = errorText(error);
       deps.log.warn('step attempt failed', { requestId, step, attempts, error: lastError });
       await deps.requests
         .updateStep(requestId, step, { status: 'running', startedAt, attempts, lastError })

@@ -9,13 +9,12 @@ import type { Deps } from './deps.ts';
 import { aws, RequestRejectedError, ReservationConflictError } from './errors.ts';
 import type { RequestRecord, VendRequest } from './model.ts';
 import { type AccountRequestInput, accountRequestSchema } from './request-schema.ts';
+import { EMAIL_PATTERN } from './text.ts';
 
 /** Starts the state machine for a request; idempotent by execution name. */
 export interface WorkflowStarter {
   start(executionName: string, input: { request: VendRequest }): Promise<void>;
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * How long an OU path's id is believed. OUs are created rarely and their ids never change, so one lookup per
@@ -150,7 +149,7 @@ export async function prepareRequest(
     }
     email = fillTemplate(config.email.template, { accountName, name: input.name });
   }
-  if (!EMAIL.test(email))
+  if (!EMAIL_PATTERN.test(email))
     throw new RequestRejectedError(
       400,
       'email',
