@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { errorText } from '../functions/shared/text.ts';
 import { measureBurst } from './burst.ts';
 import { measureColdStart } from './cold-start.ts';
 import { note, round } from './common.ts';
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
       await work();
       note(`${name}: done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     } catch (error) {
-      errors[name] = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      errors[name] = errorText(error);
       note(`${name}: FAILED: ${errors[name]}`);
     }
   };

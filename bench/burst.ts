@@ -107,7 +107,7 @@ export async function measureBurst(
 
     let failedOnLimits = 0;
     for (const execution of executions.filter((e) => e.status !== 'SUCCEEDED')) {
-      const record = await pipeline.deps.registry.getRequest(execution.name);
+      const record = await pipeline.deps.requests.get(execution.name);
       const text = `${JSON.stringify(execution.error)} ${record?.failure?.reason ?? ''} ${record?.failure?.error ?? ''}`;
       if (/CreationSlotsFull|Throttl|quota|RATE_LIMIT|LIMIT_EXCEEDED|too many/i.test(text)) failedOnLimits++;
     }

@@ -104,7 +104,7 @@ export async function reconcile(input: {
   check('distinct requests accepted', expectedAccounts, accepted.size);
   const records = new Map<string, RequestRecord>();
   for (const id of accepted) {
-    const record = await pipeline.deps.registry.getRequest(id);
+    const record = await pipeline.deps.requests.get(id);
     if (record) records.set(id, record);
   }
   const missing = [...accepted].filter((id) => !records.has(id));

@@ -196,7 +196,7 @@ async function main(): Promise<number> {
     let ended = 0;
     let cursor: string | undefined;
     do {
-      const page = await pipeline.deps.registry.listRequests(100, cursor);
+      const page = await pipeline.deps.requests.list(100, cursor);
       for (const record of page.items) {
         if (!ids.has(record.requestId)) continue;
         const execution = pipeline.runner.get(record.requestId);

@@ -55,7 +55,7 @@ export async function measureTransitions(minutesList = [1, 3, 10, 30]): Promise<
         throw new Error(`POST /accounts ${answer.status}: ${JSON.stringify(answer.body)}`);
       const execution = await pipeline.runner.get(answer.body.requestId!)!.done;
       const awsCalls = sum(Object.values(diffCounts(before, callsByOperation(pipeline))));
-      const stored = (await pipeline.deps.registry.getRequest(answer.body.requestId!))!;
+      const stored = (await pipeline.deps.requests.get(answer.body.requestId!))!;
       const polls = stored.steps.waitForAccount?.attempts ?? 0;
 
       before = callsByOperation(pipeline);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ConfigError, readConfigFile, type VendConfig } from '../functions/shared/config.ts';
+import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { ENV } from '../functions/shared/env.ts';
+import { ConfigError } from '../functions/shared/errors.ts';
 
 /** Lambda's limit on the total size of a function's environment variables (names and values). */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;

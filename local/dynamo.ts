@@ -6,7 +6,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { REGISTRY_TABLE } from '../functions/shared/registry.ts';
+import { REGISTRY_TABLE } from '../functions/store/table.ts';
 
 export interface LocalDynamo {
   endpoint: string;

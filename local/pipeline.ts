@@ -8,6 +8,7 @@ import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';
 import { type LocalApi, startLocalApi } from './api-server.ts';
 import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
+import { seededRandom } from './cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LocalRunner } from './runner.ts';
@@ -70,7 +71,7 @@ export async function resumeInFlight(deps: Deps, runner: LocalRunner): Promise<s
   const resumed: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await deps.registry.listRequests(100, cursor);
+    const page = await deps.requests.list(100, cursor);
     for (const record of page.items) {
       if (!IN_FLIGHT.has(record.status) || runner.get(record.requestId)) continue;
       runner.run(record.requestId, { request: record.request });
@@ -147,6 +148,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       dynamoEndpoint: dynamo.endpoint,
       slackWebhookUrl: async () => config.slack.webhookUrl ?? slack.url,
       sleep: (ms) => new Promise((done) => clock.schedule(ms, () => done())),
+      random: seededRandom(1).next,
       now: () => clock.now(),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -10,7 +10,7 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../shared/deps.ts';
-import { aws, classifyAwsError, isAwsError } from '../shared/errors.ts';
+import { aws, classifyAwsError, HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
 import {
   type AccountDesiredState,
   type DriftState,
@@ -20,14 +20,10 @@ import {
   type StepName,
   type VendRequest,
 } from '../shared/model.ts';
-import type { IdempotencyRecord } from '../shared/registry.ts';
-import {
-  prepareRequest,
-  RequestRejectedError,
-  submitRequest,
-  type WorkflowStarter,
-} from '../shared/submit.ts';
-import { accessLog, HttpError, header, httpErrors, json } from './http.ts';
+import { prepareRequest, submitRequest, type WorkflowStarter } from '../shared/submit.ts';
+import { canonicalJson } from '../shared/text.ts';
+import type { IdempotencyRecord } from '../store/idempotency.ts';
+import { accessLog, header, httpErrors, json } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import {
   type AccountView,
@@ -106,17 +102,6 @@ export function stepFunctionsStarter(client: SFNClient, stateMachineArn: string)
 /** SHA-256 of a JSON value with its object keys sorted: the same body however it is spaced or ordered. */
 export function bodyHash(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**
@@ -255,12 +240,12 @@ class RequestApi {
     }
 
     const hash = bodyHash(body);
-    const existing = await this.deps.registry.getIdempotencyRecord(principal, key);
+    const existing = await this.deps.idempotency.get(principal, key);
     if (existing) return this.resume(existing, hash, body, principal, key);
 
     const requestId = `req-${randomUUID()}`;
     const prepared = await this.preflight(body, principal, requestId);
-    const claim = await this.deps.registry.claimIdempotencyKey(principal, key, hash, requestId);
+    const claim = await this.deps.idempotency.claim(principal, key, hash, requestId);
     if (!claim.claimed) return this.resume(claim.record, hash, body, principal, key);
     return this.submitUnderKey(body, principal, key, requestId, prepared);
   }
@@ -303,7 +288,7 @@ class RequestApi {
         fix: 'Use a new key for a new request; to retry the earlier one, send its body unchanged.',
       });
     }
-    const stored = await this.deps.registry.getRequest(existing.requestId);
+    const stored = await this.deps.requests.get(existing.requestId);
     if (stored) return this.replay(stored);
     return this.submitUnderKey(body, principal, key, existing.requestId);
   }
@@ -330,11 +315,11 @@ class RequestApi {
     } catch (error) {
       if (!(error instanceof RequestRejectedError)) throw error;
       if (error.field === 'requestId') {
-        const stored = await this.deps.registry.getRequest(requestId);
+        const stored = await this.deps.requests.get(requestId);
         if (stored) return accepted(stored.request, stored.status, true);
         throw error;
       }
-      await this.deps.registry.releaseIdempotencyKey(principal, key, requestId);
+      await this.deps.idempotency.release(principal, key, requestId);
       throw error;
     }
   }
@@ -411,7 +396,7 @@ class RequestApi {
 
   private async getRequest(requestId: string): Promise<APIGatewayProxyResult> {
     const record = requestIdSchema.safeParse(requestId).success
-      ? await this.deps.registry.getRequest(requestId)
+      ? await this.deps.requests.get(requestId)
       : undefined;
     if (!record) {
       throw new HttpError(404, `there is no request ${requestId}`, {
@@ -442,10 +427,8 @@ class RequestApi {
         fix: 'Pass the nextCursor of the previous page as it is, or leave cursor out to start from the newest.',
       });
     }
-    const page = await this.deps.registry.listAccounts(limit, cursor);
-    const drifts = await Promise.all(
-      page.items.map((account) => this.deps.registry.getDrift(account.accountId)),
-    );
+    const page = await this.deps.accounts.list(limit, cursor);
+    const drifts = await Promise.all(page.items.map((account) => this.deps.drift.get(account.accountId)));
     return json(200, {
       accounts: page.items.map((account, i) => accountView(account, drifts[i], LIST_DRIFT_HISTORY)),
       ...(page.cursor ? { nextCursor: page.cursor } : {}),
@@ -459,14 +442,14 @@ class RequestApi {
         fix: 'An AWS account id is 12 digits, such as 123456789012.',
       });
     }
-    const account = await this.deps.registry.getAccount(accountId);
+    const account = await this.deps.accounts.get(accountId);
     if (!account) {
       throw new HttpError(404, `Vend has not vended account ${accountId}`, {
         field: 'accountId',
         fix: 'GET /accounts lists the accounts Vend vended.',
       });
     }
-    return json(200, accountView(account, await this.deps.registry.getDrift(accountId)));
+    return json(200, accountView(account, await this.deps.drift.get(accountId)));
   }
 }
 

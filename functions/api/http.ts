@@ -1,26 +1,14 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Log } from '../shared/deps.ts';
-import { ConcurrentModificationError, ThrottledError, TransientError } from '../shared/errors.ts';
-import { RequestRejectedError } from '../shared/submit.ts';
+import {
+  ConcurrentModificationError,
+  HttpError,
+  RequestRejectedError,
+  ThrottledError,
+  TransientError,
+} from '../shared/errors.ts';
 import type { ErrorResponse } from './schemas.ts';
-
-/**
- * An answer other than success, for the caller: the status, the field at fault, what is wrong and the fix.
- * `expose` is true below 500: only then does the caller see the message; a 5xx says nothing internal.
- */
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  readonly expose: boolean;
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly details: { field?: string; fix?: string; headers?: Record<string, string> } = {},
-  ) {
-    super(message);
-    this.expose = statusCode < 500;
-  }
-}
 
 /** Headers every answer carries. */
 const COMMON_HEADERS = {

@@ -40,7 +40,7 @@ export async function checkAccountCreation(
     const polls = creation.polls + 1;
     const base = { createAccountRequestId: creation.createAccountRequestId, waitedSeconds, polls };
     if (status.State === 'SUCCEEDED' && status.AccountId) {
-      await deps.registry.update(request.requestId, { accountId: status.AccountId });
+      await deps.requests.update(request.requestId, { accountId: status.AccountId });
       return {
         result: { ...base, state: 'SUCCEEDED', accountId: status.AccountId, waitSeconds: 0 },
         detail: `account ${status.AccountId} exists`,

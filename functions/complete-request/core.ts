@@ -10,6 +10,7 @@ import {
   successMessage,
 } from '../shared/slack.ts';
 import { runStep } from '../shared/steps.ts';
+import { canonicalJson } from '../shared/text.ts';
 
 /** What "Announce ready" gets: the request, the account, and the three results of "Configure account". */
 export interface CompleteRequestInput {
@@ -39,11 +40,11 @@ export async function completeRequest(
     const configured = readConfigured(input.configured);
     const now = new Date().toISOString();
 
-    const existing = await deps.registry.getAccount(accountId);
+    const existing = await deps.accounts.get(accountId);
     const desired = desiredState(deps, request, accountId, configured, existing, now);
-    if (!existing || !sameState(existing, desired)) await deps.registry.putAccount(desired);
+    if (!existing || !sameState(existing, desired)) await deps.accounts.put(desired);
     if (record.status !== 'succeeded' || record.accountId !== accountId) {
-      await deps.registry.update(request.requestId, { status: 'succeeded', accountId });
+      await deps.requests.update(request.requestId, { status: 'succeeded', accountId });
     }
 
     if (record.notification?.kind === 'success' && record.notification.status === 'sent') {
@@ -53,12 +54,12 @@ export async function completeRequest(
     const outcome = await sendToRequester(deps, message, { requestId: request.requestId, accountId });
     const at = new Date().toISOString();
     if (outcome === 'skipped') {
-      await deps.registry.update(request.requestId, {
+      await deps.requests.update(request.requestId, {
         notification: { kind: 'success', status: 'skipped', at, error: NO_WEBHOOK },
       });
       return { result: { notified: false }, detail: `account ${accountId} ready; ${NO_WEBHOOK}` };
     }
-    await deps.registry.update(request.requestId, { notification: { kind: 'success', status: 'sent', at } });
+    await deps.requests.update(request.requestId, { notification: { kind: 'success', status: 'sent', at } });
     return {
       result: { notified: true },
       detail: `account ${accountId} ready; the requester was told on Slack`,
@@ -146,13 +147,7 @@ function desiredState(
 
 /** Whether the stored state already says what we would write (so a re-run writes nothing). */
 function sameState(a: AccountDesiredState, b: AccountDesiredState): boolean {
-  return canonical({ ...a, updatedAt: '' }) === canonical({ ...b, updatedAt: '' });
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    isObject(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  );
+  return canonicalJson({ ...a, updatedAt: '' }) === canonicalJson({ ...b, updatedAt: '' });
 }
 
 /** What the message says was set up: the configuration's roles (how to reach them), and what each step did. */

@@ -14,6 +14,7 @@ import {
   VendFailureError,
 } from '../shared/errors.ts';
 import { type CreationState, type VendRequest, vendTags } from '../shared/model.ts';
+import { retry } from '../shared/retry.ts';
 import { runStep } from '../shared/steps.ts';
 
 export interface CreateAccountInput {
@@ -56,7 +57,7 @@ export async function createAccount(deps: Deps, { request }: CreateAccountInput)
         id = await requestCreation(deps, request);
         how = 'requested';
       }
-      await deps.registry.setCreateAccountRequestId(request.requestId, id);
+      await deps.requests.setCreateAccountRequestId(request.requestId, id);
       const result: CreationState = {
         createAccountRequestId: id,
         state: 'IN_PROGRESS',
@@ -144,21 +145,23 @@ const PAGE_TRIES = 5;
  * organization; a page throttled or failed on AWS's side is read again (reads are safe to repeat), so that one
  * of many reads does not fail the whole step.
  */
-async function readCreationsPage(deps: Deps, token: string | undefined) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await aws(
+function readCreationsPage(deps: Deps, token: string | undefined) {
+  return retry(
+    () =>
+      aws(
         deps.client(OrganizationsClient).send(
           new ListCreateAccountStatusCommand({
             States: ['IN_PROGRESS', 'SUCCEEDED'],
             ...(token ? { NextToken: token } : {}),
           }),
         ),
-      );
-    } catch (error) {
-      const retryable = error instanceof ThrottledError || error instanceof TransientError;
-      if (!retryable || attempt >= PAGE_TRIES) throw error;
-      await deps.sleep(Math.random() * 200 * 2 ** attempt);
-    }
-  }
+      ),
+    {
+      retryable: (error) => error instanceof ThrottledError || error instanceof TransientError,
+      maxAttempts: PAGE_TRIES,
+      baseDelayMs: 400,
+      random: deps.random,
+      sleep: deps.sleep,
+    },
+  );
 }

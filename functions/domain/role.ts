@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { BaselineRole } from '../shared/config.ts';
 import { aws, isAwsError, VendFailureError } from '../shared/errors.ts';
+import { canonicalJson } from '../shared/text.ts';
 import { type AccountContext, type Applied, applyChanges, type Change, type Converger } from './converger.ts';
 
 /** The tag on every role the baseline creates, so that people (and the drift sweep) know who owns it. */
@@ -402,24 +403,21 @@ function parseDocument(text: string | undefined): unknown {
  * as a list or alone do not matter to IAM, so they do not count as differences.
  */
 export function sameDocument(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  return canonicalJson(unordered(a)) === canonicalJson(unordered(b));
 }
 
-function canonical(value: unknown): unknown {
+/** A document with its lists in one order and one-item lists as the item (key order `canonicalJson` settles). */
+function unordered(value: unknown): unknown {
   if (Array.isArray(value)) {
-    const items = value.map(canonical);
+    const items = value.map(unordered);
     if (items.length === 1) return items[0];
     return items
-      .map((item) => [JSON.stringify(item), item] as const)
+      .map((item) => [canonicalJson(item), item] as const)
       .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
       .map(([, item]) => item);
   }
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unordered(item)]));
   }
   return value;
 }

@@ -13,7 +13,7 @@ import {
   VendFailureError,
 } from '../shared/errors.ts';
 import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
-import { retry } from '../shared/retry.ts';
+import { type RetryPolicy, retry } from '../shared/retry.ts';
 import { type SlackMessage, sendToRequester } from '../shared/slack.ts';
 
 /**
@@ -105,6 +105,7 @@ export async function checkOrganizationalUnit(
       retryable: (error) => error instanceof ConcurrentModificationError,
       maxAttempts: 3,
       baseDelayMs: 100,
+      random: deps.random,
       sleep: deps.sleep,
     },
   );
@@ -139,17 +140,14 @@ export async function checkTags(
 /** How long a drift lock is held at most: longer than the drift function may run (its timeout). */
 export const DRIFT_LOCK_LEASE_MS = 10 * 60_000;
 
-/** How long to wait for an account's drift lock: attempts, with doubling pauses (jittered) between them. */
-export interface LockWait {
-  attempts: number;
-  firstDelayMs: number;
-  maxDelayMs: number;
-}
+/** How long to wait for an account's drift lock: attempts, with doubling pauses (full jitter) between them. */
+export type LockWait = Required<Pick<RetryPolicy, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
 
-export const DEFAULT_LOCK_WAIT: LockWait = { attempts: 40, firstDelayMs: 200, maxDelayMs: 3000 };
+/** About 100 s of waiting in all, on average. */
+export const DEFAULT_LOCK_WAIT: LockWait = { maxAttempts: 40, baseDelayMs: 400, maxDelayMs: 6000 };
 
 /**
- * Runs `work` holding the account's drift lock (see Registry.acquireDriftLock), waiting for it while another
+ * Runs `work` holding the account's drift lock (see DriftStore.acquireLock), waiting for it while another
  * check of the account holds it. Still held by another after the wait: ConcurrentModificationError, which the
  * event's retry (or the next sweep) gets past.
  */
@@ -162,21 +160,21 @@ export async function withAccountLock<T>(
   const owner = randomUUID();
   await retry(
     async () => {
-      if (!(await deps.registry.acquireDriftLock(accountId, owner, DRIFT_LOCK_LEASE_MS)))
+      if (!(await deps.drift.acquireLock(accountId, owner, DRIFT_LOCK_LEASE_MS))) {
         throw new ConcurrentModificationError(`another drift check of account ${accountId} is under way`);
+      }
     },
     {
+      ...wait,
       retryable: (error) => error instanceof ConcurrentModificationError,
-      maxAttempts: wait.attempts,
-      baseDelayMs: wait.firstDelayMs,
-      maxDelayMs: wait.maxDelayMs,
+      random: deps.random,
       sleep: deps.sleep,
     },
   );
   try {
     return await work();
   } finally {
-    await deps.registry.releaseDriftLock(accountId, owner).catch((error: unknown) =>
+    await deps.drift.releaseLock(accountId, owner).catch((error: unknown) =>
       deps.log.warn('could not release the drift lock (its lease ends it)', {
         accountId,
         error: errorText(error),
@@ -251,8 +249,8 @@ export async function announce(
     announcement = 'failed';
   }
   for (const { accountId, recordId } of records) {
-    await deps.registry
-      .recordDrift(accountId, { patch: { id: recordId, fields: { announcement } } })
+    await deps.drift
+      .record(accountId, { patch: { id: recordId, fields: { announcement } } })
       .catch((error: unknown) =>
         deps.log.warn('could not record the announcement', { accountId, recordId, error: errorText(error) }),
       );

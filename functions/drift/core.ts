@@ -138,13 +138,13 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
   if (isOwnPrincipal(detail.userIdentity, await ownPrincipals(deps))) {
     return ignored(deps, event, "Vend's own change", accountId);
   }
-  const known = await deps.registry.getAccount(accountId);
+  const known = await deps.accounts.get(accountId);
   if (!known) return ignored(deps, event, 'an account Vend did not vend', accountId);
   if (known.status !== 'active') return ignored(deps, event, `the account is ${known.status}`, accountId);
   const irrelevant = irrelevance(target, known);
   if (irrelevant) return ignored(deps, event, irrelevant, accountId);
 
-  const claim = await deps.registry.claimDriftEvent(event.id, DRIFT_EVENT_LEASE_MS);
+  const claim = await deps.drift.claimEvent(event.id, DRIFT_EVENT_LEASE_MS);
   if (claim !== 'claimed') {
     deps.log.info('drift event already acted on', { eventId: event.id, accountId, claim });
     return {
@@ -159,7 +159,7 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
     acted = await withAccountLock(deps, accountId, () => act(deps, event, target));
   } catch (error) {
     // Throttled, a concurrent change, the lock held elsewhere ...: EventBridge delivers the event again.
-    await deps.registry.releaseDriftEvent(event.id).catch(() => undefined);
+    await deps.drift.releaseEvent(event.id).catch(() => undefined);
     deps.log.warn('drift event not handled yet: it will be retried', {
       eventId: event.id,
       accountId,
@@ -168,14 +168,14 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
     throw error;
   }
   if (!acted) {
-    await deps.registry.finishDriftEvent(event.id);
+    await deps.drift.finishEvent(event.id);
     return ignored(deps, event, 'the account was closed or removed meanwhile', accountId);
   }
   const { record, account } = acted;
   if (record.outcome !== 'in-sync') {
     await announce(deps, driftEventMessage(record, account), [{ accountId, recordId: record.id }]);
   }
-  await deps.registry.finishDriftEvent(event.id);
+  await deps.drift.finishEvent(event.id);
   deps.log.info('drift event handled', {
     eventId: event.id,
     accountId,
@@ -200,7 +200,7 @@ async function act(
 ): Promise<{ record: DriftRecord; account: AccountDesiredState } | undefined> {
   const { accountId } = target;
   // Read again under the lock: another event may have closed it meanwhile.
-  const account = await deps.registry.getAccount(accountId);
+  const account = await deps.accounts.get(accountId);
   if (account?.status !== 'active') return undefined;
   const dryRun = deps.config.drift.mode === 'report';
   const base = {
@@ -216,7 +216,7 @@ async function act(
 
   if (target.kind === 'close' || target.kind === 'remove') {
     const status = target.kind === 'close' ? 'closed' : 'removed';
-    if (account.status === 'active') await deps.registry.setAccountStatus(accountId, status);
+    if (account.status === 'active') await deps.accounts.setStatus(accountId, status);
     aspects = { membership: 'drifted' };
     record = {
       ...base,
@@ -260,7 +260,7 @@ async function act(
       recordedAt: new Date().toISOString(),
     };
   }
-  await deps.registry.recordDrift(accountId, { aspects, record });
+  await deps.drift.record(accountId, { aspects, record });
   return { record, account };
 }
 

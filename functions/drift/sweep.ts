@@ -111,7 +111,7 @@ async function activeAccounts(deps: Deps): Promise<AccountDesiredState[]> {
   const accounts: AccountDesiredState[] = [];
   let cursor: string | undefined;
   do {
-    const page = await deps.registry.listAccounts(100, cursor);
+    const page = await deps.accounts.list(100, cursor);
     accounts.push(...page.items.filter((account) => account.status === 'active'));
     cursor = page.cursor;
   } while (cursor);
@@ -131,15 +131,15 @@ async function sweepAccount(
   try {
     return await withAccountLock(deps, accountId, async () => {
       // Read again under the lock: an event may have closed it meanwhile.
-      const desired = await deps.registry.getAccount(accountId);
+      const desired = await deps.accounts.get(accountId);
       if (desired?.status !== 'active') return undefined;
       return checkAccount(deps, desired, runId, mode);
     });
   } catch (error) {
     deps.log.warn('drift sweep could not check an account', { runId, accountId, error: errorText(error) });
     const failure = `could not check the account: ${describeFailure(deps, error)}`;
-    await deps.registry
-      .recordDrift(accountId, { record: sweepRecord(runId, account, [], [failure], mode) })
+    await deps.drift
+      .record(accountId, { record: sweepRecord(runId, account, [], [failure], mode) })
       .catch(() => undefined);
     return {
       accountId,
@@ -181,7 +181,7 @@ async function checkAccount(
   await run('baseline', async () => {
     const { output, changeLog } = await convergeBaseline(deps, accountId, desired.accountName, { dryRun });
     if (!dryRun && output.version !== desired.baselineVersion)
-      await deps.registry.setBaselineVersion(accountId, output.version);
+      await deps.accounts.setBaselineVersion(accountId, output.version);
     return {
       aspect: 'baseline',
       drifted: changeLog.length > 0,
@@ -241,7 +241,7 @@ async function checkAccount(
     drifted.length > 0 || failures.length > 0
       ? sweepRecord(runId, desired, drifted, failures, mode)
       : undefined;
-  await deps.registry.recordDrift(accountId, { aspects, ...(record ? { record } : {}) });
+  await deps.drift.record(accountId, { aspects, ...(record ? { record } : {}) });
   if (!record) return undefined;
   return {
     accountId,

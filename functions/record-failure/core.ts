@@ -14,6 +14,7 @@ import {
   type VendRequest,
 } from '../shared/model.ts';
 import { failureMessage, NO_WEBHOOK, sendToRequester } from '../shared/slack.ts';
+import { errorText } from '../shared/text.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
 export interface CaughtError {
@@ -63,7 +64,7 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
   const { requestId } = input.request;
   const error = describeCaught(input.failure);
   deps.log.error('the requester could not be told the account is ready', { requestId, error });
-  const record = await deps.registry.getRequest(requestId);
+  const record = await deps.requests.get(requestId);
   if (!record) {
     deps.log.error('request not in the registry: notification failure not recorded', { requestId });
     return;
@@ -71,7 +72,7 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
   const now = new Date().toISOString();
   const step = record.steps.notify;
   if (step?.status === 'running') {
-    await deps.registry.updateStep(requestId, 'notify', {
+    await deps.requests.updateStep(requestId, 'notify', {
       ...step,
       status: 'failed',
       endedAt: now,
@@ -80,13 +81,13 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
   }
   const alreadySent = record.notification?.kind === 'success' && record.notification.status === 'sent';
   if (!alreadySent) {
-    await deps.registry.update(requestId, {
+    await deps.requests.update(requestId, {
       notification: { kind: 'success', status: 'failed', at: now, error },
       // "Announce ready" runs only after the account was configured: it is ready, whatever became of the message.
       ...(record.status !== 'succeeded' ? { status: 'succeeded' as const } : {}),
     });
   }
-  if (!(await deps.registry.getAccount(record.accountId ?? ''))) {
+  if (!(await deps.accounts.get(record.accountId ?? ''))) {
     deps.log.error('the account is ready but its desired state was not recorded', {
       requestId,
       accountId: record.accountId,
@@ -97,7 +98,7 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
 async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Promise<RecordFailureOutput> {
   const { request } = input;
   const { requestId } = request;
-  const record = await deps.registry.getRequest(requestId);
+  const record = await deps.requests.get(requestId);
   if (!record) {
     const failure = explainUnexpected(deps, input, 'createAccount', undefined);
     deps.log.error('request not in the registry: failure not recorded', { requestId, failure });
@@ -111,7 +112,7 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
 
   const step = record.steps[failure.step];
   if (step?.status !== 'failed') {
-    await deps.registry.updateStep(requestId, failure.step, {
+    await deps.requests.updateStep(requestId, failure.step, {
       status: 'failed',
       startedAt: step?.startedAt ?? now,
       endedAt: now,
@@ -120,11 +121,11 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
     });
   }
   if (record.status !== 'failed' || !record.failure || (accountId && record.accountId !== accountId)) {
-    await deps.registry.update(requestId, { status: 'failed', failure, ...(accountId ? { accountId } : {}) });
+    await deps.requests.update(requestId, { status: 'failed', failure, ...(accountId ? { accountId } : {}) });
   }
   if (!accountId && !creation.mayStillCreate) {
     // Nothing was created: free the name and email, so that the requester can ask again.
-    await deps.registry.releaseReservations(record);
+    await deps.requests.releaseReservations(record);
   }
 
   const told = record.notification?.kind === 'failure' && record.notification.status === 'sent';
@@ -157,7 +158,7 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
         error: errorText(error),
       };
     }
-    await deps.registry.update(requestId, { notification });
+    await deps.requests.update(requestId, { notification });
   }
   return { status: 'failed', step: failure.step, reason: failure.reason };
 }
@@ -311,10 +312,6 @@ function describeCaught(failure: CaughtError | undefined): string {
   if (!failure) return 'unknown error';
   const message = causeMessage(failure.Cause);
   return `${failure.Error ?? 'unknown error'}${message ? `: ${message}` : ''}`.slice(0, 1000);
-}
-
-function errorText(error: unknown): string {
-  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1000);
 }
 
 function capitalize(text: string): string {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ENV } from './env.ts';
+import { ConfigError } from './errors.ts';
+import { EMAIL_PATTERN } from './text.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'an account id is 12 digits');
-const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address such as finops@example.com');
+const email = z.string().regex(EMAIL_PATTERN, 'an email address such as finops@example.com');
 const regex = z.string().refine((value) => {
   try {
     new RegExp(value);
@@ -199,10 +201,6 @@ export const configSchema = z.strictObject({
 export type VendConfig = z.output<typeof configSchema>;
 export type VendConfigInput = z.input<typeof configSchema>;
 export type BaselineRole = VendConfig['baseline']['roles'][number];
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 /** Checks a configuration; an error names each key at fault and what is wrong with it. */
 export function parseConfig(raw: unknown, source = 'configuration'): VendConfig {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createStores, type Stores } from '../store/stores.ts';
 import {
   type AccountSession,
   type AwsClientClass,
@@ -9,7 +10,6 @@ import {
   CrossAccount,
 } from './aws-clients.ts';
 import type { VendConfig } from './config.ts';
-import { Registry } from './registry.ts';
 
 /** How the functions log: Powertools' Logger on AWS, a quiet or console logger locally. */
 export interface Log {
@@ -18,10 +18,12 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** Everything a step needs from the outside world; built once per cold start (or per local pipeline). */
-export interface Deps {
+/**
+ * Everything a step needs from the outside world; built once per cold start (or per local pipeline). The
+ * registry's stores are its fields: `deps.requests`, `deps.idempotency`, `deps.accounts`, `deps.drift`.
+ */
+export interface Deps extends Stores {
   config: VendConfig;
-  registry: Registry;
   /**
    * A client acting as the pipeline itself (in the management account), built on first use:
    * `deps.client(OrganizationsClient)`. Each function thus loads only the SDK packages it uses.
@@ -37,6 +39,8 @@ export interface Deps {
   slackWebhookUrl: () => Promise<string | undefined>;
   /** Waits; the local runtime runs it on its simulated clock. */
   sleep(ms: number): Promise<void>;
+  /** A number in [0, 1) for the retry helper's jitter: seeded locally and in tests. */
+  random(): number;
   log: Log;
 }
 
@@ -48,6 +52,8 @@ export interface DepsSettings {
   dynamoEndpoint?: string;
   slackWebhookUrl: () => Promise<string | undefined>;
   sleep?: (ms: number) => Promise<void>;
+  /** The random source of the retries' jitter: a seeded one locally and in tests, a cryptographic one on AWS. */
+  random: () => number;
   /** What time it is for credential expiry: the local runtime's simulated clock; real time when absent. */
   now?: () => number;
   log?: Log;
@@ -66,18 +72,19 @@ export function buildDeps(settings: DepsSettings): Deps {
         : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   });
-  const registry = new Registry(
+  const stores = createStores(
     DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     settings.tableName,
   );
   const crossAccount = new CrossAccount(settings.aws, management, 'vend', settings.now);
   return {
     config: settings.config,
-    registry,
+    ...stores,
     client: (Client, options) => management.client(Client, options),
     clientsFor: (accountId, roleName, options) => crossAccount.clientsFor(accountId, roleName, options),
     slackWebhookUrl: settings.slackWebhookUrl,
     sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: settings.random,
     log: settings.log ?? silentLog,
   };
 }

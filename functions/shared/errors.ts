@@ -1,7 +1,10 @@
 /**
- * Workflow errors. Their `name` is the contract with the state machine's Retry and Catch `ErrorEquals`
- * (a test checks that every name the ASL mentions is here, and the other way round). Each sets `name`
- * literally so that it survives minification.
+ * Every error class of the functions, in one module: the workflow errors, the registry's, the API's, and those of
+ * the configuration, Slack and the event-pattern matcher. Each sets `name` literally (it survives minification)
+ * and takes `{ cause }`.
+ *
+ * Workflow errors: their `name` is the contract with the state machine's Retry and Catch `ErrorEquals`
+ * (a test checks that every name the ASL mentions is here, and the other way round).
  */
 
 /** AWS asked us to slow down (TooManyRequestsException, Throttling, ThrottlingException ...): retry with back-off. */
@@ -59,6 +62,84 @@ export const WORKFLOW_ERROR_NAMES = [
   'Vend.SlackUnavailable',
   'Vend.Failed',
 ] as const;
+
+/**
+ * Slack refused the message for good (400 invalid_payload, 403, 404 no_service, 410 ...): retrying will not
+ * help, so the state machine does not retry it (no Retry names it) and goes to its Catch.
+ */
+export class SlackRejectedError extends Error {
+  override readonly name = 'Vend.SlackRejected';
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack refused the message: HTTP ${status}${body ? ` ${body}` : ''}`, options);
+  }
+}
+
+/** Another request holds the name or email (or a request with this id exists already). */
+export class ReservationConflictError extends Error {
+  override readonly name = 'ReservationConflictError';
+  constructor(
+    readonly field: 'name' | 'email' | 'requestId',
+    readonly heldBy: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field} is already taken${heldBy ? ` by request ${heldBy}` : ''}`, options);
+  }
+}
+
+/**
+ * A registry write whose condition had to hold did not: the record is missing, or holds something the write may
+ * not replace (another CreateAccount request id). A fault of the pipeline, never retried.
+ */
+export class RegistryConditionFailedError extends Error {
+  override readonly name = 'RegistryConditionFailedError';
+}
+
+/** A request refused before anything started: the status, the field at fault and how to fix it. */
+export class RequestRejectedError extends Error {
+  override readonly name = 'RequestRejectedError';
+  constructor(
+    readonly statusCode: 400 | 404 | 409 | 413 | 415 | 422,
+    readonly field: string,
+    message: string,
+    readonly fix: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${field}: ${message}`, options);
+  }
+}
+
+/**
+ * An answer of the API other than success, for the caller: the status, the field at fault, what is wrong and the
+ * fix. `expose` is true below 500 (as middy's http-errors): only then does the caller see the message; a 5xx says
+ * nothing internal.
+ */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly expose: boolean;
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly details: { field?: string; fix?: string; headers?: Record<string, string> } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.expose = statusCode < 500;
+  }
+}
+
+/** The pipeline's configuration is invalid: the message names each key at fault and what is wrong with it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** An event pattern uses something the matcher does not implement (a content filter, an empty list, a bare value). */
+export class UnsupportedPatternError extends Error {
+  override readonly name = 'UnsupportedPatternError';
+}
 
 const THROTTLING = new Set([
   'TooManyRequestsException',

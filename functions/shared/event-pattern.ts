@@ -10,14 +10,11 @@
  * with an error rather than matched wrongly.
  */
 
+import { UnsupportedPatternError } from './errors.ts';
+
 /** A pattern as EventBridge takes it: each leaf is the list of values the field may have. */
 export interface EventPattern {
   readonly [field: string]: readonly (string | number | boolean | null)[] | EventPattern;
-}
-
-/** The pattern uses something this matcher does not implement (a content filter, an empty list, a bare value). */
-export class UnsupportedPatternError extends Error {
-  override readonly name = 'UnsupportedPatternError';
 }
 
 /** Whether `event` matches `pattern`, as EventBridge would decide it. */

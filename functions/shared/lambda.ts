@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -5,6 +6,9 @@ import { configFromEnv } from './config.ts';
 import { buildDeps, type Deps } from './deps.ts';
 import { ENV } from './env.ts';
 import { slackWebhookFromSecret } from './slack-secret.ts';
+
+/** The resolution of the jitter's random source (the largest range `randomInt` takes). */
+const RANDOM_RANGE = 2 ** 48 - 1;
 
 /**
  * Builds a step's dependencies from a Lambda environment; throws at init when the configuration is invalid. The
@@ -26,6 +30,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv, log: Deps['log']): Deps {
           onUnset: () => log.warn('the Slack webhook secret holds no https URL yet', { secretArn }),
         })
       : async () => webhook,
+    // Each Lambda instance jitters on its own: a seed shared by instances would make their retries collide.
+    random: () => randomInt(RANDOM_RANGE) / RANDOM_RANGE,
     log,
   });
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { EMAIL_PATTERN } from './text.ts';
 
 const tagKey = z
   .string()
@@ -16,10 +17,7 @@ export const accountRequestSchema = z.strictObject({
   /** OU path such as `Workloads/Dev`, or an OU id. */
   organizationalUnit: z.string().min(1).max(512),
   /** Email of the person or team that owns the account; budget alerts go there. */
-  owner: z
-    .string()
-    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address such as alice@example.com')
-    .max(254),
+  owner: z.string().regex(EMAIL_PATTERN, 'an email address such as alice@example.com').max(254),
   requester: z
     .strictObject({
       /** Slack member id, to mention the requester: `U0123ABCD`. */

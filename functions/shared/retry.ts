@@ -4,7 +4,7 @@
  * in the state machine (a Wait state or a Retry), not here: a Lambda retries only for seconds.
  */
 
-/** How to retry; every field but `retryable` has a default. */
+/** How to retry; every field but `retryable` and `random` has a default. */
 export interface RetryPolicy {
   /** Whether a failure is worth another attempt; anything else is rethrown at once. */
   readonly retryable: (error: unknown, attempt: number) => boolean;
@@ -14,8 +14,8 @@ export interface RetryPolicy {
   readonly baseDelayMs?: number;
   /** The largest back-off cap, in milliseconds. @default 5000 */
   readonly maxDelayMs?: number;
-  /** A number in [0, 1): seeded in tests. @default Math.random */
-  readonly random?: () => number;
+  /** A number in [0, 1): `deps.random`, seeded locally and in tests. */
+  readonly random: () => number;
   /** Waits; the local runtime passes its simulated clock's. @default a timer */
   readonly sleep?: (ms: number) => Promise<void>;
   /**
@@ -35,7 +35,7 @@ const timerSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(res
 export function backoffDelayMs(policy: RetryPolicy, attempt: number, error?: unknown): number {
   const base = policy.baseDelayMs ?? 200;
   const cap = Math.min(policy.maxDelayMs ?? 5000, base * 2 ** (attempt - 1));
-  const jittered = Math.floor((policy.random ?? Math.random)() * cap);
+  const jittered = Math.floor(policy.random() * cap);
   const asked = error === undefined ? undefined : policy.requestedDelayMs?.(error);
   return Math.max(jittered, asked ?? 0);
 }

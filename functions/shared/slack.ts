@@ -8,7 +8,7 @@
  * are Vend's own words: raw AWS error text stays in the logs and the registry's internal fields.
  */
 import type { Deps } from './deps.ts';
-import { SlackUnavailableError } from './errors.ts';
+import { SlackRejectedError, SlackUnavailableError } from './errors.ts';
 import type { StepName, VendRequest } from './model.ts';
 
 export type SlackText =
@@ -346,20 +346,6 @@ export function failureMessage(details: FailureDetails): SlackMessage {
     `${who.mention ? `${who.text} ` : ''}Your request for AWS account ${name} failed while ${step}: ${reason} ` +
     `What to do: ${advice} (request ${escapeSlack(request.requestId, 100)})`;
   return { text, blocks, unfurl_links: false, unfurl_media: false };
-}
-
-/**
- * Slack refused the message for good (400 invalid_payload, 403, 404 no_service, 410 ...): retrying will not
- * help, so the state machine does not retry it (no Retry names it) and goes to its Catch.
- */
-export class SlackRejectedError extends Error {
-  override readonly name = 'Vend.SlackRejected';
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super(`Slack refused the message: HTTP ${status}${body ? ` ${body}` : ''}`);
-  }
 }
 
 export interface PostOptions {

@@ -1,6 +1,7 @@
 import type { Deps } from './deps.ts';
 import { VendFailureError } from './errors.ts';
 import type { RequestRecord, StepName } from './model.ts';
+import { errorText } from './text.ts';
 
 /**
  * Runs one step of a request and records it in the registry: started (with the attempt number), then
@@ -17,7 +18,7 @@ export async function runStep<T>(
   const { record, startedAt, attempts } = await startAttempt(deps, requestId, step, status);
   try {
     const { result, detail } = await work(record, attempts);
-    await deps.registry.updateStep(requestId, step, {
+    await deps.requests.updateStep(requestId, step, {
       status: 'succeeded',
       startedAt,
       endedAt: new Date().toISOString(),
@@ -28,14 +29,14 @@ export async function runStep<T>(
   } catch (error) {
     if (error instanceof VendFailureError) {
       const endedAt = new Date().toISOString();
-      await deps.registry.updateStep(requestId, step, {
+      await deps.requests.updateStep(requestId, step, {
         status: 'failed',
         startedAt,
         endedAt,
         attempts,
         detail: error.message,
       });
-      await deps.registry.update(requestId, {
+      await deps.requests.update(requestId, {
         failure: {
           step,
           reason: error.message,
@@ -44,10 +45,9 @@ export async function runStep<T>(
         },
       });
     } else {
-      const lastError =
-        error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 1000) : String(error);
+      const lastError = errorText(error);
       deps.log.warn('step attempt failed', { requestId, step, attempts, error: lastError });
-      await deps.registry
+      await deps.requests
         .updateStep(requestId, step, { status: 'running', startedAt, attempts, lastError })
         .catch(() => undefined);
     }
@@ -66,14 +66,14 @@ async function startAttempt(
   step: StepName,
   status?: RequestRecord['status'],
 ): Promise<{ record: RequestRecord; startedAt: string; attempts: number }> {
-  const first = await deps.registry.startFirstAttempt(requestId, step, status);
+  const first = await deps.requests.startFirstAttempt(requestId, step, status);
   if (first) return { record: first.record, startedAt: first.started.startedAt, attempts: 1 };
-  const record = await deps.registry.getRequest(requestId);
+  const record = await deps.requests.get(requestId);
   if (!record)
     throw new VendFailureError(`request ${requestId} is not in the registry`, 'Submit the request again.');
   const previous = record.steps[step];
   const startedAt = previous?.status === 'running' ? previous.startedAt : new Date().toISOString();
   const attempts = (previous?.attempts ?? 0) + 1;
-  await deps.registry.updateStep(requestId, step, { status: 'running', startedAt, attempts }, status);
+  await deps.requests.updateStep(requestId, step, { status: 'running', startedAt, attempts }, status);
   return { record, startedAt, attempts };
 }

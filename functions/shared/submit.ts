@@ -6,9 +6,8 @@ import {
 } from '@aws-sdk/client-organizations';
 import { fillTemplate } from './config.ts';
 import type { Deps } from './deps.ts';
-import { aws } from './errors.ts';
+import { aws, RequestRejectedError, ReservationConflictError } from './errors.ts';
 import type { RequestRecord, VendRequest } from './model.ts';
-import { ReservationConflictError } from './registry.ts';
 import {
   type AccountRequestInput,
   accountRequestSchema,
@@ -17,26 +16,12 @@ import {
   nonAsciiCharacter,
   normalizeIdentityFields,
 } from './request-schema.ts';
-
-/** A request refused before anything started: the status, the field at fault and how to fix it. */
-export class RequestRejectedError extends Error {
-  override readonly name = 'RequestRejectedError';
-  constructor(
-    readonly statusCode: 400 | 404 | 409 | 413 | 415 | 422,
-    readonly field: string,
-    message: string,
-    readonly fix: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
+import { EMAIL_PATTERN } from './text.ts';
 
 /** Starts the state machine for a request; idempotent by execution name. */
 export interface WorkflowStarter {
   start(executionName: string, input: { request: VendRequest }): Promise<void>;
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
  * How long an OU path's id is believed. OUs are created rarely and their ids never change, so one lookup per
@@ -198,7 +183,7 @@ export async function prepareRequest(
     email = fillTemplate(config.email.template, { accountName, name: input.name }).normalize('NFKC');
     refuseNonAscii('email', email);
   }
-  if (!EMAIL.test(email))
+  if (!EMAIL_PATTERN.test(email))
     throw new RequestRejectedError(
       400,
       'email',
@@ -270,7 +255,7 @@ export async function submitRequest(
     updatedAt: now,
   };
   try {
-    await deps.registry.createRequest(record);
+    await deps.requests.create(record);
   } catch (error) {
     if (error instanceof ReservationConflictError) {
       if (error.field === 'email') {

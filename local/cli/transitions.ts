@@ -23,7 +23,7 @@ async function main(): Promise<void> {
         'arn:aws:iam::000000000000:user/local',
       );
       const execution = await pipeline.runner.get(record.requestId)!.done;
-      const stored = (await pipeline.deps.registry.getRequest(record.requestId))!;
+      const stored = (await pipeline.deps.requests.get(record.requestId))!;
       const polls = stored.steps.waitForAccount?.attempts ?? 0;
       rows.push(
         `| ${String(minutes).padStart(2)} min | ${execution.status.padEnd(9)} | ${String(execution.transitions).padStart(11)} | ${String(polls).padStart(5)} | ${String(3 * polls).padStart(15)} | ${String(execution.invocations).padStart(11)} |`,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
+import { RequestRejectedError } from '../../functions/shared/errors.ts';
 import { STEP_NAMES } from '../../functions/shared/model.ts';
-import { RequestRejectedError, submitRequest } from '../../functions/shared/submit.ts';
+import { submitRequest } from '../../functions/shared/submit.ts';
 import { scaledClock } from '../cloud/index.ts';
 import { PIPELINE_ACCESS_KEY, startLocalPipeline } from '../pipeline.ts';
 
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
       `request ${requestId}: ${values.name} in ${values.ou}, creation taking ${minutes === undefined ? `${settings.creationDelayMs / 1000} s` : `${minutes} simulated min`}`,
     );
     const execution = await pipeline.runner.get(requestId)!.done;
-    const record = (await pipeline.deps.registry.getRequest(requestId))!;
+    const record = (await pipeline.deps.requests.get(requestId))!;
     console.log('\nstep              status     tries  detail');
     for (const step of STEP_NAMES) {
       const s = record.steps[step];

@@ -96,7 +96,7 @@ export async function startApiEnv(): Promise<ApiEnv> {
         return { call: caller(other), close: () => other.close() };
       },
       async snapshot() {
-        const requests = await pipeline.deps.registry.listRequests(1000);
+        const requests = await pipeline.deps.requests.list(1000);
         return { executions: pipeline.runner.list().length, requests: requests.items.length };
       },
       async close() {

@@ -108,12 +108,7 @@ describe('POST /accounts with an Idempotency-Key', () => {
     const body = accountBody();
     const key = newKey();
     const requestId = `req-crashed-${Math.random().toString(36).slice(2)}`;
-    const claim = await env.pipeline.deps.registry.claimIdempotencyKey(
-      DEVELOPER,
-      key,
-      bodyHash(body),
-      requestId,
-    );
+    const claim = await env.pipeline.deps.idempotency.claim(DEVELOPER, key, bodyHash(body), requestId);
     expect(claim.claimed).toBe(true);
     expectError(await env.call('GET', `/accounts/requests/${requestId}`), 404);
 
@@ -130,7 +125,7 @@ describe('POST /accounts with an Idempotency-Key', () => {
     const body = accountBody();
     const key = newKey();
     const requestId = `req-unstarted-${Math.random().toString(36).slice(2)}`;
-    await env.pipeline.deps.registry.claimIdempotencyKey(DEVELOPER, key, bodyHash(body), requestId);
+    await env.pipeline.deps.idempotency.claim(DEVELOPER, key, bodyHash(body), requestId);
     const crashing = { start: () => Promise.reject(new Error('the Lambda timed out')) };
     await expect(
       submitRequest(env.pipeline.deps, crashing, body, DEVELOPER, { requestId }),
@@ -154,7 +149,7 @@ describe('POST /accounts with an Idempotency-Key', () => {
     );
     await db.send(
       new PutCommand({
-        TableName: env.pipeline.deps.registry.tableName,
+        TableName: env.pipeline.deps.idempotency.table.name,
         Item: {
           pk: `IDEMPOTENCY#${DEVELOPER}#${key}`,
           sk: 'IDEMPOTENCY',

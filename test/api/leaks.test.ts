@@ -44,7 +44,7 @@ describe("AWS's error text reaches neither the request's view nor Slack", () => 
     );
 
     // Assess: the registry has AWS's text (for operators), the view and Slack do not.
-    const record = await env.pipeline.deps.registry.getRequest(requestId);
+    const record = await env.pipeline.deps.requests.get(requestId);
     expect(JSON.stringify(record)).toContain('SECRET-AWS-DETAIL-9c1e');
     if (retrying.body.status !== 'failed') {
       const step = retrying.body.steps.find((s: { lastError?: string }) => s.lastError);

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { openApiDocument, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../../functions/api/openapi.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
 import { ThrottledError } from '../../functions/shared/errors.ts';
-import type { Registry } from '../../functions/shared/registry.ts';
 import { type Answer, type ApiEnv, accountBody, eventually, startApiEnv } from './harness.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is plain JSON, walked by key.
@@ -218,13 +217,22 @@ describe('the OpenAPI document and the handler agree', () => {
     await get('/accounts/requests/{requestId}', '/accounts/requests/req-unknown');
 
     // A registry that fails every call: unexpectedly (500, nothing said), or throttled by AWS (503, retry later).
-    const failingWith = (error: () => Error) =>
-      new Proxy(env.pipeline.deps.registry, {
+    const failing = <T extends object>(store: T, error: () => Error): T =>
+      new Proxy(store, {
         get: (target, property) =>
           typeof Reflect.get(target, property) === 'function'
             ? () => Promise.reject(error())
             : Reflect.get(target, property),
-      }) as Registry;
+      });
+    const failingWith = (error: () => Error) => {
+      const { requests, idempotency, accounts, drift } = env.pipeline.deps;
+      return {
+        requests: failing(requests, error),
+        idempotency: failing(idempotency, error),
+        accounts: failing(accounts, error),
+        drift: failing(drift, error),
+      };
+    };
     const outages = [
       {
         registry: failingWith(() => new Error('the registry is down')),
@@ -241,7 +249,7 @@ describe('the OpenAPI document and the handler agree', () => {
       },
     ];
     for (const { registry, check } of outages) {
-      const broken = await env.startApi({ registry });
+      const broken = await env.startApi(registry);
       try {
         for (const [template, path] of [
           ['/accounts', '/accounts'],

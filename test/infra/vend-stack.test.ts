@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT_EVENT_PATTERN } from '../../functions/shared/drift-pattern.ts';
 import { ENV } from '../../functions/shared/env.ts';
 import { METRIC, METRIC_DIMENSION, METRICS_NAMESPACE } from '../../functions/shared/metrics-names.ts';
-import { REGISTRY_TABLE } from '../../functions/shared/registry.ts';
+import { REGISTRY_TABLE } from '../../functions/store/table.ts';
 import {
   ASL_PATH,
   aslPlaceholders,

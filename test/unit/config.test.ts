@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configFromEnv, parseConfig, readConfigFile } from '../../functions/shared/config.ts';
+import { configFromEnv, parseConfig, readConfigFile } from '../../functions/shared/config.ts';
+import { ConfigError } from '../../functions/shared/errors.ts';
 
 const minimal = { organization: { allowedOrganizationalUnits: ['Sandbox'] } };
 

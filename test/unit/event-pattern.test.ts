@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DRIFT_EVENT_PATTERN } from '../../functions/shared/drift-pattern.ts';
-import { matchesPattern, UnsupportedPatternError } from '../../functions/shared/event-pattern.ts';
+import { UnsupportedPatternError } from '../../functions/shared/errors.ts';
+import { matchesPattern } from '../../functions/shared/event-pattern.ts';
 
 /** An Organizations CloudTrail record as EventBridge delivers it. */
 function organizationsEvent(eventName: string, overrides: Record<string, unknown> = {}) {

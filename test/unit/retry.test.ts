@@ -39,7 +39,7 @@ describe('the retry helper', () => {
         calls++;
         throw new Error('permanent');
       },
-      { retryable: (error) => error instanceof FlakyError, sleep: async () => {} },
+      { retryable: (error) => error instanceof FlakyError, random: () => 0.5, sleep: async () => {} },
     );
     await expect(failing).rejects.toThrow('permanent');
     expect(calls).toBe(1);
@@ -52,7 +52,7 @@ describe('the retry helper', () => {
         calls++;
         throw new FlakyError(`attempt ${calls}`);
       },
-      { retryable: () => true, maxAttempts: 4, sleep: async () => {} },
+      { retryable: () => true, maxAttempts: 4, random: () => 0.5, sleep: async () => {} },
     );
     await expect(failing).rejects.toThrow('attempt 4');
     expect(calls).toBe(4);

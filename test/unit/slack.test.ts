@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SlackUnavailableError } from '../../functions/shared/errors.ts';
+import { SlackRejectedError, SlackUnavailableError } from '../../functions/shared/errors.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   escapeSlack,
@@ -10,7 +10,6 @@ import {
   postToSlack,
   type SlackBlock,
   type SlackMessage,
-  SlackRejectedError,
   type SuccessDetails,
   successMessage,
   switchRoleUrl,

@@ -48,7 +48,7 @@ describe('creating the account', () => {
     await storeRequest(env.deps, request);
     const creation = await createAccount(env.deps, { request });
     expect(creation).toMatchObject({ state: 'IN_PROGRESS', waitSeconds: 60, waitedSeconds: 0 });
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record).toMatchObject({
       status: 'creating',
       createAccountRequestId: creation.createAccountRequestId,
@@ -75,9 +75,9 @@ describe('creating the account', () => {
   it('finds its own earlier creation after a crash between CreateAccount and the registry write: one account, not two', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const original = env.deps.registry.setCreateAccountRequestId.bind(env.deps.registry);
+    const original = env.deps.requests.setCreateAccountRequestId.bind(env.deps.requests);
     let crashes = 1;
-    env.deps.registry.setCreateAccountRequestId = async (...args) => {
+    env.deps.requests.setCreateAccountRequestId = async (...args) => {
       if (crashes-- > 0) throw new Error('Lambda timed out');
       return original(...args);
     };
@@ -90,16 +90,16 @@ describe('creating the account', () => {
       const done = await untilCreated(env, request, retried);
       expect(done.state).toBe('SUCCEEDED');
     } finally {
-      env.deps.registry.setCreateAccountRequestId = original;
+      env.deps.requests.setCreateAccountRequestId = original;
     }
   });
 
   it('finds its earlier creation even when reads of the search are throttled or fail on AWS side', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const original = env.deps.registry.setCreateAccountRequestId.bind(env.deps.registry);
+    const original = env.deps.requests.setCreateAccountRequestId.bind(env.deps.requests);
     let crashes = 1;
-    env.deps.registry.setCreateAccountRequestId = async (...args) => {
+    env.deps.requests.setCreateAccountRequestId = async (...args) => {
       if (crashes-- > 0) throw new Error('Lambda timed out');
       return original(...args);
     };
@@ -121,7 +121,7 @@ describe('creating the account', () => {
       expect(creationsOf(env, request.accountName)).toHaveLength(1);
       expect(retried.createAccountRequestId).toBe(creationsOf(env, request.accountName)[0]?.id);
     } finally {
-      env.deps.registry.setCreateAccountRequestId = original;
+      env.deps.requests.setCreateAccountRequestId = original;
       env.cloud.cloud.faults.clear();
     }
   });
@@ -166,7 +166,7 @@ describe('creating the account', () => {
       name: 'Vend.Failed',
       message: 'the organization is at its account quota',
     });
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.failure).toMatchObject({
       step: 'createAccount',
       advice: expect.stringContaining('quota'),
@@ -209,7 +209,7 @@ describe('waiting for the account', () => {
     expect(creation).toMatchObject({ state: 'SUCCEEDED', accountId: expect.stringMatching(/^\d{12}$/) });
     expect(waits[0]).toBe(60);
     for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThan(waits[i - 1]!);
-    expect((await env.deps.registry.getRequest(request.requestId))?.accountId).toBe(creation.accountId);
+    expect((await env.deps.requests.get(request.requestId))?.accountId).toBe(creation.accountId);
   });
 
   it('reports a failed creation with its reason', async () => {
@@ -274,7 +274,7 @@ describe('moving the account to its OU', () => {
       .send(new ListParentsCommand({ ChildId: accountId }));
     expect(parents.Parents?.[0]?.Id).toBe(devId);
     expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'already-there' });
-    expect((await env.deps.registry.getRequest(request.requestId))?.status).toBe('configuring');
+    expect((await env.deps.requests.get(request.requestId))?.status).toBe('configuring');
   });
 
   it('retries when someone moved it between looking and moving', async () => {

@@ -170,7 +170,7 @@ describe('applyBaseline on a new account', () => {
       `acme-${request.accountName}`,
     ]);
 
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.steps.applyBaseline).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
@@ -214,7 +214,7 @@ describe('applyBaseline on a new account', () => {
       changes: 0,
     });
     expect(iamChangesSince(env, mark, accountId)).toEqual([]);
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.steps.applyBaseline).toMatchObject({
       status: 'succeeded',
       attempts: 2,
@@ -449,7 +449,7 @@ describe('applyBaseline when it cannot finish', () => {
     await expect(applyBaseline(env.deps, { request, accountId })).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
     });
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.failure).toBeUndefined();
 
     await env.deps.sleep(env.cloud.cloud.settings.consistencyWindowMs);
@@ -476,7 +476,7 @@ describe('applyBaseline when it cannot finish', () => {
       name: 'Vend.Failed',
       message: expect.stringContaining(`"${alias}" is already taken`),
     });
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.steps.applyBaseline?.status).toBe('failed');
     expect(record?.failure).toMatchObject({
       step: 'applyBaseline',

@@ -116,7 +116,7 @@ describe('applyBudget', () => {
     expect(await notifications()).toEqual([ACTUAL_80, FORECASTED_100]);
     expect(await subscribers(ACTUAL_80)).toEqual(OWNER_AND_FINOPS);
     expect(await subscribers(FORECASTED_100)).toEqual(OWNER_AND_FINOPS);
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.steps.applyBudget).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
@@ -127,7 +127,7 @@ describe('applyBudget', () => {
 
     expect(output.action).toBe('unchanged');
     expect(budgetChangesSince(mark)).toEqual([]);
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.steps.applyBudget).toMatchObject({
       status: 'succeeded',
       detail: `budget ${name} already in place`,

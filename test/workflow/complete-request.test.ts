@@ -59,7 +59,7 @@ describe('complete-request ("Announce ready")', () => {
     const request = testRequest(overrides);
     await storeRequest(env.deps, request);
     const accountId = String(nextAccount++);
-    await env.deps.registry.update(request.requestId, { status: 'configuring', accountId });
+    await env.deps.requests.update(request.requestId, { status: 'configuring', accountId });
     const input: CompleteRequestInput = { request, accountId, configured: configured(accountId, request) };
     return { request, accountId, input };
   }
@@ -73,7 +73,7 @@ describe('complete-request ("Announce ready")', () => {
 
     await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: true });
 
-    const account = await env.deps.registry.getAccount(accountId);
+    const account = await env.deps.accounts.get(accountId);
     expect(account).toMatchObject({
       accountId,
       accountName: request.accountName,
@@ -92,7 +92,7 @@ describe('complete-request ("Announce ready")', () => {
       requestId: request.requestId,
       status: 'active',
     });
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record).toMatchObject({
       status: 'succeeded',
       accountId,
@@ -118,14 +118,14 @@ describe('complete-request ("Announce ready")', () => {
   it('announces once: a second run after the message went out sends nothing and changes nothing', async () => {
     const { request, accountId, input } = await readyRequest();
     await completeRequest(env.deps, input);
-    const account = await env.deps.registry.getAccount(accountId);
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const account = await env.deps.accounts.get(accountId);
+    const record = await env.deps.requests.get(request.requestId);
 
     await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: true });
 
     expect(messagesFor(request)).toHaveLength(1);
-    expect(await env.deps.registry.getAccount(accountId)).toEqual(account);
-    const again = await env.deps.registry.getRequest(request.requestId);
+    expect(await env.deps.accounts.get(accountId)).toEqual(account);
+    const again = await env.deps.requests.get(request.requestId);
     expect(again?.notification).toEqual(record?.notification);
     expect(again?.status).toBe('succeeded');
   });
@@ -147,7 +147,7 @@ describe('complete-request ("Announce ready")', () => {
 
     await expect(completeRequest(env.deps, input)).rejects.toMatchObject({ name: 'Vend.SlackUnavailable' });
 
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.notification).toBeUndefined();
     expect(record?.status).toBe('succeeded');
     expect(record?.steps.notify?.status).toBe('running');
@@ -155,7 +155,7 @@ describe('complete-request ("Announce ready")', () => {
 
     await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: true });
     expect(messagesFor(request)).toHaveLength(1);
-    expect((await env.deps.registry.getRequest(request.requestId))?.steps.notify).toMatchObject({
+    expect((await env.deps.requests.get(request.requestId))?.steps.notify).toMatchObject({
       status: 'succeeded',
       attempts: 2,
     });
@@ -171,7 +171,7 @@ describe('complete-request ("Announce ready")', () => {
     });
 
     expect(messagesFor(request)).toEqual([]);
-    expect((await env.deps.registry.getRequest(request.requestId))?.notification).toBeUndefined();
+    expect((await env.deps.requests.get(request.requestId))?.notification).toBeUndefined();
   });
 
   it('escapes hostile text from the request in what it posts', async () => {
@@ -205,12 +205,12 @@ describe('complete-request ("Announce ready")', () => {
     await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false });
 
     expect(sink.requests()).toBe(before);
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record).toMatchObject({
       status: 'succeeded',
       notification: { kind: 'success', status: 'skipped', error: 'no Slack webhook configured' },
     });
-    expect(await env.deps.registry.getAccount(accountId)).toBeDefined();
+    expect(await env.deps.accounts.get(accountId)).toBeDefined();
   });
 
   it('reads results it does not recognise defensively: without step names, by position; missing ones from the request', async () => {
@@ -218,7 +218,7 @@ describe('complete-request ("Announce ready")', () => {
 
     await completeRequest(env.deps, { request, accountId, configured: [null, {}, 'odd'] as unknown[] });
 
-    expect(await env.deps.registry.getAccount(accountId)).toMatchObject({
+    expect(await env.deps.accounts.get(accountId)).toMatchObject({
       baselineVersion: '1',
       budget: { monthlyLimitUsd: 200 },
       status: 'active',

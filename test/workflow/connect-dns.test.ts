@@ -106,7 +106,7 @@ describe('connectDns', () => {
         new ListHostedZonesByVPCCommand({ VPCId: vpcId, VPCRegion: 'us-east-1' }),
       );
       expect(HostedZoneSummaries?.map((zone) => zone.HostedZoneId)).toEqual([ZONE]);
-      const record = await env.deps.registry.getRequest(request.requestId);
+      const record = await env.deps.requests.get(request.requestId);
       expect(record?.steps.connectDns).toMatchObject({ status: 'succeeded', attempts: 1 });
     });
 
@@ -150,7 +150,7 @@ describe('connectDns', () => {
       name: 'Vend.Failed',
       message: `the VPC vpc-0123456789abcdef0 does not exist in account ${accountId} in us-east-1`,
     });
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.failure).toMatchObject({
       step: 'connectDns',
       advice: expect.stringContaining('VPC id and region'),
@@ -180,7 +180,7 @@ describe('connectDns', () => {
 
     expect(output).toEqual({ step: 'connectDns', action: 'skipped' });
     expect(route53ChangesSince(mark)).toEqual([]);
-    const record = await env.deps.registry.getRequest(request.requestId);
+    const record = await env.deps.requests.get(request.requestId);
     expect(record?.steps.connectDns).toMatchObject({
       status: 'succeeded',
       detail: 'no shared DNS configured',
@@ -324,7 +324,7 @@ describe('connectDns when the DNS hub role is broken', () => {
         message: `Vend cannot assume the role VendDnsAuthorizer in the DNS hub account ${HUB}`,
         advice: expect.stringContaining('ask the network team'),
       });
-      const record = await env.deps.registry.getRequest(request.requestId);
+      const record = await env.deps.requests.get(request.requestId);
       expect(record?.failure?.step).toBe('connectDns');
     } finally {
       await hubAdmin.send(

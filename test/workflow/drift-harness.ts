@@ -85,10 +85,10 @@ export async function vend(env: Env, ou = 'Workloads/Dev'): Promise<string> {
   );
   const execution = await env.pipeline.runner.get(record.requestId)!.done;
   if (execution.status !== 'SUCCEEDED') {
-    const failed = await env.pipeline.deps.registry.getRequest(record.requestId);
+    const failed = await env.pipeline.deps.requests.get(record.requestId);
     throw new Error(`vending failed: ${JSON.stringify(execution.error)} ${JSON.stringify(failed?.failure)}`);
   }
-  return (await env.pipeline.deps.registry.getRequest(record.requestId))!.accountId!;
+  return (await env.pipeline.deps.requests.get(record.requestId))!.accountId!;
 }
 
 /** Checks `probe` on the simulated clock until `condition` holds; fails after `timeoutMs` of real time. */
@@ -186,7 +186,7 @@ export function driftMessages(env: Env, accountId: string, from = 0) {
 }
 
 export async function history(env: Env, accountId: string): Promise<DriftRecord[]> {
-  return (await env.pipeline.deps.registry.getDrift(accountId))?.history ?? [];
+  return (await env.pipeline.deps.drift.get(accountId))?.history ?? [];
 }
 
 export const accountIdOf = (event: AuditEvent) => {

@@ -4,7 +4,7 @@ import { DisassociateVPCFromHostedZoneCommand, ListHostedZonesByVPCCommand } fro
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sweepDrift } from '../../functions/drift/sweep.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
-import type { Registry } from '../../functions/shared/registry.ts';
+import type { DriftStore } from '../../functions/store/drift.ts';
 import {
   ADMIN_ARN,
   adminClientsIn,
@@ -30,7 +30,7 @@ describe('the drift sweep', () => {
 
   it('puts back a budget changed and a DNS association removed by hand', async () => {
     const [accountId] = accounts as [string];
-    const desired = (await env.pipeline.deps.registry.getAccount(accountId))!;
+    const desired = (await env.pipeline.deps.accounts.get(accountId))!;
     const { budgets, route53 } = await adminClientsIn(env, accountId);
     await budgets.send(
       new UpdateBudgetCommand({
@@ -72,7 +72,7 @@ describe('the drift sweep', () => {
 
   it('finds an Organizations change whose event was missed', async () => {
     const accountId = accounts[1]!;
-    const desired = (await env.pipeline.deps.registry.getAccount(accountId))!;
+    const desired = (await env.pipeline.deps.accounts.get(accountId))!;
     // The pipeline's event rule is off here: the untagging reaches the drift function through no event.
     const { pipeline } = env;
     const saved = pipeline.events.publish;
@@ -117,7 +117,7 @@ describe('the drift sweep', () => {
       outcome: 'failed',
       reason: 'budget: AWS refused a call (AccessDeniedException)',
     });
-    expect((await env.pipeline.deps.registry.getDrift(broken))?.aspects.budget?.status).toBe('drifted');
+    expect((await env.pipeline.deps.drift.get(broken))?.aspects.budget?.status).toBe('drifted');
     const messages = env.pipeline.slack.messages().slice(before);
     expect(messages).toHaveLength(1);
     expect(messages[0]!.payload.text).toContain('1 put back');
@@ -128,19 +128,19 @@ describe('the drift sweep', () => {
   it('paces itself: at most `concurrency` accounts at a time, pausing between accounts', async () => {
     let active = 0;
     let most = 0;
-    const registry = new Proxy(env.pipeline.deps.registry, {
-      get(target, property: keyof Registry) {
-        if (property === 'acquireDriftLock') {
-          return async (...args: Parameters<Registry['acquireDriftLock']>) => {
-            const taken = await target.acquireDriftLock(...args);
+    const drift = new Proxy(env.pipeline.deps.drift, {
+      get(target, property: keyof DriftStore) {
+        if (property === 'acquireLock') {
+          return async (...args: Parameters<DriftStore['acquireLock']>) => {
+            const taken = await target.acquireLock(...args);
             if (taken) most = Math.max(most, ++active);
             return taken;
           };
         }
-        if (property === 'releaseDriftLock') {
-          return async (...args: Parameters<Registry['releaseDriftLock']>) => {
+        if (property === 'releaseLock') {
+          return async (...args: Parameters<DriftStore['releaseLock']>) => {
             active--;
-            return target.releaseDriftLock(...args);
+            return target.releaseLock(...args);
           };
         }
         const value = target[property];
@@ -150,7 +150,7 @@ describe('the drift sweep', () => {
     const pauses: number[] = [];
     const deps: Deps = {
       ...env.pipeline.deps,
-      registry,
+      drift,
       sleep: (ms) => {
         pauses.push(ms);
         return env.pipeline.deps.sleep(ms);
@@ -165,7 +165,7 @@ describe('the drift sweep', () => {
 
   it('in report mode changes nothing: the budget deleted by hand stays deleted, and is reported', async () => {
     const accountId = accounts[1]!;
-    const desired = (await env.pipeline.deps.registry.getAccount(accountId))!;
+    const desired = (await env.pipeline.deps.accounts.get(accountId))!;
     const { budgets } = await adminClientsIn(env, accountId);
     await budgets.send(new DeleteBudgetCommand({ AccountId: accountId, BudgetName: desired.budget.name }));
     const deps: Deps = {

@@ -35,7 +35,7 @@ describe('drift fix: changes made by hand to a vended account are put back', () 
   afterAll(() => env.pipeline.close());
 
   it('moves an account moved to another OU back, and says so in exactly one Slack message', async () => {
-    const desired = (await env.pipeline.deps.registry.getAccount(accountId))!;
+    const desired = (await env.pipeline.deps.accounts.get(accountId))!;
     const before = env.pipeline.slack.messages().length;
 
     await moveByHand(env, accountId, 'Sandbox');
@@ -82,7 +82,7 @@ describe('drift fix: changes made by hand to a vended account are put back', () 
   });
 
   it('puts back the tags Vend owns that were removed or changed, and leaves other tags alone', async () => {
-    const desired = (await env.pipeline.deps.registry.getAccount(accountId))!;
+    const desired = (await env.pipeline.deps.accounts.get(accountId))!;
     const before = env.pipeline.slack.messages().length;
     const entriesBefore = (await history(env, accountId)).length;
 
@@ -202,7 +202,7 @@ describe('drift fix: changes made by hand to a vended account are put back', () 
     await env.admin.send(new CloseAccountCommand({ AccountId: closing }));
     await eventually(
       env,
-      async () => (await env.pipeline.deps.registry.getAccount(closing))?.status,
+      async () => (await env.pipeline.deps.accounts.get(closing))?.status,
       (status) => status === 'closed',
       'the account marked closed',
     );
@@ -340,7 +340,7 @@ describe('drift events that are malformed, foreign or not drift', () => {
     const event = apiCall('RemoveAccountFromOrganization', { accountId });
     const first = await handleDriftEvent(env.pipeline.deps, event);
     expect(first).toMatchObject({ outcome: 'reported', accountId });
-    expect((await env.pipeline.deps.registry.getAccount(accountId))?.status).toBe('removed');
+    expect((await env.pipeline.deps.accounts.get(accountId))?.status).toBe('removed');
     await expect(handleDriftEvent(env.pipeline.deps, structuredClone(event))).resolves.toMatchObject({
       outcome: 'ignored',
       reason: 'the account is removed',
@@ -360,7 +360,7 @@ describe('drift in report-only mode', () => {
   afterAll(() => env.pipeline.close());
 
   it('changes nothing, and reports each drift in the history and on Slack', async () => {
-    const desired = (await env.pipeline.deps.registry.getAccount(accountId))!;
+    const desired = (await env.pipeline.deps.accounts.get(accountId))!;
     const before = env.pipeline.slack.messages().length;
     const auditBefore = env.pipeline.cloud.cloud.state.auditSequence;
 
@@ -398,7 +398,7 @@ describe('drift in report-only mode', () => {
         'would restore the tag(s) vend:owner',
       ]),
     );
-    expect((await env.pipeline.deps.registry.getDrift(accountId))?.aspects).toMatchObject({
+    expect((await env.pipeline.deps.drift.get(accountId))?.aspects).toMatchObject({
       organizationalUnit: { status: 'drifted' },
       tags: { status: 'drifted' },
       baseline: { status: 'drifted' },
@@ -426,7 +426,7 @@ describe('a burst of drift events', () => {
   it('leaves each of 20 accounts as vended after 100 changes by hand, with no fix made twice', async () => {
     const desired = new Map(
       await Promise.all(
-        accounts.map(async (id) => [id, (await env.pipeline.deps.registry.getAccount(id))!] as const),
+        accounts.map(async (id) => [id, (await env.pipeline.deps.accounts.get(id))!] as const),
       ),
     );
     const auditBefore = env.pipeline.cloud.cloud.state.auditSequence;

@@ -28,8 +28,7 @@ describe('AWS error text stays out of what the requester sees', () => {
   afterAll(() => env.close());
   afterEach(() => env.cloud.cloud.faults.clear());
 
-  const failureOf = async (request: VendRequest) =>
-    (await env.deps.registry.getRequest(request.requestId))?.failure;
+  const failureOf = async (request: VendRequest) => (await env.deps.requests.get(request.requestId))?.failure;
 
   function expectClean(failure: { reason: string; advice: string; error?: string } | undefined) {
     expect(failure).toBeDefined();

@@ -8,6 +8,7 @@ import { parseConfig, type VendConfig, type VendConfigInput } from '../../functi
 import { buildDeps, type Deps } from '../../functions/shared/deps.ts';
 import type { RequestRecord, VendRequest } from '../../functions/shared/model.ts';
 import { type LocalCloud, type Seed, scaledClock, startLocalCloud } from '../../local/cloud/index.ts';
+import { seededRandom } from '../../local/cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
 import { TEST_SEED } from '../local-cloud/harness.ts';
 
@@ -108,6 +109,7 @@ export async function startWorkflowEnv(
     dynamoEndpoint: dynamo.endpoint,
     slackWebhookUrl: options.slackWebhookUrl ?? (async () => undefined),
     sleep: (ms) => new Promise((resolve) => clock.schedule(ms, () => resolve())),
+    random: seededRandom(1).next,
     now: () => clock.now(),
   });
   return {
@@ -183,7 +185,7 @@ export async function storeRequest(deps: Deps, request: VendRequest): Promise<Re
     createdAt: now,
     updatedAt: now,
   };
-  await deps.registry.createRequest(record);
+  await deps.requests.create(record);
   return record;
 }
 

@@ -29,7 +29,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
 
   const messagesFor = (request: VendRequest) =>
     sink.messages().filter((m) => JSON.stringify(m.payload).includes(request.requestId));
-  const stored = async (request: VendRequest) => (await env.deps.registry.getRequest(request.requestId))!;
+  const stored = async (request: VendRequest) => (await env.deps.requests.get(request.requestId))!;
 
   /** Asks Organizations for an account and waits (on the simulated clock) until the creation ends. */
   async function createThroughOrganizations(request: VendRequest) {
@@ -37,7 +37,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       .client(OrganizationsClient)
       .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
     const id = CreateAccountStatus!.Id!;
-    await env.deps.registry.setCreateAccountRequestId(request.requestId, id);
+    await env.deps.requests.setCreateAccountRequestId(request.requestId, id);
     for (;;) {
       const { CreateAccountStatus: status } = await env.deps
         .client(OrganizationsClient)
@@ -76,8 +76,8 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       notification: { kind: 'failure', status: 'sent' },
     });
     expect(record.steps.waitForAccount?.status).toBe('failed');
-    expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();
-    expect(await env.deps.registry.reservationHolder('name', request.accountName)).toBeUndefined();
+    expect(await env.deps.requests.reservationHolder('email', request.email)).toBeUndefined();
+    expect(await env.deps.requests.reservationHolder('name', request.accountName)).toBeUndefined();
 
     const [message, ...more] = messagesFor(request);
     expect(more).toEqual([]);
@@ -122,7 +122,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
   it('uses the reason and advice a step recorded, and keeps the reservations when an account exists', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await env.deps.registry.update(request.requestId, { accountId: '210987654321' });
+    await env.deps.requests.update(request.requestId, { accountId: '210987654321' });
     const failing = runStep(env.deps, request.requestId, 'moveAccount', async () => {
       throw new VendFailureError(
         'The OU Workloads/Dev no longer exists.',
@@ -154,7 +154,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       accountId: '210987654321',
       failure: { step: 'moveAccount', advice: 'Ask the platform team which OU to use.' },
     });
-    expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+    expect(await env.deps.requests.reservationHolder('email', request.email)).toBe(request.requestId);
     const [message] = messagesFor(request);
     expect(message!.rendered).toContain('Ask the platform team which OU to use.');
     expect(message!.rendered).toContain('failed while moving the account into its organizational unit');
@@ -164,7 +164,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
   it('after retries ran out, blames the step that was running, in words (the error message kept internal), with generic advice', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await env.deps.registry.update(request.requestId, { accountId: '210987654322' });
+    await env.deps.requests.update(request.requestId, { accountId: '210987654322' });
     await runStep(env.deps, request.requestId, 'applyBaseline', async () => ({
       result: null,
       detail: 'done',
@@ -197,7 +197,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     expect(record.failure?.advice).toContain('210987654322 exists but is not fully set up');
     expect(record.failure?.advice).toContain(request.requestId);
     expect(record.failure?.error).toBe('Vend.Throttled: TooManyRequestsException: Rate exceeded');
-    expect(await env.deps.registry.reservationHolder('name', request.accountName)).toBe(request.requestId);
+    expect(await env.deps.requests.reservationHolder('name', request.accountName)).toBe(request.requestId);
     expect(messagesFor(request)[0]!.rendered).toContain('failed while setting up the budget');
   });
 
@@ -216,7 +216,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     expect(record.failure?.error).toBe('Lambda.ServiceException: Lambda was unable to run the function.');
     expect(record.failure?.advice).toMatch(/submit the request again later/);
     expect(record.steps.createAccount?.status).toBe('failed');
-    expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();
+    expect(await env.deps.requests.reservationHolder('email', request.email)).toBeUndefined();
   });
 
   it('on a deadline, says so and keeps the name and email while AWS may still create the account', async () => {
@@ -225,7 +225,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const { CreateAccountStatus } = await env.deps
       .client(OrganizationsClient)
       .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
-    await env.deps.registry.setCreateAccountRequestId(request.requestId, CreateAccountStatus!.Id!);
+    await env.deps.requests.setCreateAccountRequestId(request.requestId, CreateAccountStatus!.Id!);
 
     const output = await recordFailure(env.deps, {
       request,
@@ -236,7 +236,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const record = await stored(request);
     expect(record.failure?.reason).toContain('after 60 minutes');
     expect(record.failure?.advice).toContain(CreateAccountStatus!.Id!);
-    expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+    expect(await env.deps.requests.reservationHolder('email', request.email)).toBe(request.requestId);
   });
 
   it('finds an account the state did not know of (created after a crash) and records it instead of freeing its name', async () => {
@@ -249,13 +249,13 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
 
     const record = await stored(request);
     expect(record).toMatchObject({ status: 'failed', accountId: status.AccountId });
-    expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+    expect(await env.deps.requests.reservationHolder('email', request.email)).toBe(request.requestId);
   });
 
   it('surfaces throttling by Organizations as Vend.Throttled for the state machine to retry, then records on the re-run', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await env.deps.registry.setCreateAccountRequestId(
+    await env.deps.requests.setCreateAccountRequestId(
       request.requestId,
       'car-0000000000000000000000000000dead',
     );
@@ -272,7 +272,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
 
     await expect(recordFailure(env.deps, input)).resolves.toMatchObject({ status: 'failed' });
     expect(messagesFor(request)).toHaveLength(1);
-    expect(await env.deps.registry.reservationHolder('email', request.email)).toBeUndefined();
+    expect(await env.deps.requests.reservationHolder('email', request.email)).toBeUndefined();
   });
 
   it.each([
@@ -319,7 +319,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       const request = testRequest();
       await storeRequest(env.deps, request);
       const accountId = '210987654329';
-      await env.deps.registry.update(request.requestId, { accountId, status: 'configuring' });
+      await env.deps.requests.update(request.requestId, { accountId, status: 'configuring' });
       sink.failNext(503, 3);
       await expect(completeRequest(env.deps, { request, accountId, configured: [] })).rejects.toMatchObject({
         name: 'Vend.SlackUnavailable',
@@ -343,8 +343,8 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       expect(record.notification).toMatchObject({ kind: 'success', status: 'failed' });
       expect(record.notification?.error).toContain('Vend.SlackUnavailable: Slack did not take the message');
       expect(record.steps.notify?.status).toBe('failed');
-      expect(await env.deps.registry.getAccount(accountId)).toMatchObject({ status: 'active' });
-      expect(await env.deps.registry.reservationHolder('email', request.email)).toBe(request.requestId);
+      expect(await env.deps.accounts.get(accountId)).toMatchObject({ status: 'active' });
+      expect(await env.deps.requests.reservationHolder('email', request.email)).toBe(request.requestId);
       expect(messagesFor(request)).toEqual([]);
     });
 

@@ -42,8 +42,7 @@ describe('restarting the local pipeline', () => {
       'arn:aws:iam::000000000000:user/alice',
     );
     await waitUntil(
-      async () =>
-        (await first.deps.registry.getRequest(requestId))?.steps.createAccount?.status === 'succeeded',
+      async () => (await first.deps.requests.get(requestId))?.steps.createAccount?.status === 'succeeded',
       'the account creation to be requested',
     );
     const stoppedAt = first.cloud.cloud.clock.now();
@@ -54,7 +53,7 @@ describe('restarting the local pipeline', () => {
     expect(second.resumed).toEqual([requestId]);
     const execution = await second.runner.get(requestId)!.done;
     expect(execution.status).toBe('SUCCEEDED');
-    const record = await second.deps.registry.getRequest(requestId);
+    const record = await second.deps.requests.get(requestId);
     expect(record?.status).toBe('succeeded');
     const creations = second.cloud.cloud.state.audit.filter(
       (event) =>

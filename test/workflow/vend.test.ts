@@ -2,8 +2,9 @@ import { GetRoleCommand, IAMClient, ListAccountAliasesCommand } from '@aws-sdk/c
 import { ListParentsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RequestRejectedError } from '../../functions/shared/errors.ts';
 import { explainCreationFailure } from '../../functions/shared/failure-reasons.ts';
-import { RequestRejectedError, submitRequest } from '../../functions/shared/submit.ts';
+import { submitRequest } from '../../functions/shared/submit.ts';
 import { LocalRunner } from '../../local/runner.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
 import { startWorkflowEnv, TEST_SPEED, type WorkflowEnv } from './harness.ts';
@@ -61,7 +62,7 @@ describe('vending an account through the real state machine', () => {
       'arn:aws:iam::000000000000:user/alice',
     );
     const execution = await runner.get(record.requestId)!.done;
-    const stored = await env.deps.registry.getRequest(record.requestId);
+    const stored = await env.deps.requests.get(record.requestId);
     return { record, execution, stored: stored! };
   }
 
@@ -105,7 +106,7 @@ describe('vending an account through the real state machine', () => {
     expect(JSON.stringify(messages[0]!.payload)).toContain('<@U012ALICE>');
     expect(JSON.stringify(messages[0]!.payload)).toContain(accountId);
 
-    const desired = await env.deps.registry.getAccount(accountId);
+    const desired = await env.deps.accounts.get(accountId);
     expect(desired).toMatchObject({
       accountId,
       organizationalUnit: { path: 'Workloads/Dev' },
@@ -174,7 +175,7 @@ describe('vending an account through the real state machine', () => {
       explained.advice.slice(0, 30).replace(/[<>&]/g, ''),
     );
     // Nothing was created, so the name and email are free again.
-    expect(await env.deps.registry.reservationHolder('email', record.request.email)).toBeUndefined();
+    expect(await env.deps.requests.reservationHolder('email', record.request.email)).toBeUndefined();
   });
 
   it.each([
@@ -277,7 +278,7 @@ describe('vending an account through the real state machine', () => {
     });
     expect(stored.accountId).toMatch(/^\d{12}$/);
     // An account exists now: its name and email stay reserved.
-    expect(await env.deps.registry.reservationHolder('email', record.request.email)).toBe(record.requestId);
+    expect(await env.deps.requests.reservationHolder('email', record.request.email)).toBe(record.requestId);
     expect(JSON.stringify(sink.messages().slice(before)[0]?.payload)).toContain('vpc-0123456789abcdef0');
   });
 });

@@ -1,0 +1,235 @@
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { RegistryConditionFailedError, ReservationConflictError } from '../shared/errors.ts';
+import type { RequestRecord, StepName, StepRecord } from '../shared/model.ts';
+import { type ItemKey, type Page, type RegistryTable, stripKeys } from './table.ts';
+
+/** A reservation whose request was never written is stale after this long (a crash between the two writes). */
+const STALE_RESERVATION_MS = 60_000;
+
+/** Where requests and their reservations live: a reserved name or email is case-insensitive. */
+const keys = {
+  request: (id: string): ItemKey => ({ pk: `REQUEST#${id}`, sk: 'REQUEST' }),
+  email: (email: string): ItemKey => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'RESERVATION' }),
+  name: (name: string): ItemKey => ({ pk: `NAME#${name.toLowerCase()}`, sk: 'RESERVATION' }),
+};
+/** The list index's partition of requests; its sort key is `<createdAt>#<requestId>`. */
+const LIST_PARTITION = 'REQUEST';
+
+/** The fields of a request that steps set directly. */
+export type RequestFields = Partial<Pick<RequestRecord, 'accountId' | 'status' | 'failure' | 'notification'>>;
+
+/**
+ * Requests and their progress, with the reservations of their account names and emails, which keep two requests
+ * from vending accounts with the same name or email.
+ */
+export class RequestStore {
+  constructor(readonly table: RegistryTable) {}
+
+  /**
+   * Stores a new request and reserves its account name and email, case-insensitively, with conditional writes:
+   * two requests for the same email cannot both get past this point. The reservations are written first and the
+   * request last; a conflict releases what this request took. A reservation whose request was never written
+   * (a crash in between) is stale after `STALE_RESERVATION_MS` and may be taken over.
+   */
+  async create(record: RequestRecord): Promise<void> {
+    const { request } = record;
+    const taken: ItemKey[] = [];
+    try {
+      await this.reserve(keys.email(request.email), record, 'email', { email: request.email });
+      taken.push(keys.email(request.email));
+      await this.reserve(keys.name(request.accountName), record, 'name', {
+        accountName: request.accountName,
+      });
+      taken.push(keys.name(request.accountName));
+      const written = await this.table.write(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: {
+            ...keys.request(record.requestId),
+            ...record,
+            gsi1pk: LIST_PARTITION,
+            gsi1sk: `${record.createdAt}#${record.requestId}`,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      if (!written.ok) throw new ReservationConflictError('requestId', record.requestId);
+    } catch (error) {
+      // A request with this id already exists: the reservations written under its id are its own (a retried
+      // submission of the same request), so they stay.
+      if (error instanceof ReservationConflictError && error.field !== 'requestId') {
+        for (const key of taken) await this.release(key, record.requestId);
+      }
+      throw error;
+    }
+  }
+
+  private async reserve(
+    key: ItemKey,
+    record: RequestRecord,
+    field: 'name' | 'email',
+    extra: Record<string, string>,
+  ): Promise<void> {
+    const item = { ...key, ...extra, requestId: record.requestId, reservedAt: new Date().toISOString() };
+    const written = await this.table.write(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk) OR requestId = :id',
+        ExpressionAttributeValues: { ':id': record.requestId },
+      }),
+    );
+    if (written.ok) return;
+    const held = await this.table.getRaw(key);
+    const holder = held?.requestId as string | undefined;
+    const reservedAt = Date.parse(String(held?.reservedAt ?? ''));
+    const stale =
+      holder !== undefined && Date.now() - reservedAt > STALE_RESERVATION_MS && !(await this.get(holder));
+    if (!stale) throw new ReservationConflictError(field, holder);
+    const takenOver = await this.table.write(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: item,
+        ConditionExpression: 'requestId = :holder',
+        ExpressionAttributeValues: { ':holder': holder },
+      }),
+    );
+    if (!takenOver.ok) throw new ReservationConflictError(field, undefined);
+  }
+
+  /** Deletes a reservation if `requestId` still holds it. */
+  private async release(key: ItemKey, requestId: string): Promise<void> {
+    await this.table.write(
+      new DeleteCommand({
+        TableName: this.table.name,
+        Key: key,
+        ConditionExpression: 'requestId = :id',
+        ExpressionAttributeValues: { ':id': requestId },
+      }),
+    );
+  }
+
+  /** Which request holds a name or an email, if any. */
+  async reservationHolder(field: 'name' | 'email', value: string): Promise<string | undefined> {
+    const held = await this.table.getRaw(field === 'email' ? keys.email(value) : keys.name(value));
+    return held?.requestId as string | undefined;
+  }
+
+  /** Frees a request's reservations (only those it holds), when it ended without creating an account. */
+  async releaseReservations(record: RequestRecord): Promise<void> {
+    await this.release(keys.email(record.request.email), record.requestId);
+    await this.release(keys.name(record.request.accountName), record.requestId);
+  }
+
+  /** A request, read consistently; undefined when there is none. */
+  get(requestId: string): Promise<RequestRecord | undefined> {
+    return this.table.get<RequestRecord>(keys.request(requestId));
+  }
+
+  /** Requests, newest first, a page at a time. */
+  list(limit: number, cursor?: string): Promise<Page<RequestRecord>> {
+    return this.table.list<RequestRecord>(LIST_PARTITION, limit, cursor);
+  }
+
+  /**
+   * Marks a step's first attempt running and returns the request as it now stands, in one conditional write
+   * (no read first). Undefined when the step has been started before, or the request does not exist: the
+   * caller then reads the request and records a further attempt.
+   */
+  async startFirstAttempt(
+    requestId: string,
+    step: StepName,
+    status?: RequestRecord['status'],
+  ): Promise<{ record: RequestRecord; started: StepRecord } | undefined> {
+    const started: StepRecord = { status: 'running', startedAt: new Date().toISOString(), attempts: 1 };
+    const written = await this.table.write(
+      this.stepUpdate(requestId, step, started, status, {
+        condition: 'attribute_exists(pk) AND attribute_not_exists(steps.#step)',
+        returnNew: true,
+      }),
+    );
+    return written.ok && written.attributes
+      ? { record: stripKeys<RequestRecord>(written.attributes), started }
+      : undefined;
+  }
+
+  /** Records progress of one step; `status` moves the request's overall status when given. */
+  async updateStep(
+    requestId: string,
+    step: StepName,
+    record: StepRecord,
+    status?: RequestRecord['status'],
+  ): Promise<void> {
+    const written = await this.table.write(
+      this.stepUpdate(requestId, step, record, status, { condition: 'attribute_exists(pk)' }),
+    );
+    if (!written.ok) throw missing(requestId);
+  }
+
+  /**
+   * Remembers the CreateAccount request id, once: a second, different id for the same request is refused, so a
+   * retried step can never record a second account creation.
+   */
+  async setCreateAccountRequestId(requestId: string, createAccountRequestId: string): Promise<void> {
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: 'SET createAccountRequestId = :car, updatedAt = :now',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(createAccountRequestId) OR createAccountRequestId = :car)',
+        ExpressionAttributeValues: { ':car': createAccountRequestId, ':now': new Date().toISOString() },
+      }),
+    );
+    if (!written.ok) {
+      throw new RegistryConditionFailedError(
+        `request ${requestId} is not in the registry or records another CreateAccount request than ${createAccountRequestId}`,
+      );
+    }
+  }
+
+  /** Sets fields of a request; fields given as undefined are left as they are. */
+  async update(requestId: string, fields: RequestFields): Promise<void> {
+    const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) return;
+    const names = Object.fromEntries(entries.map(([key], i) => [`#f${i}`, key]));
+    const values = Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value]));
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :v${i}`).join(', ')}, updatedAt = :now`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ':now': new Date().toISOString() },
+      }),
+    );
+    if (!written.ok) throw missing(requestId);
+  }
+
+  /** Sets one step's record of a request (and the request's status, when given) under a condition. */
+  private stepUpdate(
+    requestId: string,
+    step: StepName,
+    record: StepRecord,
+    status: RequestRecord['status'] | undefined,
+    options: { condition: string; returnNew?: boolean },
+  ): UpdateCommand {
+    return new UpdateCommand({
+      TableName: this.table.name,
+      Key: keys.request(requestId),
+      UpdateExpression: `SET steps.#step = :record, updatedAt = :now${status ? ', #status = :status' : ''}`,
+      ConditionExpression: options.condition,
+      ExpressionAttributeNames: { '#step': step, ...(status ? { '#status': 'status' } : {}) },
+      ExpressionAttributeValues: {
+        ':record': record,
+        ':now': new Date().toISOString(),
+        ...(status ? { ':status': status } : {}),
+      },
+      ...(options.returnNew ? { ReturnValues: 'ALL_NEW' as const } : {}),
+    });
+  }
+}
+
+const missing = (requestId: string) =>
+  new RegistryConditionFailedError(`request ${requestId} is not in the registry`);

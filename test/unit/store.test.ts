@@ -1,0 +1,489 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConcurrentModificationError,
+  RegistryConditionFailedError,
+  ReservationConflictError,
+  ThrottledError,
+} from '../../functions/shared/errors.ts';
+import type { AccountDesiredState, DriftRecord, RequestRecord } from '../../functions/shared/model.ts';
+import { conditionalWrite } from '../../functions/store/conditional.ts';
+import { createStores, type Stores } from '../../functions/store/stores.ts';
+import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
+
+const TABLE = 'vend-store-test';
+
+let dynamo: LocalDynamo;
+let db: DynamoDBDocumentClient;
+let stores: Stores;
+let serial = 0;
+/** A fresh id per test, so that no test depends on another's items. */
+const unique = (prefix: string) => `${prefix}-${++serial}`;
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+  await ensureRegistryTable(dynamo.endpoint, TABLE);
+  db = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  stores = createStores(db, TABLE);
+});
+
+afterAll(async () => {
+  db.destroy();
+  await dynamo.close();
+});
+
+/** An item exactly as stored, keys included. */
+async function raw(pk: string, sk: string) {
+  return (await db.send(new GetCommand({ TableName: TABLE, Key: { pk, sk }, ConsistentRead: true }))).Item;
+}
+
+function requestRecord(
+  overrides: { requestId?: string; accountName?: string; email?: string } = {},
+): RequestRecord {
+  const requestId = overrides.requestId ?? unique('req');
+  const accountName = overrides.accountName ?? unique('plat-dev-payments');
+  const now = new Date().toISOString();
+  return {
+    requestId,
+    status: 'pending',
+    request: {
+      requestId,
+      name: 'payments',
+      accountName,
+      email: overrides.email ?? `aws+${accountName}@example.com`,
+      organizationalUnit: { id: 'ou-abcd-11111111', path: 'Workloads/Dev' },
+      owner: 'alice@example.com',
+      requester: { principal: 'arn:aws:iam::000000000000:user/alice' },
+      budget: { monthlyLimitUsd: 200, thresholds: [{ percent: 80, type: 'ACTUAL' }] },
+      tags: {},
+      submittedAt: now,
+    },
+    steps: {},
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function desiredAccount(accountId: string, createdAt: string): AccountDesiredState {
+  return {
+    accountId,
+    accountName: `plat-dev-${accountId}`,
+    email: `aws+${accountId}@example.com`,
+    organizationalUnit: { id: 'ou-abcd-11111111', path: 'Workloads/Dev' },
+    tags: { team: 'payments' },
+    baselineVersion: 'v1',
+    budget: { monthlyLimitUsd: 200, thresholds: [], name: `vend-${accountId}` },
+    owner: 'alice@example.com',
+    requestId: unique('req'),
+    status: 'active',
+    createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+describe('conditionalWrite', () => {
+  it('says ok when the condition holds, and condition-failed (writing nothing) when it does not', async () => {
+    // Prepare
+    const pk = unique('COND');
+    const put = (value: string) =>
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk, sk: 'X', value },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
+
+    // Act
+    const first = await conditionalWrite(db, put('first'));
+    const second = await conditionalWrite(db, put('second'));
+
+    // Assess
+    expect(first).toEqual({ ok: true });
+    expect(second).toEqual({ ok: false, reason: 'condition-failed' });
+    expect((await raw(pk, 'X'))?.value).toBe('first');
+  });
+
+  it("returns the item's new attributes when the write asks for them", async () => {
+    // Prepare
+    const pk = unique('COND');
+    await conditionalWrite(db, new PutCommand({ TableName: TABLE, Item: { pk, sk: 'X', count: 1 } }));
+
+    // Act
+    const result = await conditionalWrite(
+      db,
+      new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk, sk: 'X' },
+        UpdateExpression: 'SET #count = #count + :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+
+    // Assess
+    expect(result).toEqual({ ok: true, attributes: { pk, sk: 'X', count: 2 } });
+  });
+
+  it('throws other failures as the workflow error that says how to treat them', async () => {
+    // Prepare: DynamoDB refusing for throughput, as the SDK reports it.
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const failing = { send: () => Promise.reject(throttled) } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    const result = conditionalWrite(
+      failing,
+      new PutCommand({ TableName: TABLE, Item: { pk: 'P', sk: 'S' } }),
+    );
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ThrottledError);
+  });
+});
+
+describe('the request store', () => {
+  it('stores a request and its reservations under the registry keys the deployed table holds', async () => {
+    // Prepare
+    const record = requestRecord({ accountName: unique('Plat-Dev-Mixed') });
+
+    // Act
+    await stores.requests.create(record);
+
+    // Assess
+    const { requestId, request } = record;
+    expect(await raw(`REQUEST#${requestId}`, 'REQUEST')).toMatchObject({
+      requestId,
+      gsi1pk: 'REQUEST',
+      gsi1sk: `${record.createdAt}#${requestId}`,
+    });
+    expect(await raw(`EMAIL#${request.email.toLowerCase()}`, 'RESERVATION')).toMatchObject({ requestId });
+    expect(await raw(`NAME#${request.accountName.toLowerCase()}`, 'RESERVATION')).toMatchObject({
+      requestId,
+    });
+    expect(await stores.requests.get(requestId)).toEqual(record);
+  });
+
+  it('refuses a second request for a taken email, whatever its case, and frees what the loser took', async () => {
+    // Prepare
+    const first = requestRecord();
+    await stores.requests.create(first);
+    const second = requestRecord({ email: first.request.email.toUpperCase() });
+
+    // Act
+    const refused = await stores.requests.create(second).catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toBeInstanceOf(ReservationConflictError);
+    expect(refused).toMatchObject({ field: 'email', heldBy: first.requestId });
+    expect(await stores.requests.get(second.requestId)).toBeUndefined();
+    expect(await stores.requests.reservationHolder('name', second.request.accountName)).toBeUndefined();
+  });
+
+  it('refuses a taken account name and releases the email it had reserved', async () => {
+    // Prepare
+    const first = requestRecord();
+    await stores.requests.create(first);
+    const second = requestRecord({
+      accountName: first.request.accountName,
+      email: `${unique('other')}@example.com`,
+    });
+
+    // Act
+    const refused = await stores.requests.create(second).catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toMatchObject({
+      name: 'ReservationConflictError',
+      field: 'name',
+      heldBy: first.requestId,
+    });
+    expect(await stores.requests.reservationHolder('email', second.request.email)).toBeUndefined();
+  });
+
+  it('records the first attempt of a step in one write, and only once', async () => {
+    // Prepare
+    const record = requestRecord();
+    await stores.requests.create(record);
+
+    // Act
+    const first = await stores.requests.startFirstAttempt(record.requestId, 'createAccount', 'creating');
+    const again = await stores.requests.startFirstAttempt(record.requestId, 'createAccount');
+
+    // Assess
+    expect(first?.record.status).toBe('creating');
+    expect(first?.record.steps.createAccount).toEqual(first?.started);
+    expect(first?.record).not.toHaveProperty('pk');
+    expect(again).toBeUndefined();
+    expect(await stores.requests.startFirstAttempt(unique('req-missing'), 'createAccount')).toBeUndefined();
+  });
+
+  it('keeps the first CreateAccount request id and refuses another', async () => {
+    // Prepare
+    const record = requestRecord();
+    await stores.requests.create(record);
+    await stores.requests.setCreateAccountRequestId(record.requestId, 'car-1');
+
+    // Act
+    await stores.requests.setCreateAccountRequestId(record.requestId, 'car-1');
+    const refused = stores.requests.setCreateAccountRequestId(record.requestId, 'car-2');
+
+    // Assess
+    await expect(refused).rejects.toBeInstanceOf(RegistryConditionFailedError);
+    expect((await stores.requests.get(record.requestId))?.createAccountRequestId).toBe('car-1');
+  });
+
+  it('refuses to update a request the registry does not hold, rather than creating half of one', async () => {
+    // Prepare
+    const requestId = unique('req-missing');
+
+    // Act
+    const update = await stores.requests
+      .update(requestId, { status: 'failed' })
+      .catch((error: unknown) => error);
+    const step = await stores.requests
+      .updateStep(requestId, 'notify', {
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        attempts: 1,
+      })
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect(update).toBeInstanceOf(RegistryConditionFailedError);
+    expect(step).toBeInstanceOf(RegistryConditionFailedError);
+    expect(await raw(`REQUEST#${requestId}`, 'REQUEST')).toBeUndefined();
+  });
+
+  it('frees only the reservations the request still holds', async () => {
+    // Prepare
+    const record = requestRecord();
+    await stores.requests.create(record);
+    const impostor = { ...record, requestId: unique('req-other') };
+
+    // Act
+    await stores.requests.releaseReservations(impostor);
+    const heldAfterImpostor = await stores.requests.reservationHolder('email', record.request.email);
+    await stores.requests.releaseReservations(record);
+
+    // Assess
+    expect(heldAfterImpostor).toBe(record.requestId);
+    expect(await stores.requests.reservationHolder('email', record.request.email)).toBeUndefined();
+    expect(await stores.requests.reservationHolder('name', record.request.accountName)).toBeUndefined();
+  });
+});
+
+describe('the idempotency store', () => {
+  it('lets exactly one of several concurrent claims of a key win, and the others see the winner', async () => {
+    // Prepare
+    const key = unique('key');
+
+    // Act
+    const claims = await Promise.all(
+      ['req-a', 'req-b', 'req-c'].map((requestId) =>
+        stores.idempotency.claim('alice', key, 'hash', requestId),
+      ),
+    );
+
+    // Assess
+    const winners = claims.filter((claim) => claim.claimed);
+    expect(winners).toHaveLength(1);
+    for (const claim of claims) expect(claim.record.requestId).toBe(winners[0]!.record.requestId);
+    expect(await raw(`IDEMPOTENCY#alice#${key}`, 'IDEMPOTENCY')).toMatchObject({ bodyHash: 'hash' });
+  });
+
+  it('frees a key only for the request it stands for', async () => {
+    // Prepare
+    const key = unique('key');
+    await stores.idempotency.claim('alice', key, 'hash', 'req-a');
+
+    // Act
+    await stores.idempotency.release('alice', key, 'req-b');
+    const afterOther = await stores.idempotency.get('alice', key);
+    await stores.idempotency.release('alice', key, 'req-a');
+
+    // Assess
+    expect(afterOther?.requestId).toBe('req-a');
+    expect(await stores.idempotency.get('alice', key)).toBeUndefined();
+  });
+
+  it('ignores an expired key and lets a new claim take it', async () => {
+    // Prepare: a key whose TTL has passed but that DynamoDB has not deleted yet.
+    const key = unique('key');
+    await db.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          pk: `IDEMPOTENCY#alice#${key}`,
+          sk: 'IDEMPOTENCY',
+          principal: 'alice',
+          key,
+          bodyHash: 'old',
+          requestId: 'req-old',
+          createdAt: '2020-01-01T00:00:00.000Z',
+          expiresAt: 1,
+        },
+      }),
+    );
+
+    // Act
+    const before = await stores.idempotency.get('alice', key);
+    const claim = await stores.idempotency.claim('alice', key, 'new', 'req-new');
+
+    // Assess
+    expect(before).toBeUndefined();
+    expect(claim).toMatchObject({ claimed: true, record: { requestId: 'req-new' } });
+  });
+});
+
+describe('the account store', () => {
+  it('lists accounts newest first, a page at a time, under the registry keys', async () => {
+    // Prepare: created later than any other test's accounts, so that they lead the listing.
+    const ids = [unique('1000000000'), unique('1000000000'), unique('1000000000')];
+    for (const [i, id] of ids.entries()) {
+      await stores.accounts.put(desiredAccount(id, `2999-01-0${i + 1}T00:00:00.000Z`));
+    }
+
+    // Act
+    const first = await stores.accounts.list(2);
+    const second = await stores.accounts.list(2, first.cursor);
+
+    // Assess
+    expect(first.items.map((account) => account.accountId)).toEqual([ids[2], ids[1]]);
+    expect(second.items[0]?.accountId).toBe(ids[0]);
+    expect(await raw(`ACCOUNT#${ids[0]}`, 'ACCOUNT')).toMatchObject({
+      gsi1pk: 'ACCOUNT',
+      gsi1sk: `2999-01-01T00:00:00.000Z#${ids[0]}`,
+    });
+  });
+
+  it('changes the status of an account it holds, and refuses one it does not', async () => {
+    // Prepare
+    const accountId = unique('2000000000');
+    await stores.accounts.put(desiredAccount(accountId, new Date().toISOString()));
+
+    // Act
+    await stores.accounts.setStatus(accountId, 'closed');
+    const missing = await stores.accounts
+      .setStatus(unique('3000000000'), 'closed')
+      .catch((error: unknown) => error);
+
+    // Assess
+    expect((await stores.accounts.get(accountId))?.status).toBe('closed');
+    expect(missing).toBeInstanceOf(RegistryConditionFailedError);
+  });
+});
+
+describe('the drift store', () => {
+  it('claims an event once: busy while it is acted on, done once finished, free again when given up', async () => {
+    // Prepare
+    const [finished, givenUp] = [unique('event'), unique('event')];
+
+    // Act
+    const claims = [
+      await stores.drift.claimEvent(finished, 60_000),
+      await stores.drift.claimEvent(finished, 60_000),
+    ];
+    await stores.drift.finishEvent(finished);
+    claims.push(await stores.drift.claimEvent(finished, 60_000));
+    await stores.drift.claimEvent(givenUp, 60_000);
+    await stores.drift.releaseEvent(givenUp);
+    claims.push(await stores.drift.claimEvent(givenUp, 60_000));
+
+    // Assess
+    expect(claims).toEqual(['claimed', 'busy', 'done', 'claimed']);
+    expect(await raw(`DRIFTEVENT#${finished}`, 'DRIFTEVENT')).toMatchObject({ state: 'done' });
+  });
+
+  it('takes over an event claim whose lease has passed (its holder crashed)', async () => {
+    // Prepare
+    const eventId = unique('event');
+    await stores.drift.claimEvent(eventId, -1);
+
+    // Act
+    const claim = await stores.drift.claimEvent(eventId, 60_000);
+
+    // Assess
+    expect(claim).toBe('claimed');
+  });
+
+  it("holds an account's lock for one owner at a time, until released or its lease ends", async () => {
+    // Prepare
+    const accountId = unique('4000000000');
+
+    // Act
+    const taken = [
+      await stores.drift.acquireLock(accountId, 'a', 60_000),
+      await stores.drift.acquireLock(accountId, 'b', 60_000),
+      await stores.drift.acquireLock(accountId, 'a', 60_000),
+    ];
+    await stores.drift.releaseLock(accountId, 'b');
+    taken.push(await stores.drift.acquireLock(accountId, 'b', 60_000));
+    await stores.drift.releaseLock(accountId, 'a');
+    taken.push(await stores.drift.acquireLock(accountId, 'b', -1));
+    taken.push(await stores.drift.acquireLock(accountId, 'c', 60_000));
+
+    // Assess
+    expect(taken).toEqual([true, false, true, false, true, true]);
+    expect(await raw(`ACCOUNT#${accountId}`, 'DRIFTLOCK')).toMatchObject({ owner: 'c' });
+  });
+
+  it('records a history entry once, however often it is recorded, and keeps concurrent entries', async () => {
+    // Prepare
+    const accountId = unique('5000000000');
+    const entry = (id: string): DriftRecord => ({
+      id,
+      source: 'event',
+      aspects: ['organizationalUnit'],
+      what: 'moved to another OU',
+      at: new Date().toISOString(),
+      outcome: 'fixed',
+      recordedAt: new Date().toISOString(),
+    });
+
+    // Act
+    const results = await Promise.all([
+      stores.drift.record(accountId, { aspects: { organizationalUnit: 'drifted' }, record: entry('e1') }),
+      stores.drift.record(accountId, { record: entry('e2') }),
+      stores.drift.record(accountId, { record: entry('e3') }),
+    ]);
+    const again = await stores.drift.record(accountId, { record: entry('e1') });
+
+    // Assess
+    expect(results.every((result) => result.recorded)).toBe(true);
+    expect(again.recorded).toBe(false);
+    const state = await stores.drift.get(accountId);
+    expect(state?.history.map((item) => item.id).sort()).toEqual(['e1', 'e2', 'e3']);
+    expect(state?.version).toBe(4);
+    expect(await raw(`ACCOUNT#${accountId}`, 'DRIFT')).toMatchObject({ accountId });
+  });
+
+  it('gives up with ConcurrentModificationError when the record keeps changing under it', async () => {
+    // Prepare: every write loses to another writer.
+    const conflict = new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+    });
+    const racing = {
+      send: (command: unknown) =>
+        command instanceof GetCommand ? Promise.resolve({ Item: undefined }) : Promise.reject(conflict),
+    } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    const result = createStores(racing, TABLE).drift.record(unique('6000000000'), {
+      aspects: { organizationalUnit: 'in-sync' },
+    });
+
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(ConcurrentModificationError);
+  });
+});
