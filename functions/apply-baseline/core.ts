@@ -253,7 +253,8 @@ async function convergeRoleSettings(
             new UpdateRoleCommand({
               RoleName: role.name,
               ...(description ? { Description: role.description } : {}),
-              ...(maxSession ? { MaxSessionDuration: role.maxSessionDurationSeconds } : {}),
+              // IAM API reference, UpdateRole: a MaxSessionDuration left out is reset to one hour, so always send it.
+              MaxSessionDuration: role.maxSessionDurationSeconds,
             }),
           ),
         ).catch((error: unknown) => {
