@@ -16,6 +16,7 @@ import {
   UpdateBudgetCommand,
 } from '@aws-sdk/client-budgets';
 import { Changes } from '../shared/changes.ts';
+import { MAX_BUDGET_EMAIL_SUBSCRIBERS } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, ConcurrentModificationError } from '../shared/errors.ts';
 import type { VendRequest } from '../shared/model.ts';
@@ -364,9 +365,21 @@ async function convergeSubscribers(
   const key = (subscriber: Subscriber) => `${subscriber.SubscriptionType}|${subscriber.Address}`;
   const presentKeys = new Set(present.map(key));
   const wantedKeys = new Set(wanted.map(key));
-  // Add before removing: deleting a notification's last subscriber deletes the notification.
+  const unwanted = present.filter((subscriber) => !wantedKeys.has(key(subscriber)));
+  let emails = present.filter((subscriber) => subscriber.SubscriptionType === 'EMAIL').length;
+  // Add before removing: deleting a notification's last subscriber deletes the notification. But Budgets refuses
+  // an eleventh email subscriber (SDK model, CreateNotificationRequest.Subscribers), so when the notification is
+  // full, one unwanted email subscriber makes room first; at least one other stays, so the notification does too.
   for (const subscriber of wanted) {
     if (presentKeys.has(key(subscriber))) continue;
+    if (subscriber.SubscriptionType === 'EMAIL' && emails >= MAX_BUDGET_EMAIL_SUBSCRIBERS) {
+      const index = unwanted.findIndex((other) => other.SubscriptionType === 'EMAIL');
+      const [room] = index >= 0 ? unwanted.splice(index, 1) : [];
+      if (room) {
+        await unsubscribe(budgets, accountId, name, notification, room, changeLog);
+        emails--;
+      }
+    }
     await changeLog.make(
       `subscribed ${subscriber.Address} to ${describeNotification(notification)}`,
       `subscribe ${subscriber.Address} to ${describeNotification(notification)}`,
@@ -394,29 +407,40 @@ async function convergeSubscribers(
         }
       },
     );
+    if (subscriber.SubscriptionType === 'EMAIL') emails++;
   }
-  for (const subscriber of present) {
-    if (wantedKeys.has(key(subscriber))) continue;
-    await changeLog.make(
-      `unsubscribed ${subscriber.Address} from ${describeNotification(notification)}`,
-      `unsubscribe ${subscriber.Address} from ${describeNotification(notification)}`,
-      async () => {
-        try {
-          await aws(
-            budgets.send(
-              new DeleteSubscriberCommand({
-                AccountId: accountId,
-                BudgetName: name,
-                Notification: notification,
-                Subscriber: subscriber,
-              }),
-            ),
-          );
-        } catch (error) {
-          if (!(error instanceof NotFoundException)) throw error;
-          return 'not-needed';
-        }
-      },
-    );
+  for (const subscriber of unwanted) {
+    await unsubscribe(budgets, accountId, name, notification, subscriber, changeLog);
   }
+}
+
+async function unsubscribe(
+  budgets: BudgetsClient,
+  accountId: string,
+  name: string,
+  notification: Notification,
+  subscriber: Subscriber,
+  changeLog: Changes,
+): Promise<void> {
+  await changeLog.make(
+    `unsubscribed ${subscriber.Address} from ${describeNotification(notification)}`,
+    `unsubscribe ${subscriber.Address} from ${describeNotification(notification)}`,
+    async () => {
+      try {
+        await aws(
+          budgets.send(
+            new DeleteSubscriberCommand({
+              AccountId: accountId,
+              BudgetName: name,
+              Notification: notification,
+              Subscriber: subscriber,
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof NotFoundException)) throw error;
+        return 'not-needed';
+      }
+    },
+  );
 }
