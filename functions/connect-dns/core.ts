@@ -1,4 +1,4 @@
-import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVpcsCommand, type DescribeVpcsCommandInput, EC2Client } from '@aws-sdk/client-ec2';
 import {
   AssociateVPCWithHostedZoneCommand,
   ConflictingDomainExists,
@@ -136,6 +136,22 @@ export async function connectVpcToSharedZone(
   return done(action);
 }
 
+/**
+ * DescribeVpcs in the new account. EC2 in a just-created account answers OptInRequired until AWS has activated
+ * the account (EC2 API reference, error codes: "your account might take some time to be activated"): not ready
+ * yet, which the state machine retries over minutes.
+ */
+async function describeVpcs(ec2: EC2Client, accountId: string, input: DescribeVpcsCommandInput) {
+  try {
+    return await aws(ec2.send(new DescribeVpcsCommand(input)));
+  } catch (error) {
+    // EC2's error codes are not modelled in the SDK: the exception's name is the code.
+    if (isAwsError(error, 'OptInRequired'))
+      throw new AccountNotReadyError(`EC2 in account ${accountId} is not active yet`, { cause: error });
+    throw error;
+  }
+}
+
 /** The VPC to connect: the one named (it must exist in the account and region), else the default VPC. */
 async function findVpc(
   ec2: EC2Client,
@@ -145,10 +161,9 @@ async function findVpc(
 ): Promise<string> {
   if (vpcId) {
     try {
-      const { Vpcs } = await aws(ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })));
+      const { Vpcs } = await describeVpcs(ec2, accountId, { VpcIds: [vpcId] });
       if (Vpcs?.some((vpc) => vpc.VpcId === vpcId)) return vpcId;
     } catch (error) {
-      // EC2's error codes are not modelled in the SDK: the exception's name is the code.
       if (!isAwsError(error, 'InvalidVpcID.NotFound', 'InvalidVpcID.Malformed')) throw error;
     }
     throw new VendFailureError(
@@ -156,14 +171,15 @@ async function findVpc(
       `Check the VPC id and region in your request: the VPC must belong to the new account ${accountId}. Leave the VPC out to connect the account's default VPC in ${region}. Then ask again.`,
     );
   }
-  const { Vpcs } = await aws(
-    ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] })),
-  );
+  const { Vpcs } = await describeVpcs(ec2, accountId, {
+    Filters: [{ Name: 'is-default', Values: ['true'] }],
+  });
   const found = Vpcs?.find((vpc) => vpc.VpcId)?.VpcId;
+  // AWS makes a new account's default VPC some time after the account is usable: not there yet is not ready yet.
+  // The state machine retries for about twenty minutes; then the request fails as not ready.
   if (!found) {
-    throw new VendFailureError(
-      `account ${accountId} has no default VPC in ${region} to connect to the shared DNS zone`,
-      `Create a VPC in account ${accountId} and name it (id and region) in the request, or ask the platform team why the account has no default VPC in ${region}.`,
+    throw new AccountNotReadyError(
+      `account ${accountId} has no default VPC in ${region} (yet) to connect to the shared DNS zone`,
     );
   }
   return found;

@@ -1,4 +1,5 @@
 import { DescribeVpcsCommand, type DescribeVpcsCommandInput, type Vpc } from '@aws-sdk/client-ec2';
+import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Credentials, startTestCloud, type TestCloud } from './harness.ts';
@@ -34,6 +35,32 @@ describe('EC2 DescribeVpcs', () => {
       sessionToken: c!.SessionToken!,
     };
   };
+
+  it('answers OptInRequired (401) in a just-created account, then shows no default VPC, then shows it', async () => {
+    t.cloud.settings.consistencyWindowMs = 10_000;
+    t.cloud.settings.serviceActivationMs = 60_000;
+    t.cloud.settings.defaultVpcDelayMs = 30_000;
+    const { CreateAccountStatus } = await t
+      .organizations()
+      .send(new CreateAccountCommand({ AccountName: 'fresh', Email: 'fresh@example.com' }));
+    t.clock.advance(t.cloud.settings.creationDelayMs);
+    const { CreateAccountStatus: done } = await t
+      .organizations()
+      .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }));
+    const accountId = done!.AccountId!;
+    t.clock.advance(10_000);
+    const member = await assumeAccessRole(accountId);
+    const defaults = () => describeVpcs({ Filters: [{ Name: 'is-default', Values: ['true'] }] }, member);
+
+    await expect(defaults()).rejects.toMatchObject({
+      name: 'OptInRequired',
+      $metadata: { httpStatusCode: 401 },
+    });
+    t.clock.advance(50_000);
+    expect(await defaults()).toEqual([]);
+    t.clock.advance(30_000);
+    expect((await defaults()).map((vpc) => vpc.VpcId)).toEqual([defaultVpcId(accountId)]);
+  });
 
   it("describes the caller's default VPC in us-east-1 as AWS does", async () => {
     const vpcs = await describeVpcs();

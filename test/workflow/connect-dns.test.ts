@@ -1,6 +1,11 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import {
   CreateHostedZoneCommand,
   DeleteVPCAssociationAuthorizationCommand,
   GetHostedZoneCommand,
@@ -12,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDns } from '../../functions/connect-dns/core.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
-import { waitFor } from '../local-cloud/wait.ts';
+import { pollOnClock, waitFor } from '../local-cloud/wait.ts';
 import {
   countingCalls,
   createMemberAccount,
@@ -158,7 +163,7 @@ describe('connectDns', () => {
     expect(route53ChangesSince(mark)).toEqual([]);
   });
 
-  it('fails the request when the account has no default VPC in the home region', async () => {
+  it('says not ready when the account has no default VPC in the home region', async () => {
     const { request, accountId } = await newAccount();
     const deps: Deps = {
       ...env.deps,
@@ -166,8 +171,49 @@ describe('connectDns', () => {
     };
 
     await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
-      name: 'Vend.Failed',
+      name: 'Vend.AccountNotReady',
       message: expect.stringContaining('no default VPC in eu-west-1'),
+    });
+  });
+
+  it('says not ready while EC2 in the new account answers OptInRequired and while its default VPC is missing, then connects', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    const { CreateAccountStatus } = await env.deps
+      .client(OrganizationsClient)
+      .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
+    const { settings } = env.cloud.cloud;
+    const accountId = (await pollOnClock(
+      env.deps.sleep,
+      async () =>
+        (
+          await env.deps
+            .client(OrganizationsClient)
+            .send(
+              new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }),
+            )
+        ).CreateAccountStatus?.AccountId,
+      (id) => id !== undefined,
+      'the account to be created',
+    )) as string;
+    const joinedAt = env.cloud.cloud.state.accounts[accountId]!.joinedAt;
+    const until = async (offsetMs: number) =>
+      env.deps.sleep(Math.max(0, joinedAt + offsetMs - env.cloud.cloud.clock.now()));
+
+    await until(settings.consistencyWindowMs);
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.AccountNotReady',
+      message: expect.stringContaining('EC2'),
+    });
+    await until(settings.serviceActivationMs);
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.AccountNotReady',
+      message: expect.stringContaining('no default VPC'),
+    });
+    await until(settings.serviceActivationMs + settings.defaultVpcDelayMs);
+
+    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+      action: 'associated',
     });
   });
 
