@@ -162,7 +162,16 @@ async function findVpc(
   if (vpcId) {
     try {
       const { Vpcs } = await describeVpcs(ec2, accountId, { VpcIds: [vpcId] });
-      if (Vpcs?.some((vpc) => vpc.VpcId === vpcId)) return vpcId;
+      const found = Vpcs?.find((vpc) => vpc.VpcId === vpcId);
+      // A VPC shared into the account through AWS RAM is visible with its owner's OwnerId (VPC User Guide, "Share
+      // your VPC with other accounts"): it is not the new account's to connect.
+      if (found && found.OwnerId !== accountId) {
+        throw new VendFailureError(
+          `the VPC ${vpcId} in ${region} is shared into account ${accountId} by its owner, account ${found.OwnerId ?? 'unknown'}; Vend connects only a VPC the new account owns`,
+          `Name a VPC that account ${accountId} owns in ${region}, or leave the VPC out to connect the account's default VPC; then ask again. The owner of a shared VPC connects it to the shared zone itself.`,
+        );
+      }
+      if (found) return vpcId;
     } catch (error) {
       if (!isAwsError(error, 'InvalidVpcID.NotFound', 'InvalidVpcID.Malformed')) throw error;
     }
@@ -172,9 +181,12 @@ async function findVpc(
     );
   }
   const { Vpcs } = await describeVpcs(ec2, accountId, {
-    Filters: [{ Name: 'is-default', Values: ['true'] }],
+    Filters: [
+      { Name: 'is-default', Values: ['true'] },
+      { Name: 'owner-id', Values: [accountId] },
+    ],
   });
-  const found = Vpcs?.find((vpc) => vpc.VpcId)?.VpcId;
+  const found = Vpcs?.find((vpc) => vpc.VpcId && vpc.OwnerId === accountId)?.VpcId;
   // AWS makes a new account's default VPC some time after the account is usable: not there yet is not ready yet.
   // The state machine retries for about twenty minutes; then the request fails as not ready.
   if (!found) {

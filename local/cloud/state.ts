@@ -116,6 +116,11 @@ export interface VpcRecord {
   region: string;
   cidrBlock: string;
   isDefault: boolean;
+  /**
+   * Accounts this VPC is shared with through AWS RAM (VPC sharing): they see it in DescribeVpcs with the owner's
+   * OwnerId, but it stays the owner's VPC.
+   */
+  sharedWith?: string[];
 }
 
 export interface CreateAccountRequestRecord {

@@ -62,6 +62,25 @@ describe('EC2 DescribeVpcs', () => {
     expect((await defaults()).map((vpc) => vpc.VpcId)).toEqual([defaultVpcId(accountId)]);
   });
 
+  it("shows a VPC shared into the account with its owner's OwnerId, which the owner-id filter tells apart", async () => {
+    const shared = 'vpc-0a1b2c3d4e5f60718';
+    t.cloud.state.accounts[SECURITY]!.vpcs[shared] = {
+      vpcId: shared,
+      region: 'us-east-1',
+      cidrBlock: '10.20.0.0/16',
+      isDefault: false,
+      sharedWith: [MANAGEMENT],
+    };
+
+    const seen = await describeVpcs({ VpcIds: [shared] });
+    const own = await describeVpcs({ Filters: [{ Name: 'owner-id', Values: [MANAGEMENT] }] });
+
+    expect(seen).toMatchObject([{ VpcId: shared, OwnerId: SECURITY, IsDefault: false }]);
+    expect(own.map((vpc) => vpc.VpcId)).toEqual([defaultVpcId(MANAGEMENT)]);
+    const asOwner = await describeVpcs({ VpcIds: [shared] }, await assumeAccessRole(SECURITY));
+    expect(asOwner).toMatchObject([{ VpcId: shared, OwnerId: SECURITY }]);
+  });
+
   it("describes the caller's default VPC in us-east-1 as AWS does", async () => {
     const vpcs = await describeVpcs();
 

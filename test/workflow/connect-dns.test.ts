@@ -13,7 +13,7 @@ import {
   ListVPCAssociationAuthorizationsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connectDns } from '../../functions/connect-dns/core.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
@@ -145,6 +145,28 @@ describe('connectDns', () => {
     expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
   });
 
+  it('refuses a VPC shared into the account by another account, authorizing nothing', async () => {
+    const { accountId } = await newAccount();
+    const shared = 'vpc-0fedcba9876543210';
+    env.cloud.cloud.state.accounts[HUB]!.vpcs[shared] = {
+      vpcId: shared,
+      region: 'us-east-1',
+      cidrBlock: '10.30.0.0/16',
+      isDefault: false,
+      sharedWith: [accountId],
+    };
+    const request = testRequest({ vpc: { id: shared, region: 'us-east-1' } });
+    await storeRequest(env.deps, request);
+    const mark = auditMark();
+
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: expect.stringContaining(`shared into account ${accountId} by its owner, account ${HUB}`),
+    });
+    expect(route53ChangesSince(mark)).toEqual([]);
+    expect((await zoneVpcs()).filter((vpc) => vpc.VPCId === shared)).toEqual([]);
+  });
+
   it('fails the request naming the VPC and region when the VPC the request names is not in the account', async () => {
     const { accountId } = await newAccount();
     const request = testRequest({ vpc: { id: 'vpc-0123456789abcdef0', region: 'us-east-1' } });
@@ -179,10 +201,18 @@ describe('connectDns', () => {
   it('says not ready while EC2 in the new account answers OptInRequired and while its default VPC is missing, then connects', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
+    const { settings } = env.cloud.cloud;
+    const saved = { ...settings };
+    // Windows long on the scaled clock, so that each call lands inside the one it is meant for.
+    settings.serviceActivationMs = settings.consistencyWindowMs + 1_200_000;
+    settings.defaultVpcDelayMs = 1_200_000;
+    onTestFinished(() => {
+      settings.serviceActivationMs = saved.serviceActivationMs;
+      settings.defaultVpcDelayMs = saved.defaultVpcDelayMs;
+    });
     const { CreateAccountStatus } = await env.deps
       .client(OrganizationsClient)
       .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
-    const { settings } = env.cloud.cloud;
     const accountId = (await pollOnClock(
       env.deps.sleep,
       async () =>

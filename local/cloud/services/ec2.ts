@@ -39,8 +39,8 @@ const FILTERS: Record<string, (vpc: VpcView) => string[]> = {
 };
 
 /**
- * Amazon EC2 (EC2 Query), as far as account vending needs it: the VPCs of the caller's account in the region the
- * request was signed for. Each account has its default VPC in the cloud's home region only; other regions are
+ * Amazon EC2 (EC2 Query), as far as account vending needs it: the VPCs of the caller's account, and those shared
+ * into it, in the region the request was signed for. Each account has its default VPC in the cloud's home region only; other regions are
  * empty.
  */
 export const ec2: ServiceDefinition = {
@@ -95,11 +95,19 @@ export const ec2: ServiceDefinition = {
           throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
         }
 
-        const account = cloud.state.accounts[caller.accountId];
-        const views = Object.values(account?.vpcs ?? {})
-          .filter((vpc) => vpc.region === region && !(vpc.isDefault && activation === 'no-default-vpc'))
-          .sort((a, b) => a.vpcId.localeCompare(b.vpcId))
-          .map((record) => view(record, caller.accountId, region));
+        // A participant of a shared VPC sees it with the owner's OwnerId (VPC User Guide, "Share your VPC with
+        // other accounts"; DescribeVpcs' owner-id filter).
+        const visible = Object.values(cloud.state.accounts).flatMap((owner) =>
+          Object.values(owner.vpcs)
+            .filter(
+              (vpc) => owner.id === caller.accountId || (vpc.sharedWith ?? []).includes(caller.accountId),
+            )
+            .map((vpc) => ({ vpc, ownerId: owner.id })),
+        );
+        const views = visible
+          .filter(({ vpc }) => vpc.region === region && !(vpc.isDefault && activation === 'no-default-vpc'))
+          .sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId))
+          .map(({ vpc, ownerId }) => view(vpc, ownerId, region));
         if (vpcIds.length > 0) {
           const known = new Set(views.map((vpc) => vpc.record.vpcId));
           const missing = [...new Set(vpcIds)].filter((id) => !known.has(id));
