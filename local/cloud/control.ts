@@ -32,6 +32,7 @@ export const settingsSchema = z.strictObject({
   consistencyWindowMs: z.number().int().nonnegative(),
   serviceActivationMs: z.number().int().nonnegative(),
   defaultVpcDelayMs: z.number().int().nonnegative(),
+  maxVpcsPerHostedZone: z.number().int().positive(),
   maxCreationsInProgress: z.number().int().positive(),
   maxAccounts: z.number().int().positive(),
   closureDelayMs: z.number().int().nonnegative(),

@@ -35,6 +35,11 @@ export interface CloudSettings {
   serviceActivationMs: number;
   /** Simulated milliseconds after the activation window during which the new account has no default VPC yet. */
   defaultVpcDelayMs: number;
+  /**
+   * VPCs one private hosted zone may be associated with: Route 53's MAX_VPCS_ASSOCIATED_BY_ZONE, 300 by default
+   * (Route 53 Developer Guide, "Quotas"; GetHostedZoneLimit).
+   */
+  maxVpcsPerHostedZone: number;
   /** CreateAccount requests allowed IN_PROGRESS at once. */
   maxCreationsInProgress: number;
   /** Accounts allowed in the organization (closed ones count, as in AWS). */
@@ -203,6 +208,7 @@ export const DEFAULT_SETTINGS: CloudSettings = {
   consistencyWindowMs: 2_000,
   serviceActivationMs: 4_000,
   defaultVpcDelayMs: 2_000,
+  maxVpcsPerHostedZone: 300,
   maxCreationsInProgress: 5,
   maxAccounts: 50,
   closureDelayMs: 5_000,
