@@ -295,11 +295,15 @@ async function associate(
         { cause: error },
       );
     }
-    if (
-      error instanceof NoSuchHostedZone ||
-      error instanceof PublicZoneVPCAssociation ||
-      error instanceof LimitsExceeded
-    ) {
+    if (error instanceof LimitsExceeded) {
+      // The zone has MAX_VPCS_ASSOCIATED_BY_ZONE VPCs (SDK model, AssociateVPCWithHostedZone; GetHostedZoneLimit).
+      throw new VendFailureError(
+        `the shared DNS zone ${dns.hostedZoneId} is associated with as many VPCs as Route 53 allows, so the VPC ${vpc.VPCId} of account ${accountId} could not join it`,
+        `This is not a problem with your request: ask the network team to raise the zone's VPC limit (account ${dns.hubAccountId}) or remove VPCs that no longer need it, then retry the request.`,
+        { cause: error },
+      );
+    }
+    if (error instanceof NoSuchHostedZone || error instanceof PublicZoneVPCAssociation) {
       throw new VendFailureError(
         `Route 53 refused to associate the VPC ${vpc.VPCId} with the shared zone ${dns.hostedZoneId}: ${error.message}`,
         'This is a problem with the shared DNS zone, not with your request: ask the network team to look at it, then retry the request.',

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { connectDns } from '../../functions/connect-dns/core.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
+import { prepareRequest, RequestRejectedError } from '../../functions/shared/submit.ts';
 import { pollOnClock, waitFor } from '../local-cloud/wait.ts';
 import {
   countingCalls,
@@ -143,6 +144,60 @@ describe('connectDns', () => {
       vpcId,
     });
     expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
+  });
+
+  describe('when the shared zone has as many VPCs as Route 53 allows', () => {
+    const fillZone = () => {
+      const { settings } = env.cloud.cloud;
+      const saved = settings.maxVpcsPerHostedZone;
+      settings.maxVpcsPerHostedZone = env.cloud.cloud.state.hostedZones[ZONE]!.vpcs.length;
+      onTestFinished(() => {
+        settings.maxVpcsPerHostedZone = saved;
+      });
+    };
+
+    it('fails the request saying the zone is full, and leaves no authorization behind', async () => {
+      const { request, accountId } = await newAccount();
+      fillZone();
+
+      await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+        name: 'Vend.Failed',
+        message: expect.stringContaining(
+          `the shared DNS zone ${ZONE} is associated with as many VPCs as Route 53 allows`,
+        ),
+      });
+      expect(await authorizations()).toEqual([]);
+    });
+
+    it('refuses the request before any account exists, naming the zone and the fix', async () => {
+      fillZone();
+      const creations = Object.keys(env.cloud.cloud.state.createAccountRequests).length;
+
+      const refused = prepareRequest(
+        env.deps,
+        { name: 'payments', organizationalUnit: 'Workloads/Dev', owner: 'alice@example.com' },
+        'arn:aws:iam::000000000000:user/alice',
+      );
+
+      await expect(refused).rejects.toBeInstanceOf(RequestRejectedError);
+      await expect(refused).rejects.toMatchObject({
+        statusCode: 409,
+        field: 'dns',
+        message: expect.stringContaining(`the shared DNS zone ${ZONE} is already associated with`),
+        fix: expect.stringContaining("raise the zone's VPC limit"),
+      });
+      expect(Object.keys(env.cloud.cloud.state.createAccountRequests)).toHaveLength(creations);
+    });
+
+    it('lets a request through while the zone has room', async () => {
+      await expect(
+        prepareRequest(
+          env.deps,
+          { name: 'payments', organizationalUnit: 'Workloads/Dev', owner: 'alice@example.com' },
+          'arn:aws:iam::000000000000:user/alice',
+        ),
+      ).resolves.toMatchObject({ accountName: 'plat-dev-payments' });
+    });
   });
 
   it('refuses a VPC shared into the account by another account, authorizing nothing', async () => {
