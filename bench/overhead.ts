@@ -50,7 +50,13 @@ export async function measureOverhead(
   const pipeline = await startBenchPipeline({
     speed: SPEED,
     config,
-    cloud: { creationDelayMs: 0, consistencyWindowMs: 0, maxCreationsInProgress: 10_000 },
+    cloud: {
+      creationDelayMs: 0,
+      consistencyWindowMs: 0,
+      serviceActivationMs: 0,
+      defaultVpcDelayMs: 0,
+      maxCreationsInProgress: 10_000,
+    },
   });
   try {
     const api = pipeline.api!;

@@ -15,6 +15,7 @@ import {
   type Subscriber,
   UpdateBudgetCommand,
 } from '@aws-sdk/client-budgets';
+import { MAX_BUDGET_EMAIL_SUBSCRIBERS } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, ConcurrentModificationError } from '../shared/errors.ts';
 import type { VendRequest } from '../shared/model.ts';
@@ -355,67 +356,79 @@ async function planSubscribers(
   const presentKeys = new Set(present.map(key));
   const wantedKeys = new Set(wanted.map(key));
   const what = describeNotification(notification);
+  const subscribe = (subscriber: Subscriber) =>
+    change(
+      'budget',
+      `subscribe ${subscriber.Address} to ${what}`,
+      `subscribed ${subscriber.Address} to ${what}`,
+      async () => {
+        try {
+          await aws(
+            budgets.send(
+              new CreateSubscriberCommand({
+                AccountId: accountId,
+                BudgetName: name,
+                Notification: notification,
+                Subscriber: subscriber,
+              }),
+            ),
+          );
+        } catch (error) {
+          if (error instanceof DuplicateRecordException) return 'not-needed';
+          // The notification went away meanwhile: the next attempt adds it again.
+          if (error instanceof NotFoundException)
+            throw new ConcurrentModificationError(`notification ${what} of ${name} changed meanwhile`, {
+              cause: error,
+            });
+          throw error;
+        }
+      },
+    );
+  const unsubscribe = (subscriber: Subscriber) =>
+    change(
+      'budget',
+      `unsubscribe ${subscriber.Address} from ${what}`,
+      `unsubscribed ${subscriber.Address} from ${what}`,
+      async () => {
+        try {
+          await aws(
+            budgets.send(
+              new DeleteSubscriberCommand({
+                AccountId: accountId,
+                BudgetName: name,
+                Notification: notification,
+                Subscriber: subscriber,
+              }),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof NotFoundException)) throw error;
+          return 'not-needed';
+        }
+      },
+    );
+
   const changes: Change[] = [];
-  // Add before removing: deleting a notification's last subscriber deletes the notification.
+  const unwanted = present.filter((subscriber) => !wantedKeys.has(key(subscriber)));
+  let emails = present.filter((subscriber) => subscriber.SubscriptionType === 'EMAIL').length;
+  // Add before removing: deleting a notification's last subscriber deletes the notification. But Budgets refuses
+  // an eleventh email subscriber (SDK model, CreateNotificationRequest.Subscribers: one SNS and up to 10 email),
+  // so when the notification is full, one unwanted email subscriber makes room first; another stays, so the
+  // notification does too.
   for (const subscriber of wanted) {
     if (presentKeys.has(key(subscriber))) continue;
-    changes.push(
-      change(
-        'budget',
-        `subscribe ${subscriber.Address} to ${what}`,
-        `subscribed ${subscriber.Address} to ${what}`,
-        async () => {
-          try {
-            await aws(
-              budgets.send(
-                new CreateSubscriberCommand({
-                  AccountId: accountId,
-                  BudgetName: name,
-                  Notification: notification,
-                  Subscriber: subscriber,
-                }),
-              ),
-            );
-          } catch (error) {
-            if (error instanceof DuplicateRecordException) return 'not-needed';
-            // The notification went away meanwhile: the next attempt adds it again.
-            if (error instanceof NotFoundException)
-              throw new ConcurrentModificationError(`notification ${what} of ${name} changed meanwhile`, {
-                cause: error,
-              });
-            throw error;
-          }
-        },
-      ),
-    );
+    if (subscriber.SubscriptionType === 'EMAIL' && emails >= MAX_BUDGET_EMAIL_SUBSCRIBERS) {
+      const index = unwanted.findIndex((other) => other.SubscriptionType === 'EMAIL');
+      const [room] = index >= 0 ? unwanted.splice(index, 1) : [];
+      if (room) {
+        changes.push(unsubscribe(room));
+        emails--;
+      }
+    }
+    changes.push(subscribe(subscriber));
+    if (subscriber.SubscriptionType === 'EMAIL') emails++;
   }
-  for (const subscriber of present) {
-    if (wantedKeys.has(key(subscriber))) continue;
-    changes.push(
-      change(
-        'budget',
-        `unsubscribe ${subscriber.Address} from ${what}`,
-        `unsubscribed ${subscriber.Address} from ${what}`,
-        async () => {
-          try {
-            await aws(
-              budgets.send(
-                new DeleteSubscriberCommand({
-                  AccountId: accountId,
-                  BudgetName: name,
-                  Notification: notification,
-                  Subscriber: subscriber,
-                }),
-              ),
-            );
-          } catch (error) {
-            if (!(error instanceof NotFoundException)) throw error;
-            return 'not-needed';
-          }
-        },
-      ),
-    );
-  }
+  for (const subscriber of unwanted) changes.push(unsubscribe(subscriber));
   return changes;
 }
 

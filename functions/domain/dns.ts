@@ -1,4 +1,4 @@
-import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeVpcsCommand, type DescribeVpcsCommandInput, EC2Client } from '@aws-sdk/client-ec2';
 import {
   AssociateVPCWithHostedZoneCommand,
   ConflictingDomainExists,
@@ -111,8 +111,24 @@ function associateChange(dns: DnsConfig, vpc: VPC): Change {
 }
 
 /**
- * The VPC to connect in `region`: the one named (it must exist in the account and region), else the account's
- * default VPC.
+ * DescribeVpcs in the new account. EC2 in a just-created account answers OptInRequired until AWS has activated
+ * the account (EC2 API reference, error codes: "your account might take some time to be activated"): not ready
+ * yet, which the state machine retries over minutes.
+ */
+async function describeVpcs(ec2: EC2Client, accountId: string, input: DescribeVpcsCommandInput) {
+  try {
+    return await aws(ec2.send(new DescribeVpcsCommand(input)));
+  } catch (error) {
+    // EC2's error codes are not modelled in the SDK: the exception's name is the code.
+    if (isAwsError(error, 'OptInRequired'))
+      throw new AccountNotReadyError(`EC2 in account ${accountId} is not active yet`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The VPC to connect in `region`: the one named (it must exist in the account and region, and the account must
+ * own it), else the account's default VPC.
  */
 export async function findVpc(
   account: AccountContext,
@@ -122,26 +138,39 @@ export async function findVpc(
   const { accountId } = account;
   const ec2 = (await account.session(region)).client(EC2Client);
   if (vpcId) {
+    let found: { OwnerId?: string } | undefined;
     try {
-      const { Vpcs } = await aws(ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })));
-      if (Vpcs?.some((vpc) => vpc.VpcId === vpcId)) return { vpcId, region };
+      const { Vpcs } = await describeVpcs(ec2, accountId, { VpcIds: [vpcId] });
+      found = Vpcs?.find((vpc) => vpc.VpcId === vpcId);
     } catch (error) {
-      // EC2's error codes are not modelled in the SDK: the exception's name is the code.
       if (!isAwsError(error, 'InvalidVpcID.NotFound', 'InvalidVpcID.Malformed')) throw error;
     }
+    // A VPC shared into the account through AWS RAM is visible with its owner's OwnerId (VPC User Guide, "Share
+    // your VPC with other accounts"): it is not the new account's to connect.
+    if (found && found.OwnerId !== accountId) {
+      throw new VendFailureError(
+        `the VPC ${vpcId} in ${region} is shared into account ${accountId} by its owner, account ${found.OwnerId ?? 'unknown'}; Vend connects only a VPC the new account owns`,
+        `Name a VPC that account ${accountId} owns in ${region}, or leave the VPC out to connect the account's default VPC; then ask again. The owner of a shared VPC connects it to the shared zone itself.`,
+      );
+    }
+    if (found) return { vpcId, region };
     throw new VendFailureError(
       `the VPC ${vpcId} does not exist in account ${accountId} in ${region}`,
       `Check the VPC id and region in your request: the VPC must belong to the new account ${accountId}. Leave the VPC out to connect the account's default VPC in ${region}. Then ask again.`,
     );
   }
-  const { Vpcs } = await aws(
-    ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] })),
-  );
-  const found = Vpcs?.find((vpc) => vpc.VpcId)?.VpcId;
+  const { Vpcs } = await describeVpcs(ec2, accountId, {
+    Filters: [
+      { Name: 'is-default', Values: ['true'] },
+      { Name: 'owner-id', Values: [accountId] },
+    ],
+  });
+  const found = Vpcs?.find((vpc) => vpc.VpcId && vpc.OwnerId === accountId)?.VpcId;
+  // AWS makes a new account's default VPC some time after the account is usable: not there yet is not ready yet.
+  // The state machine retries for about twenty minutes; then the request fails as not ready.
   if (!found) {
-    throw new VendFailureError(
-      `account ${accountId} has no default VPC in ${region} to connect to the shared DNS zone`,
-      `Create a VPC in account ${accountId} and name it (id and region) in the request, or ask the platform team why the account has no default VPC in ${region}.`,
+    throw new AccountNotReadyError(
+      `account ${accountId} has no default VPC in ${region} (yet) to connect to the shared DNS zone`,
     );
   }
   return { vpcId: found, region };
@@ -267,17 +296,19 @@ async function associate(
         { cause: error },
       );
     }
-    if (
-      error instanceof NoSuchHostedZone ||
-      error instanceof PublicZoneVPCAssociation ||
-      error instanceof LimitsExceeded
-    ) {
+    if (error instanceof LimitsExceeded) {
+      // The zone has MAX_VPCS_ASSOCIATED_BY_ZONE VPCs (SDK model, AssociateVPCWithHostedZone; GetHostedZoneLimit).
+      throw new VendFailureError(
+        `the shared DNS zone ${dns.hostedZoneId} is associated with as many VPCs as Route 53 allows, so the VPC ${vpc.VPCId} of account ${accountId} could not join it`,
+        `This is not a problem with your request: ask the network team to raise the zone's VPC limit (account ${dns.hubAccountId}) or remove VPCs that no longer need it, then retry the request.`,
+        { cause: error },
+      );
+    }
+    if (error instanceof NoSuchHostedZone || error instanceof PublicZoneVPCAssociation) {
       const reason =
         error instanceof NoSuchHostedZone
           ? 'the zone does not exist'
-          : error instanceof PublicZoneVPCAssociation
-            ? 'the zone is a public zone, and only private zones take VPCs'
-            : 'a Route 53 limit of the zone or the account is reached';
+          : 'the zone is a public zone, and only private zones take VPCs';
       throw new VendFailureError(
         `Route 53 refused to associate the VPC ${vpc.VPCId} with the shared zone ${dns.hostedZoneId}: ${reason}`,
         'This is a problem with the shared DNS zone, not with your request: ask the network team to look at it, then retry the request.',

@@ -197,7 +197,8 @@ function settingsChanges(aspect: string, role: BaselineRole, current: Role): Cha
               new UpdateRoleCommand({
                 RoleName: role.name,
                 ...(description ? { Description: role.description } : {}),
-                ...(maxSession ? { MaxSessionDuration: role.maxSessionDurationSeconds } : {}),
+                // IAM API reference, UpdateRole: a MaxSessionDuration left out is reset to one hour, so always send it.
+                MaxSessionDuration: role.maxSessionDurationSeconds,
               }),
             ),
           ).catch((error: unknown) => {

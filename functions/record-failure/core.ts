@@ -256,7 +256,8 @@ const ERROR_WORDS: Record<string, string> = {
   'Vend.ConcurrentModification': 'other changes to the same resources kept getting in the way',
   'Vend.Transient': 'AWS kept failing on its side',
   'Vend.CreationSlotsFull': 'the organization had too many account creations in progress for too long',
-  'Vend.AccountNotReady': "the new account's IAM did not become usable in time",
+  'Vend.AccountNotReady':
+    "the new account's services (IAM, EC2, its default VPC) did not become usable in time",
   'Vend.SlackUnavailable': 'Slack was unavailable',
   'Vend.Failed': 'the step failed',
   'States.Timeout': 'the step took too long',

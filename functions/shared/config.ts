@@ -57,6 +57,12 @@ const thresholdSchema = z.strictObject({
 });
 
 /** The organization's policy for vending: one file, checked at start. */
+/**
+ * Email subscribers AWS Budgets allows per notification: "one SNS subscriber and up to 10 email subscribers"
+ * (SDK model, CreateNotificationRequest.Subscribers; Budgets API reference).
+ */
+export const MAX_BUDGET_EMAIL_SUBSCRIBERS = 10;
+
 export const configSchema = z.strictObject({
   organization: z.strictObject({
     /** Where new accounts' default VPCs live, and the region the pipeline calls regional APIs in. */
@@ -145,8 +151,17 @@ export const configSchema = z.strictObject({
           { percent: 80, type: 'ACTUAL' },
           { percent: 100, type: 'FORECASTED' },
         ]),
-      /** Who else hears of every account's budget alerts (the owner always does). */
-      subscribers: z.array(email).max(10).default([]),
+      /**
+       * Who else hears of every account's budget alerts (the owner always does, as one more subscriber).
+       * At most {@link MAX_BUDGET_EMAIL_SUBSCRIBERS} - 1, so that with the owner each alert stays within AWS's limit.
+       */
+      subscribers: z
+        .array(email)
+        .max(
+          MAX_BUDGET_EMAIL_SUBSCRIBERS - 1,
+          `at most ${MAX_BUDGET_EMAIL_SUBSCRIBERS - 1} addresses: AWS Budgets allows ${MAX_BUDGET_EMAIL_SUBSCRIBERS} email subscribers per alert and Vend adds each account's owner`,
+        )
+        .default([]),
     })
     .prefault({}),
   dns: z

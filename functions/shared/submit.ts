@@ -4,6 +4,7 @@ import {
   ListRootsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { GetHostedZoneLimitCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { fillTemplate } from './config.ts';
 import type { Deps } from './deps.ts';
 import { aws, RequestRejectedError, ReservationConflictError } from './errors.ts';
@@ -211,6 +212,8 @@ export async function prepareRequest(
     );
   }
 
+  if (config.dns) await requireRoomInSharedZone(deps, config.dns);
+
   return {
     requestId,
     name: input.name,
@@ -227,6 +230,42 @@ export async function prepareRequest(
     ...(input.vpc ? { vpc: input.vpc } : {}),
     submittedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * Refuses a request that could only fail after its account exists: the shared private zone every account joins
+ * is associated with as many VPCs as Route 53 allows (GetHostedZoneLimit, MAX_VPCS_ASSOCIATED_BY_ZONE; 300 by
+ * default, Route 53 Developer Guide, "Quotas"). Best effort: when the limit cannot be read, the request goes on
+ * and connect-dns reports LimitsExceeded clearly.
+ */
+async function requireRoomInSharedZone(deps: Deps, dns: NonNullable<Deps['config']['dns']>): Promise<void> {
+  let limit: { value: number; count: number };
+  try {
+    const hub = (await deps.clientsFor(dns.hubAccountId, dns.roleName)).client(Route53Client);
+    const answer = await aws(
+      hub.send(
+        new GetHostedZoneLimitCommand({
+          HostedZoneId: dns.hostedZoneId,
+          Type: 'MAX_VPCS_ASSOCIATED_BY_ZONE',
+        }),
+      ),
+    );
+    limit = { value: answer.Limit?.Value ?? Number.POSITIVE_INFINITY, count: answer.Count ?? 0 };
+  } catch (error) {
+    deps.log.warn('could not read the VPC limit of the shared DNS zone', {
+      zoneId: dns.hostedZoneId,
+      error: String(error),
+    });
+    return;
+  }
+  if (limit.count >= limit.value) {
+    throw new RequestRejectedError(
+      409,
+      'dns',
+      `the shared DNS zone ${dns.hostedZoneId} is already associated with ${limit.count} VPCs, the most Route 53 allows (${limit.value}), so a new account could not join it`,
+      `Ask the network team to raise the zone's VPC limit (a Service Quotas or support request for account ${dns.hubAccountId}) or to remove VPCs that no longer need it, then ask again.`,
+    );
+  }
 }
 
 /**

@@ -30,6 +30,9 @@ export const creationOutcomeSchema = z.strictObject({
 export const settingsSchema = z.strictObject({
   creationDelayMs: z.number().int().nonnegative(),
   consistencyWindowMs: z.number().int().nonnegative(),
+  serviceActivationMs: z.number().int().nonnegative(),
+  defaultVpcDelayMs: z.number().int().nonnegative(),
+  maxVpcsPerHostedZone: z.number().int().positive(),
   maxCreationsInProgress: z.number().int().positive(),
   maxAccounts: z.number().int().positive(),
   closureDelayMs: z.number().int().nonnegative(),

@@ -27,6 +27,19 @@ export interface CloudSettings {
   creationDelayMs: number;
   /** Simulated milliseconds after creation during which AssumeRole into the new account is refused. */
   consistencyWindowMs: number;
+  /**
+   * Simulated milliseconds after creation during which EC2 in the new account answers OptInRequired (HTTP 401):
+   * AWS activates a new account's services after Organizations reports it created (EC2 API reference, error codes:
+   * OptInRequired, "your account might take some time to be activated").
+   */
+  serviceActivationMs: number;
+  /** Simulated milliseconds after the activation window during which the new account has no default VPC yet. */
+  defaultVpcDelayMs: number;
+  /**
+   * VPCs one private hosted zone may be associated with: Route 53's MAX_VPCS_ASSOCIATED_BY_ZONE, 300 by default
+   * (Route 53 Developer Guide, "Quotas"; GetHostedZoneLimit).
+   */
+  maxVpcsPerHostedZone: number;
   /** CreateAccount requests allowed IN_PROGRESS at once. */
   maxCreationsInProgress: number;
   /** Accounts allowed in the organization (closed ones count, as in AWS). */
@@ -108,6 +121,11 @@ export interface VpcRecord {
   region: string;
   cidrBlock: string;
   isDefault: boolean;
+  /**
+   * Accounts this VPC is shared with through AWS RAM (VPC sharing): they see it in DescribeVpcs with the owner's
+   * OwnerId, but it stays the owner's VPC.
+   */
+  sharedWith?: string[];
 }
 
 export interface CreateAccountRequestRecord {
@@ -188,6 +206,9 @@ export interface AuditEvent {
 export const DEFAULT_SETTINGS: CloudSettings = {
   creationDelayMs: 3_000,
   consistencyWindowMs: 2_000,
+  serviceActivationMs: 4_000,
+  defaultVpcDelayMs: 2_000,
+  maxVpcsPerHostedZone: 300,
   maxCreationsInProgress: 5,
   maxAccounts: 50,
   closureDelayMs: 5_000,

@@ -672,15 +672,54 @@ describe('Budgets', () => {
       expect(await subscribers(actual80)).toEqual([email('a@example.com')]);
     });
 
-    it('refuses a twelfth subscriber with CreationLimitExceededException', async () => {
+    it('refuses an eleventh email subscriber and a second SNS one with CreationLimitExceededException', async () => {
       await create({ Budget: monthlyCost('team') });
       await createNotification(
         actual80,
-        Array.from({ length: 11 }, (_, i) => `p${i}@example.com`),
+        Array.from({ length: 10 }, (_, i) => `p${i}@example.com`),
       );
       await expect(createSubscriber(actual80, 'one-more@example.com')).rejects.toMatchObject({
         name: 'CreationLimitExceededException',
       });
+      const sns = (topic: string): Subscriber => ({
+        SubscriptionType: 'SNS',
+        Address: `arn:aws:sns:us-east-1:${MANAGEMENT}:${topic}`,
+      });
+      const subscribe = (subscriber: Subscriber) =>
+        t.budgets().send(
+          new CreateSubscriberCommand({
+            AccountId: MANAGEMENT,
+            BudgetName: 'team',
+            Notification: actual80,
+            Subscriber: subscriber,
+          }),
+        );
+      await subscribe(sns('alerts'));
+      await expect(subscribe(sns('more-alerts'))).rejects.toMatchObject({
+        name: 'CreationLimitExceededException',
+      });
+      expect(await subscribers(actual80)).toHaveLength(11);
+    });
+
+    it('refuses a notification created with eleven email subscribers with CreationLimitExceededException', async () => {
+      await create({ Budget: monthlyCost('team') });
+      await expect(
+        createNotification(
+          actual80,
+          Array.from({ length: 11 }, (_, i) => `p${i}@example.com`),
+        ),
+      ).rejects.toMatchObject({ name: 'CreationLimitExceededException' });
+      await expect(
+        create({
+          Budget: monthlyCost('other'),
+          NotificationsWithSubscribers: [
+            {
+              Notification: actual80,
+              Subscribers: Array.from({ length: 11 }, (_, i) => email(`p${i}@example.com`)),
+            },
+          ],
+        }),
+      ).rejects.toMatchObject({ name: 'CreationLimitExceededException' });
     });
 
     it('refuses a subscriber whose address does not fit its type with InvalidParameterException', async () => {

@@ -1,4 +1,5 @@
 import { DescribeVpcsCommand, type DescribeVpcsCommandInput, type Vpc } from '@aws-sdk/client-ec2';
+import { CreateAccountCommand, DescribeCreateAccountStatusCommand } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Credentials, startTestCloud, type TestCloud } from './harness.ts';
@@ -34,6 +35,51 @@ describe('EC2 DescribeVpcs', () => {
       sessionToken: c!.SessionToken!,
     };
   };
+
+  it('answers OptInRequired (401) in a just-created account, then shows no default VPC, then shows it', async () => {
+    t.cloud.settings.consistencyWindowMs = 10_000;
+    t.cloud.settings.serviceActivationMs = 60_000;
+    t.cloud.settings.defaultVpcDelayMs = 30_000;
+    const { CreateAccountStatus } = await t
+      .organizations()
+      .send(new CreateAccountCommand({ AccountName: 'fresh', Email: 'fresh@example.com' }));
+    t.clock.advance(t.cloud.settings.creationDelayMs);
+    const { CreateAccountStatus: done } = await t
+      .organizations()
+      .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }));
+    const accountId = done!.AccountId!;
+    t.clock.advance(10_000);
+    const member = await assumeAccessRole(accountId);
+    const defaults = () => describeVpcs({ Filters: [{ Name: 'is-default', Values: ['true'] }] }, member);
+
+    await expect(defaults()).rejects.toMatchObject({
+      name: 'OptInRequired',
+      $metadata: { httpStatusCode: 401 },
+    });
+    t.clock.advance(50_000);
+    expect(await defaults()).toEqual([]);
+    t.clock.advance(30_000);
+    expect((await defaults()).map((vpc) => vpc.VpcId)).toEqual([defaultVpcId(accountId)]);
+  });
+
+  it("shows a VPC shared into the account with its owner's OwnerId, which the owner-id filter tells apart", async () => {
+    const shared = 'vpc-0a1b2c3d4e5f60718';
+    t.cloud.state.accounts[SECURITY]!.vpcs[shared] = {
+      vpcId: shared,
+      region: 'us-east-1',
+      cidrBlock: '10.20.0.0/16',
+      isDefault: false,
+      sharedWith: [MANAGEMENT],
+    };
+
+    const seen = await describeVpcs({ VpcIds: [shared] });
+    const own = await describeVpcs({ Filters: [{ Name: 'owner-id', Values: [MANAGEMENT] }] });
+
+    expect(seen).toMatchObject([{ VpcId: shared, OwnerId: SECURITY, IsDefault: false }]);
+    expect(own.map((vpc) => vpc.VpcId)).toEqual([defaultVpcId(MANAGEMENT)]);
+    const asOwner = await describeVpcs({ VpcIds: [shared] }, await assumeAccessRole(SECURITY));
+    expect(asOwner).toMatchObject([{ VpcId: shared, OwnerId: SECURITY }]);
+  });
 
   it("describes the caller's default VPC in us-east-1 as AWS does", async () => {
     const vpcs = await describeVpcs();

@@ -261,16 +261,23 @@ describe('IAM', () => {
       expect(decodeURIComponent(after.Role!.AssumeRolePolicyDocument!)).toBe(next);
     });
 
-    it('updates the description and the maximum session, leaving what is not given', async () => {
+    it('updates the description and the maximum session; a maximum session left out is reset to one hour', async () => {
       await createRole('Updated', { Description: 'before', MaxSessionDuration: 7200 });
-      await iam.send(new UpdateRoleCommand({ RoleName: 'Updated', Description: 'after' }));
+      await iam.send(
+        new UpdateRoleCommand({ RoleName: 'Updated', Description: 'after', MaxSessionDuration: 7200 }),
+      );
       expect((await iam.send(new GetRoleCommand({ RoleName: 'Updated' }))).Role).toMatchObject({
         Description: 'after',
         MaxSessionDuration: 7200,
       });
-      await iam.send(new UpdateRoleCommand({ RoleName: 'Updated', MaxSessionDuration: 3600 }));
+      await iam.send(new UpdateRoleCommand({ RoleName: 'Updated', MaxSessionDuration: 10_800 }));
       expect((await iam.send(new GetRoleCommand({ RoleName: 'Updated' }))).Role).toMatchObject({
         Description: 'after',
+        MaxSessionDuration: 10_800,
+      });
+      await iam.send(new UpdateRoleCommand({ RoleName: 'Updated', Description: 'only the description' }));
+      expect((await iam.send(new GetRoleCommand({ RoleName: 'Updated' }))).Role).toMatchObject({
+        Description: 'only the description',
         MaxSessionDuration: 3600,
       });
 

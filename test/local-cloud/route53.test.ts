@@ -6,6 +6,9 @@ import {
   DeleteVPCAssociationAuthorizationCommand,
   DisassociateVPCFromHostedZoneCommand,
   GetHostedZoneCommand,
+  GetHostedZoneLimitCommand,
+  HostedZoneNotPrivate,
+  LimitsExceeded,
   ListHostedZonesByVPCCommand,
   ListVPCAssociationAuthorizationsCommand,
   NoSuchHostedZone,
@@ -64,6 +67,66 @@ describe('Route53', () => {
       },
       ...(body === undefined ? {} : { body }),
     });
+
+  describe('GetHostedZoneLimit and the VPCs-per-zone limit', () => {
+    it("reports the zone's VPC limit and count, and refuses an association beyond it with LimitsExceeded", async () => {
+      const zoneId = seededZoneId();
+      const limit = () =>
+        t
+          .route53(network)
+          .send(new GetHostedZoneLimitCommand({ HostedZoneId: zoneId, Type: 'MAX_VPCS_ASSOCIATED_BY_ZONE' }));
+      const before = await limit();
+      expect(before.Limit).toEqual({ Type: 'MAX_VPCS_ASSOCIATED_BY_ZONE', Value: 300 });
+      expect(before.Count).toBe(t.cloud.state.hostedZones[zoneId]!.vpcs.length);
+
+      t.cloud.settings.maxVpcsPerHostedZone = before.Count!;
+      await authorize(zoneId);
+      await expect(
+        t.route53(SECURITY).send(
+          new AssociateVPCWithHostedZoneCommand({
+            HostedZoneId: zoneId,
+            VPC: defaultVpc(SECURITY_ACCOUNT),
+          }),
+        ),
+      ).rejects.toBeInstanceOf(LimitsExceeded);
+      expect(await limit()).toMatchObject({ Limit: { Value: before.Count }, Count: before.Count });
+
+      t.cloud.settings.maxVpcsPerHostedZone = before.Count! + 1;
+      await t
+        .route53(SECURITY)
+        .send(
+          new AssociateVPCWithHostedZoneCommand({ HostedZoneId: zoneId, VPC: defaultVpc(SECURITY_ACCOUNT) }),
+        );
+      expect((await limit()).Count).toBe(before.Count! + 1);
+    });
+
+    it('answers MAX_RRSETS_BY_ZONE, HostedZoneNotPrivate for a public zone, and InvalidInput for another type', async () => {
+      const zoneId = seededZoneId();
+      const rrsets = await t
+        .route53(network)
+        .send(new GetHostedZoneLimitCommand({ HostedZoneId: zoneId, Type: 'MAX_RRSETS_BY_ZONE' }));
+      expect(rrsets).toMatchObject({ Limit: { Type: 'MAX_RRSETS_BY_ZONE', Value: 10_000 }, Count: 2 });
+      const created = await t
+        .route53(SECURITY)
+        .send(new CreateHostedZoneCommand({ Name: 'public.example.com', CallerReference: 'public-1' }));
+      await expect(
+        t.route53(SECURITY).send(
+          new GetHostedZoneLimitCommand({
+            HostedZoneId: created.HostedZone!.Id!,
+            Type: 'MAX_VPCS_ASSOCIATED_BY_ZONE',
+          }),
+        ),
+      ).rejects.toBeInstanceOf(HostedZoneNotPrivate);
+      await expect(
+        t.route53(network).send(
+          new GetHostedZoneLimitCommand({
+            HostedZoneId: zoneId,
+            Type: 'MAX_ZONES' as 'MAX_RRSETS_BY_ZONE',
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidInput' });
+    });
+  });
 
   describe('CreateHostedZone', () => {
     it('creates a private zone with 201, a Location header and the VPC', async () => {

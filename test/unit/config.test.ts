@@ -22,6 +22,16 @@ describe('the configuration', () => {
     expect(config.drift.mode).toBe('fix');
   });
 
+  it('refuses more budget subscribers than AWS allows beside the owner, naming the key', () => {
+    const addresses = (count: number) => Array.from({ length: count }, (_, i) => `finops${i}@example.com`);
+    expect(
+      parseConfig({ ...minimal, budget: { subscribers: addresses(9) } }).budget.subscribers,
+    ).toHaveLength(9);
+    expect(() => parseConfig({ ...minimal, budget: { subscribers: addresses(10) } })).toThrow(
+      /budget\.subscribers: at most 9 addresses: AWS Budgets allows 10 email subscribers per alert and Vend adds each account's owner/,
+    );
+  });
+
   it('names the key and the problem when invalid', () => {
     expect(() => parseConfig({})).toThrow(/organization: .*expected object/i);
     expect(() => parseConfig({ organization: { allowedOrganizationalUnits: [] } })).toThrow(

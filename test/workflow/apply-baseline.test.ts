@@ -35,6 +35,7 @@ import {
   createMemberAccount,
   startWorkflowEnv,
   storeRequest,
+  TEST_CONFIG,
   testRequest,
   type WorkflowEnv,
   withFault,
@@ -499,5 +500,49 @@ describe('accountAlias', () => {
     ['{accountName}', 'a'.repeat(62) + '-b', 'a'.repeat(62)],
   ])('makes %s with %s into %s', (template, name, alias) => {
     expect(accountAlias(template, name)).toBe(alias);
+  });
+});
+
+describe('convergeBaseline with a role whose maximum session is longer than an hour', () => {
+  let env: WorkflowEnv;
+  let accountName: string;
+  let accountId: string;
+  beforeAll(async () => {
+    const baseline = TEST_CONFIG.baseline!;
+    env = await startWorkflowEnv({
+      config: {
+        ...TEST_CONFIG,
+        baseline: {
+          ...baseline,
+          roles: baseline.roles!.map((role) =>
+            role.name === 'VendAdmin' ? { ...role, maxSessionDurationSeconds: 14_400 } : role,
+          ),
+        },
+      },
+    });
+    accountName = testRequest().accountName;
+    accountId = await createMemberAccount(env, accountName);
+    await convergeBaseline(env.deps, accountId, accountName);
+  });
+  afterAll(() => env.close());
+
+  it('keeps the maximum session when it fixes only the description', async () => {
+    const iam = await iamIn(env, accountId);
+    await iam.send(
+      new UpdateRoleCommand({
+        RoleName: 'VendAdmin',
+        Description: 'changed by hand',
+        MaxSessionDuration: 14_400,
+      }),
+    );
+
+    const { changeLog } = await convergeBaseline(env.deps, accountId, accountName);
+
+    expect(changeLog).toEqual(['restored the description of role VendAdmin']);
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'VendAdmin' }));
+    expect(Role).toMatchObject({
+      Description: 'Administrators from the security account, with MFA',
+      MaxSessionDuration: 14_400,
+    });
   });
 });

@@ -212,6 +212,34 @@ describe('applyBudget', () => {
     expect(await subscribers(ACTUAL_80)).toEqual(OWNER_AND_FINOPS);
   });
 
+  it('makes room before subscribing again when others filled the alert to the ten email subscribers AWS allows', async () => {
+    const client = await budgetsClient();
+    await client.send(
+      new DeleteSubscriberCommand({
+        AccountId: accountId,
+        BudgetName: name,
+        Notification: ACTUAL_80,
+        Subscriber: email('finops@example.com'),
+      }),
+    );
+    for (let i = 0; i < 9; i++) {
+      await client.send(
+        new CreateSubscriberCommand({
+          AccountId: accountId,
+          BudgetName: name,
+          Notification: ACTUAL_80,
+          Subscriber: email(`someone${i}@example.com`),
+        }),
+      );
+    }
+    expect(await subscribers(ACTUAL_80)).toHaveLength(10);
+
+    const { output } = await convergeBudget(env.deps, accountId, request);
+
+    expect(output.action).toBe('updated');
+    expect(await subscribers(ACTUAL_80)).toEqual(OWNER_AND_FINOPS);
+  });
+
   it('moves the budget to a new limit and thresholds when the target changes', async () => {
     const target = {
       ...request,

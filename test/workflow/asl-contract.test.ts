@@ -49,4 +49,25 @@ describe('the state machine and the code agree', () => {
       expect(retried, `${name} retries transient errors`).toContain('Vend.Transient');
     }
   });
+
+  it('retries Connect DNS for a new account that is not ready over many minutes, even with jitter halving each wait', () => {
+    // EC2 in a new account can answer OptInRequired, and its default VPC can be missing, for minutes after
+    // AssumeRole works (EC2 API reference, error codes: OptInRequired).
+    const state = allStates(definition as never).get('Connect DNS') as {
+      Retry: {
+        ErrorEquals: string[];
+        IntervalSeconds: number;
+        BackoffRate: number;
+        MaxAttempts: number;
+        MaxDelaySeconds: number;
+      }[];
+    };
+    const rule = state.Retry.find((entry) => entry.ErrorEquals.includes('Vend.AccountNotReady'));
+    expect(rule).toBeDefined();
+    let total = 0;
+    for (let attempt = 0; attempt < rule!.MaxAttempts; attempt++) {
+      total += Math.min(rule!.IntervalSeconds * rule!.BackoffRate ** attempt, rule!.MaxDelaySeconds) / 2;
+    }
+    expect(total).toBeGreaterThanOrEqual(15 * 60);
+  });
 });

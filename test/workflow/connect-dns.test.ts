@@ -1,6 +1,11 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import {
   CreateHostedZoneCommand,
   DeleteVPCAssociationAuthorizationCommand,
   GetHostedZoneCommand,
@@ -8,11 +13,13 @@ import {
   ListVPCAssociationAuthorizationsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { connectDns } from '../../functions/connect-dns/core.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
+import { RequestRejectedError } from '../../functions/shared/errors.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
-import { waitFor } from '../local-cloud/wait.ts';
+import { prepareRequest } from '../../functions/shared/submit.ts';
+import { pollOnClock, waitFor } from '../local-cloud/wait.ts';
 import {
   countingCalls,
   createMemberAccount,
@@ -140,6 +147,82 @@ describe('connectDns', () => {
     expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
   });
 
+  describe('when the shared zone has as many VPCs as Route 53 allows', () => {
+    const fillZone = () => {
+      const { settings } = env.cloud.cloud;
+      const saved = settings.maxVpcsPerHostedZone;
+      settings.maxVpcsPerHostedZone = env.cloud.cloud.state.hostedZones[ZONE]!.vpcs.length;
+      onTestFinished(() => {
+        settings.maxVpcsPerHostedZone = saved;
+      });
+    };
+
+    it('fails the request saying the zone is full, and leaves no authorization behind', async () => {
+      const { request, accountId } = await newAccount();
+      fillZone();
+
+      await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+        name: 'Vend.Failed',
+        message: expect.stringContaining(
+          `the shared DNS zone ${ZONE} is associated with as many VPCs as Route 53 allows`,
+        ),
+      });
+      expect(await authorizations()).toEqual([]);
+    });
+
+    it('refuses the request before any account exists, naming the zone and the fix', async () => {
+      fillZone();
+      const creations = Object.keys(env.cloud.cloud.state.createAccountRequests).length;
+
+      const refused = prepareRequest(
+        env.deps,
+        { name: 'payments', organizationalUnit: 'Workloads/Dev', owner: 'alice@example.com' },
+        'arn:aws:iam::000000000000:user/alice',
+      );
+
+      await expect(refused).rejects.toBeInstanceOf(RequestRejectedError);
+      await expect(refused).rejects.toMatchObject({
+        statusCode: 409,
+        field: 'dns',
+        message: expect.stringContaining(`the shared DNS zone ${ZONE} is already associated with`),
+        fix: expect.stringContaining("raise the zone's VPC limit"),
+      });
+      expect(Object.keys(env.cloud.cloud.state.createAccountRequests)).toHaveLength(creations);
+    });
+
+    it('lets a request through while the zone has room', async () => {
+      await expect(
+        prepareRequest(
+          env.deps,
+          { name: 'payments', organizationalUnit: 'Workloads/Dev', owner: 'alice@example.com' },
+          'arn:aws:iam::000000000000:user/alice',
+        ),
+      ).resolves.toMatchObject({ accountName: 'plat-dev-payments' });
+    });
+  });
+
+  it('refuses a VPC shared into the account by another account, authorizing nothing', async () => {
+    const { accountId } = await newAccount();
+    const shared = 'vpc-0fedcba9876543210';
+    env.cloud.cloud.state.accounts[HUB]!.vpcs[shared] = {
+      vpcId: shared,
+      region: 'us-east-1',
+      cidrBlock: '10.30.0.0/16',
+      isDefault: false,
+      sharedWith: [accountId],
+    };
+    const request = testRequest({ vpc: { id: shared, region: 'us-east-1' } });
+    await storeRequest(env.deps, request);
+    const mark = auditMark();
+
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.Failed',
+      message: expect.stringContaining(`shared into account ${accountId} by its owner, account ${HUB}`),
+    });
+    expect(route53ChangesSince(mark)).toEqual([]);
+    expect((await zoneVpcs()).filter((vpc) => vpc.VPCId === shared)).toEqual([]);
+  });
+
   it('fails the request naming the VPC and region when the VPC the request names is not in the account', async () => {
     const { accountId } = await newAccount();
     const request = testRequest({ vpc: { id: 'vpc-0123456789abcdef0', region: 'us-east-1' } });
@@ -158,7 +241,7 @@ describe('connectDns', () => {
     expect(route53ChangesSince(mark)).toEqual([]);
   });
 
-  it('fails the request when the account has no default VPC in the home region', async () => {
+  it('says not ready when the account has no default VPC in the home region', async () => {
     const { request, accountId } = await newAccount();
     const deps: Deps = {
       ...env.deps,
@@ -166,8 +249,57 @@ describe('connectDns', () => {
     };
 
     await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
-      name: 'Vend.Failed',
+      name: 'Vend.AccountNotReady',
       message: expect.stringContaining('no default VPC in eu-west-1'),
+    });
+  });
+
+  it('says not ready while EC2 in the new account answers OptInRequired and while its default VPC is missing, then connects', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    const { settings } = env.cloud.cloud;
+    const saved = { ...settings };
+    // Windows long on the scaled clock, so that each call lands inside the one it is meant for.
+    settings.serviceActivationMs = settings.consistencyWindowMs + 1_200_000;
+    settings.defaultVpcDelayMs = 1_200_000;
+    onTestFinished(() => {
+      settings.serviceActivationMs = saved.serviceActivationMs;
+      settings.defaultVpcDelayMs = saved.defaultVpcDelayMs;
+    });
+    const { CreateAccountStatus } = await env.deps
+      .client(OrganizationsClient)
+      .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
+    const accountId = (await pollOnClock(
+      env.deps.sleep,
+      async () =>
+        (
+          await env.deps
+            .client(OrganizationsClient)
+            .send(
+              new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus!.Id! }),
+            )
+        ).CreateAccountStatus?.AccountId,
+      (id) => id !== undefined,
+      'the account to be created',
+    )) as string;
+    const joinedAt = env.cloud.cloud.state.accounts[accountId]!.joinedAt;
+    const until = async (offsetMs: number) =>
+      env.deps.sleep(Math.max(0, joinedAt + offsetMs - env.cloud.cloud.clock.now()));
+
+    await until(settings.consistencyWindowMs);
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.AccountNotReady',
+      message: expect.stringContaining('EC2'),
+    });
+    await until(settings.serviceActivationMs);
+    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      name: 'Vend.AccountNotReady',
+      message: expect.stringContaining('no default VPC'),
+    });
+    await until(settings.serviceActivationMs + settings.defaultVpcDelayMs);
+
+    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+      action: 'associated',
     });
   });
 

@@ -28,7 +28,12 @@ export const WORKFLOW_SEED: Seed = {
     ...(TEST_SEED.accessKeys ?? []),
     { accessKeyId: 'vend-pipeline', account: 'management', role: 'VendPipeline', sessionName: 'vend' },
   ],
-  settings: { creationDelayMs: 180_000, consistencyWindowMs: 60_000 },
+  settings: {
+    creationDelayMs: 180_000,
+    consistencyWindowMs: 60_000,
+    serviceActivationMs: 120_000,
+    defaultVpcDelayMs: 60_000,
+  },
 };
 
 export const TEST_CONFIG: VendConfigInput = {
@@ -189,7 +194,10 @@ export async function storeRequest(deps: Deps, request: VendRequest): Promise<Re
   return record;
 }
 
-/** Creates a member account straight through Organizations and waits until it exists and its IAM is usable. */
+/**
+ * Creates a member account straight through Organizations and waits until it exists and its services are usable
+ * (IAM, then EC2 and the default VPC).
+ */
 export async function createMemberAccount(env: WorkflowEnv, name: string): Promise<string> {
   const { CreateAccountStatus } = await env.deps
     .client(OrganizationsClient)
@@ -203,7 +211,15 @@ export async function createMemberAccount(env: WorkflowEnv, name: string): Promi
       const accountId = status.AccountId!;
       const account = env.cloud.cloud.state.accounts[accountId]!;
       await env.deps.sleep(
-        Math.max(0, account.joinedAt + settings.consistencyWindowMs - env.cloud.cloud.clock.now()),
+        Math.max(
+          0,
+          account.joinedAt +
+            Math.max(
+              settings.consistencyWindowMs,
+              settings.serviceActivationMs + settings.defaultVpcDelayMs,
+            ) -
+            env.cloud.cloud.clock.now(),
+        ),
       );
       return accountId;
     }

@@ -219,6 +219,11 @@ export const ROUTE53_ROUTES: readonly RestXmlRoute[] = [
   },
   { operation: 'GetHostedZone', method: 'GET', path: '/2013-04-01/hostedzone/{Id}' },
   {
+    operation: 'GetHostedZoneLimit',
+    method: 'GET',
+    path: '/2013-04-01/hostedzonelimit/{HostedZoneId}/{Type}',
+  },
+  {
     operation: 'AssociateVPCWithHostedZone',
     method: 'POST',
     path: '/2013-04-01/hostedzone/{HostedZoneId}/associatevpc',

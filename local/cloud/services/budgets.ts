@@ -72,6 +72,24 @@ const DEFAULT_END_MS = Date.UTC(2087, 5, 15);
 export const MAX_BUDGETS_PER_ACCOUNT = 20_000;
 const MAX_NOTIFICATIONS_PER_BUDGET = 10;
 const MAX_SUBSCRIBERS_PER_NOTIFICATION = 11;
+/**
+ * "A notification can have one SNS subscriber and up to 10 email subscribers, for a total of 11 subscribers"
+ * (SDK model, NotificationWithSubscribers and CreateNotificationRequest.Subscribers; Budgets API reference).
+ */
+const MAX_SUBSCRIBERS_BY_TYPE: Record<string, number> = { SNS: 1, EMAIL: 10 };
+
+/** CreationLimitExceededException ("You've exceeded the notification or subscriber limit") when a kind is over. */
+function checkSubscriberLimits(subscribers: readonly Record<string, unknown>[], verb: string): void {
+  for (const [type, max] of Object.entries(MAX_SUBSCRIBERS_BY_TYPE)) {
+    const count = subscribers.filter((subscriber) => subscriber.SubscriptionType === type).length;
+    if (count > max) {
+      throw new AwsError(
+        'CreationLimitExceededException',
+        `Error ${verb}: a notification can have at most ${max} ${type} subscriber${max === 1 ? '' : 's'}, not ${count}.`,
+      );
+    }
+  }
+}
 const MAX_THRESHOLD = 40_000_000_000;
 const AMOUNT = /^([0-9]*\.)?[0-9]+$/;
 const BUDGET_NAME = /^[^:\\]+$/;
@@ -348,12 +366,7 @@ export const budgets: ServiceDefinition = {
             `Error creating subscriber: ${subscriber.SubscriptionType} ${subscriber.Address} - the subscriber already exists.`,
           );
         }
-        if (entry.subscribers.length >= MAX_SUBSCRIBERS_PER_NOTIFICATION) {
-          throw new AwsError(
-            'CreationLimitExceededException',
-            `Error creating subscriber: the notification already has the maximum of ${MAX_SUBSCRIBERS_PER_NOTIFICATION} subscribers.`,
-          );
-        }
+        checkSubscriberLimits([...entry.subscribers, subscriber], 'creating subscriber');
         entry.subscribers.push(subscriber);
         return {};
       },
@@ -642,7 +655,7 @@ function readNotification(params: Params, notification: Input): Record<string, u
 
 function readSubscribers(params: Params, item: Input): Subscriber[] {
   const seen = new Set<string>();
-  return params
+  const subscribers = params
     .list(item, 'Subscribers', { required: true, min: 1, max: MAX_SUBSCRIBERS_PER_NOTIFICATION })
     .map((entry) => {
       const subscriber = readSubscriber(params, asStructure(params, entry, 'Subscribers'));
@@ -654,6 +667,8 @@ function readSubscribers(params: Params, item: Input): Subscriber[] {
       seen.add(key);
       return subscriber;
     });
+  checkSubscriberLimits(subscribers, 'creating notification');
+  return subscribers;
 }
 
 function readSubscriber(params: Params, subscriber: Input): Subscriber {

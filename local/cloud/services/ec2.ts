@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Cloud } from '../cloud.ts';
 import { AwsError } from '../errors.ts';
 import { ec2Protocol } from '../protocols/query.ts';
 import type { Input, ServiceDefinition } from '../service.ts';
@@ -38,8 +39,8 @@ const FILTERS: Record<string, (vpc: VpcView) => string[]> = {
 };
 
 /**
- * Amazon EC2 (EC2 Query), as far as account vending needs it: the VPCs of the caller's account in the region the
- * request was signed for. Each account has its default VPC in the cloud's home region only; other regions are
+ * Amazon EC2 (EC2 Query), as far as account vending needs it: the VPCs of the caller's account, and those shared
+ * into it, in the region the request was signed for. Each account has its default VPC in the cloud's home region only; other regions are
  * empty.
  */
 export const ec2: ServiceDefinition = {
@@ -47,6 +48,8 @@ export const ec2: ServiceDefinition = {
   eventSource: 'ec2.amazonaws.com',
   protocol: ec2Protocol('http://ec2.amazonaws.com/doc/2016-11-15/'),
   errorStatus: {
+    // EC2 API reference, "Error codes for the Amazon EC2 API": OptInRequired is answered with HTTP 401.
+    OptInRequired: 401,
     DryRunOperation: 412,
     UnauthorizedOperation: 403,
   },
@@ -61,6 +64,13 @@ export const ec2: ServiceDefinition = {
     DescribeVpcs: {
       mutating: false,
       run({ cloud, caller, region, params }, input) {
+        const activation = activationOf(cloud, caller.accountId);
+        if (activation === 'inactive') {
+          throw new AwsError(
+            'OptInRequired',
+            'You are not subscribed to this service. Please go to http://aws.amazon.com to subscribe.',
+          );
+        }
         const vpcIds = params.list(input, 'VpcId').map((entry) => {
           if (typeof entry !== 'string') return params.fail('Each VpcId must be a string.');
           if (!VPC_ID.test(entry)) throw new AwsError('InvalidVpcID.Malformed', `Invalid id: "${entry}"`);
@@ -85,11 +95,19 @@ export const ec2: ServiceDefinition = {
           throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
         }
 
-        const account = cloud.state.accounts[caller.accountId];
-        const views = Object.values(account?.vpcs ?? {})
-          .filter((vpc) => vpc.region === region)
-          .sort((a, b) => a.vpcId.localeCompare(b.vpcId))
-          .map((record) => view(record, caller.accountId, region));
+        // A participant of a shared VPC sees it with the owner's OwnerId (VPC User Guide, "Share your VPC with
+        // other accounts"; DescribeVpcs' owner-id filter).
+        const visible = Object.values(cloud.state.accounts).flatMap((owner) =>
+          Object.values(owner.vpcs)
+            .filter(
+              (vpc) => owner.id === caller.accountId || (vpc.sharedWith ?? []).includes(caller.accountId),
+            )
+            .map((vpc) => ({ vpc, ownerId: owner.id })),
+        );
+        const views = visible
+          .filter(({ vpc }) => vpc.region === region && !(vpc.isDefault && activation === 'no-default-vpc'))
+          .sort((a, b) => a.vpc.vpcId.localeCompare(b.vpc.vpcId))
+          .map(({ vpc, ownerId }) => view(vpc, ownerId, region));
         if (vpcIds.length > 0) {
           const known = new Set(views.map((vpc) => vpc.record.vpcId));
           const missing = [...new Set(vpcIds)].filter((id) => !known.has(id));
@@ -136,6 +154,21 @@ export const ec2: ServiceDefinition = {
     },
   },
 };
+
+/**
+ * Where a created account stands in its activation, on the cloud's clock: first EC2 answers OptInRequired, then
+ * it answers without the default VPC, which AWS makes once the account is active. Invited and seeded accounts
+ * are long established.
+ */
+function activationOf(cloud: Cloud, accountId: string): 'inactive' | 'no-default-vpc' | 'active' {
+  const account = cloud.state.accounts[accountId];
+  if (account?.joinedMethod !== 'CREATED') return 'active';
+  const { serviceActivationMs, defaultVpcDelayMs } = cloud.settings;
+  const age = cloud.clock.now() - account.joinedAt;
+  if (age < serviceActivationMs) return 'inactive';
+  if (age < serviceActivationMs + defaultVpcDelayMs) return 'no-default-vpc';
+  return 'active';
+}
 
 /** Ids derived from the VPC's account and region, so they stay the same across calls and restarts. */
 function view(record: VpcRecord, ownerId: string, region: string): VpcView {

@@ -347,7 +347,9 @@ export const iam: ServiceDefinition = {
           max: 43_200,
         });
         if (description !== undefined) role.description = description;
-        if (maxSessionDuration !== undefined) role.maxSessionDuration = maxSessionDuration;
+        // IAM API reference, UpdateRole: "If you do not specify a value for this setting, the default value of one
+        // hour is applied" (the SDK model's UpdateRoleRequest.MaxSessionDuration says the same).
+        role.maxSessionDuration = maxSessionDuration ?? 3600;
         return {};
       },
     },

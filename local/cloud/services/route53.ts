@@ -55,6 +55,9 @@ const VPC_REGIONS = [
   'us-west-2',
 ] as const;
 
+/** Route 53's default quota of records per hosted zone, and the records (SOA, NS) a new zone has. */
+const MAX_RRSETS_PER_ZONE = 10_000;
+const RRSETS_PER_NEW_ZONE = 2;
 /** Route 53's quota of VPC association authorizations per hosted zone. */
 const MAX_AUTHORIZATIONS = 100;
 /** Route 53's default quota of hosted zones per account. */
@@ -154,7 +157,7 @@ function hostedZoneShape(zone: HostedZoneRecord) {
     CallerReference: zone.callerReference,
     Config: { Comment: zone.comment, PrivateZone: zone.privateZone },
     // The SOA and NS records every new zone gets; the local cloud keeps no record sets.
-    ResourceRecordSetCount: 2,
+    ResourceRecordSetCount: RRSETS_PER_NEW_ZONE,
   };
 }
 
@@ -284,6 +287,33 @@ export const route53: ServiceDefinition = {
       },
     },
 
+    GetHostedZoneLimit: {
+      mutating: false,
+      run(context, input) {
+        const { cloud, params } = context;
+        const type = params.string(input, 'Type', { required: true });
+        const zone = ownZone(context, readZoneId(params, input));
+        // GetHostedZoneLimit (Route 53 API reference): MAX_RRSETS_BY_ZONE (10,000 records by default) or
+        // MAX_VPCS_ASSOCIATED_BY_ZONE, which only a private zone has (HostedZoneNotPrivate otherwise).
+        if (type === 'MAX_RRSETS_BY_ZONE') {
+          return { Limit: { Type: type, Value: MAX_RRSETS_PER_ZONE }, Count: RRSETS_PER_NEW_ZONE };
+        }
+        if (type !== 'MAX_VPCS_ASSOCIATED_BY_ZONE') {
+          params.fail(`Type must be MAX_RRSETS_BY_ZONE or MAX_VPCS_ASSOCIATED_BY_ZONE, not ${type}.`);
+        }
+        if (!zone.privateZone) {
+          throw new AwsError(
+            'HostedZoneNotPrivate',
+            `The hosted zone ${zone.id} is not a private hosted zone.`,
+          );
+        }
+        return {
+          Limit: { Type: type, Value: cloud.settings.maxVpcsPerHostedZone },
+          Count: zone.vpcs.length,
+        };
+      },
+    },
+
     CreateVPCAssociationAuthorization: {
       mutating: true,
       run(context, input) {
@@ -391,6 +421,14 @@ export const route53: ServiceDefinition = {
           throw new AwsError(
             'ConflictingDomainExists',
             `The VPC ${vpc.VPCId} in region ${vpc.VPCRegion} is already associated with another private hosted zone (${conflict.id}) named ${zone.name}.`,
+          );
+        }
+        // AssociateVPCWithHostedZone answers LimitsExceeded when the zone has MAX_VPCS_ASSOCIATED_BY_ZONE VPCs
+        // (SDK model, AssociateVPCWithHostedZone errors; GetHostedZoneLimit).
+        if (zone.vpcs.length >= cloud.settings.maxVpcsPerHostedZone) {
+          throw new AwsError(
+            'LimitsExceeded',
+            `The hosted zone ${zone.id} is already associated with the maximum of ${cloud.settings.maxVpcsPerHostedZone} VPCs.`,
           );
         }
         zone.vpcs.push(vpcShape(vpc));
