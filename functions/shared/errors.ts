@@ -170,6 +170,10 @@ const TRANSIENT = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  // A cross-account session's credentials expired between the cache's look and the call (STS API reference,
+  // ExpiredTokenException; services answer ExpiredToken): the next attempt assumes the role again.
+  'ExpiredToken',
+  'ExpiredTokenException',
 ]);
 
 /**
