@@ -1,6 +1,6 @@
 import type { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { stepFunctionsStarter } from '../../functions/api/core.ts';
+import { stepFunctionsStarter } from '../../functions/shared/step-functions.ts';
 import { testRequest } from '../workflow/harness.ts';
 
 const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:vend';
