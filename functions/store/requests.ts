@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { aws, RegistryConditionFailedError } from '../shared/errors.ts';
-import type { RequestRecord, StepName, StepRecord } from '../shared/model.ts';
+import type { RequestFailure, RequestRecord, StepName, StepRecord } from '../shared/model.ts';
 import { type ItemKey, LIST_INDEX, type Page, type RegistryTable, stripKeys } from './table.ts';
 
 /** A reservation whose request was never written is stale after this long (a crash between the two writes). */
@@ -246,6 +246,29 @@ export class RequestStore {
       }),
     );
     if (!written.ok) throw missing(requestId);
+  }
+
+  /**
+   * Marks a request failed with its failure, only while it is still `pending` (no step has moved it on): true when
+   * this call failed it, false when it had moved on or was failed already.
+   */
+  async failPending(requestId: string, failure: RequestFailure): Promise<boolean> {
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: 'SET #status = :failed, failure = :failure, updatedAt = :now',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': 'failed',
+          ':pending': 'pending',
+          ':failure': failure,
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+    return written.ok;
   }
 
   /** Sets one step's record of a request (and the request's status, when given) under a condition. */

@@ -47,4 +47,21 @@ describe('the Step Functions starter', () => {
       name: 'Vend.Throttled',
     });
   });
+
+  it('looks an execution up by the ARN made of the state machine and the name', async () => {
+    const { client, sent } = fakeClient(async () => ({ status: 'RUNNING' }));
+    await expect(stepFunctionsStarter(client, ARN).exists('req-1')).resolves.toBe(true);
+    expect(sent[0]!.input).toEqual({
+      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:vend:req-1',
+    });
+  });
+
+  it('answers ExecutionDoesNotExist as no execution, and other errors as the workflow error', async () => {
+    const missing = fakeClient(() => Promise.reject(awsError('ExecutionDoesNotExist')));
+    await expect(stepFunctionsStarter(missing.client, ARN).exists('req-1')).resolves.toBe(false);
+    const throttled = fakeClient(() => Promise.reject(awsError('ThrottlingException')));
+    await expect(stepFunctionsStarter(throttled.client, ARN).exists('req-1')).rejects.toMatchObject({
+      name: 'Vend.Throttled',
+    });
+  });
 });
