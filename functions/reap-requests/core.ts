@@ -1,7 +1,7 @@
 import type { Deps } from '../shared/deps.ts';
 import { ConcurrentModificationError, isAwsError, ThrottledError, TransientError } from '../shared/errors.ts';
 import type { RequestFailure, RequestRecord } from '../shared/model.ts';
-import { failureMessage, NO_WEBHOOK, sendToRequester } from '../shared/slack.ts';
+import { tellRequesterOfFailure } from '../shared/slack.ts';
 import type { WorkflowExecutions } from '../shared/step-functions.ts';
 import { errorText } from '../shared/text.ts';
 
@@ -105,25 +105,6 @@ async function fail(deps: ReapDeps, record: RequestRecord, cause: string): Promi
   if (!(await deps.requests.failPending(requestId, failure))) return false;
   deps.log.error('failed a request that never started', { requestId, error: cause });
   await deps.requests.releaseReservations(record);
-  let notification: NonNullable<RequestRecord['notification']>;
-  try {
-    const message = failureMessage({ request, ...NEVER_STARTED });
-    const outcome = await sendToRequester(deps, message, { requestId, step: failure.step });
-    notification = {
-      kind: 'failure',
-      status: outcome,
-      at: new Date().toISOString(),
-      ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
-    };
-  } catch (error) {
-    deps.log.error('the requester could not be told the request failed', { requestId, error: String(error) });
-    notification = {
-      kind: 'failure',
-      status: 'failed',
-      at: new Date().toISOString(),
-      error: errorText(error),
-    };
-  }
-  await deps.requests.update(requestId, { notification });
+  await tellRequesterOfFailure(deps, { request, ...NEVER_STARTED });
   return true;
 }
