@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestViewSchema } from '../../functions/api/schemas.ts';
 import { reapRequests } from '../../functions/reap-requests/core.ts';
 import { ThrottledError } from '../../functions/shared/errors.ts';
-import { type ApiEnv, accountBody, startApiEnv } from './harness.ts';
+import type { RequestRecord } from '../../functions/shared/model.ts';
+import { prepareRequest } from '../../functions/shared/submit.ts';
+import { scaledClock } from '../../local/cloud/index.ts';
+import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { pollOnClock } from '../local-cloud/wait.ts';
+import { type ApiEnv, accountBody, DEVELOPER, SPEED, startApiEnv } from './harness.ts';
 
 const awsError = (name: string) => Object.assign(new Error(`${name}: AWS said something internal`), { name });
 
@@ -139,5 +144,46 @@ describe('the reaper of requests left pending', () => {
     expect(later.retryLater).toContain(record.requestId);
     expect(runs.filter((run) => run.failed.includes(record.requestId))).toHaveLength(1);
     expect((await env.pipeline.deps.requests.get(record.requestId))?.status).toBe('failed');
+  });
+});
+
+describe('the reaper on the pipeline clock', () => {
+  let pipeline: LocalPipeline;
+  beforeAll(async () => {
+    pipeline = await startLocalPipeline({
+      cloudPort: 0,
+      clock: scaledClock(SPEED),
+      speed: SPEED,
+      reapIntervalMs: 60_000,
+    });
+  });
+  afterAll(() => pipeline.close());
+
+  it('runs every reapIntervalMs without being asked, and starts a request left pending ten minutes ago', async () => {
+    // Prepare: stored as the API stores it, ten minutes ago, and never started.
+    const request = await prepareRequest(pipeline.deps, accountBody(), DEVELOPER);
+    const tenMinutesAgo = new Date(Date.now() - 10 * 60_000).toISOString();
+    const record: RequestRecord = {
+      requestId: request.requestId,
+      status: 'pending',
+      request,
+      steps: {},
+      createdAt: tenMinutesAgo,
+      updatedAt: tenMinutesAgo,
+    };
+    expect(await pipeline.deps.requests.create(record)).toEqual({ created: true });
+
+    // Act
+    const execution = await pollOnClock(
+      pipeline.deps.sleep,
+      async () => pipeline.runner.get(request.requestId),
+      (found) => found !== undefined,
+      'the scheduled reaper to start the request',
+      20_000,
+    );
+
+    // Assess
+    expect((await execution!.done).status).toBe('SUCCEEDED');
+    expect((await pipeline.deps.requests.get(request.requestId))?.status).toBe('succeeded');
   });
 });
