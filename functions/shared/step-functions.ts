@@ -19,6 +19,9 @@ export function executionArn(stateMachineArn: string, executionName: string): st
 /**
  * Starts the state machine with StartExecution, named after the request; a second start of the same name is a
  * success, and looks an execution up with DescribeExecution (ExecutionDoesNotExist: there is none).
+ * StartExecution is idempotent for a STANDARD state machine: the same name and input as a running execution
+ * answers that execution; a closed one, or another input, is ExecutionAlreadyExists (SFN SDK model,
+ * StartExecutionCommand), which for a request's own name means it was started already.
  */
 export function stepFunctionsStarter(client: SFNClient, stateMachineArn: string): WorkflowExecutions {
   return {
