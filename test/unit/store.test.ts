@@ -215,7 +215,9 @@ describe('the request store', () => {
     // Assess
     expect(again).toEqual({ created: false, taken: 'requestId' });
     expect(await stores.requests.reservationHolder('email', record.request.email)).toBe(record.requestId);
-    expect(await stores.requests.reservationHolder('name', record.request.accountName)).toBe(record.requestId);
+    expect(await stores.requests.reservationHolder('name', record.request.accountName)).toBe(
+      record.requestId,
+    );
   });
 
   it('lists the pending requests created in a window, oldest first, and no others', async () => {
