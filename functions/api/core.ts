@@ -11,6 +11,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../shared/deps.ts';
 import { aws, classifyAwsError, HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
+import { METRIC } from '../shared/metrics-names.ts';
 import {
   type AccountDesiredState,
   type DriftState,
@@ -235,6 +236,7 @@ class RequestApi {
       const prepared = await this.preflight(body, principal);
       const record = await submitRequest(this.deps, this.starter, body, principal, { prepared });
       this.accountCount.accepted();
+      this.deps.metrics.count(METRIC.vendsRequested);
       this.deps.log.info('request accepted', { requestId: record.requestId, principal });
       return accepted(record.request, record.status, false);
     }
@@ -310,6 +312,7 @@ class RequestApi {
         ...(prepared ? { prepared } : {}),
       });
       this.accountCount.accepted();
+      this.deps.metrics.count(METRIC.vendsRequested);
       this.deps.log.info('request accepted', { requestId, principal, idempotencyKey: true });
       return accepted(record.request, record.status, false);
     } catch (error) {

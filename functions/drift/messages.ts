@@ -1,4 +1,9 @@
-import { type AccountDesiredState, DRIFT_ASPECTS, type DriftRecord } from '../shared/model.ts';
+import {
+  type AccountDesiredState,
+  DRIFT_ASPECTS,
+  type DriftRecord,
+  type SweepFinding,
+} from '../shared/model.ts';
 import { code, escapeSlack, mrkdwn, type SlackBlock, type SlackMessage } from '../shared/slack.ts';
 
 /**
@@ -63,15 +68,7 @@ export function driftEventMessage(record: DriftRecord, account: AccountDesiredSt
   return { text, blocks, unfurl_links: false, unfurl_media: false };
 }
 
-/** One account a sweep found drifted (or could not check). */
-export interface SweepFinding {
-  accountId: string;
-  accountName: string;
-  outcome: 'fixed' | 'reported' | 'failed';
-  changes: string[];
-  /** What could not be checked or fixed, `aspect: error` (the error stays out of Slack). */
-  failures: string[];
-}
+export type { SweepFinding } from '../shared/model.ts';
 
 /** The aspect a sweep failure names (`tags: ...`), or that the account as a whole could not be checked. */
 function failedPart(failure: string): string {
