@@ -23,6 +23,8 @@ import { sweepMessage } from './messages.ts';
 export interface SweepInput {
   concurrency?: number;
   delayBetweenAccountsMs?: number;
+  /** Accounts read from the registry per page (1-100). @default SWEEP_PAGE_SIZE */
+  pageSize?: number;
 }
 
 /** How an invocation of the sweep is told to stop: the local pipeline shutting down, the Lambda's time running out. */
@@ -99,7 +101,7 @@ export async function sweepDrift(
   let cursor = claim.checkpoint.cursor;
   let done = new Set(claim.checkpoint.done);
   for (;;) {
-    const page = await deps.accounts.list(SWEEP_PAGE_SIZE, cursor);
+    const page = await deps.accounts.list(settings.pageSize ?? SWEEP_PAGE_SIZE, cursor);
     const queue = page.items.filter((account) => account.status === 'active' && !done.has(account.accountId));
     const worker = async () => {
       for (let first = true; ; first = false) {
@@ -174,12 +176,14 @@ export async function sweepDrift(
 
 function overrides(input: unknown): SweepInput {
   if (typeof input !== 'object' || input === null) return {};
-  const { concurrency, delayBetweenAccountsMs } = input as Record<string, unknown>;
+  const { concurrency, delayBetweenAccountsMs, pageSize } = input as Record<string, unknown>;
   const result: SweepInput = {};
   if (typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1)
     result.concurrency = Math.min(concurrency, 20);
   if (typeof delayBetweenAccountsMs === 'number' && delayBetweenAccountsMs >= 0)
     result.delayBetweenAccountsMs = delayBetweenAccountsMs;
+  if (typeof pageSize === 'number' && Number.isInteger(pageSize) && pageSize >= 1)
+    result.pageSize = Math.min(pageSize, 100);
   return result;
 }
 
