@@ -116,9 +116,9 @@ describe('accounts that leave the organization, as the drift events tell', () =>
       'the account marked removed',
     );
     await env.pipeline.events.idle();
-    const deliveries = env.pipeline.events.deliveries.slice(deliveredBefore).filter(
-      (delivery) => (delivery.result as { accountId?: string })?.accountId === accountId,
-    );
+    const deliveries = env.pipeline.events.deliveries
+      .slice(deliveredBefore)
+      .filter((delivery) => (delivery.result as { accountId?: string })?.accountId === accountId);
     expect(deliveries.map((delivery) => delivery.event.detail.eventName).sort()).toEqual([
       'AccountDepartedOrganization',
       'RemoveAccountFromOrganization',
