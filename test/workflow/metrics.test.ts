@@ -134,7 +134,7 @@ describe('Powertools Metrics on AWS', () => {
       });
       const ready = emf.find((entry) => METRIC.timeToReadySeconds in entry)!;
       expect(ready).not.toHaveProperty('Reason');
-      expect(ready._aws.CloudWatchMetrics[0].Metrics).toEqual([
+      expect(ready._aws.CloudWatchMetrics[0]?.Metrics).toEqual([
         { Name: METRIC.timeToReadySeconds, Unit: 'Seconds' },
       ]);
     } finally {
