@@ -101,6 +101,32 @@ describe('accounts that leave the organization, as the drift events tell', () =>
     expect(metrics.total(METRIC.driftFixed)).toBe(0);
   });
 
+  it('reads the departed account from a departure event whose details are not nested', async () => {
+    const accountId = await vend(env);
+    const event = {
+      version: '0',
+      id: `departed-${accountId}`,
+      'detail-type': 'AWS Service Event via CloudTrail',
+      source: 'aws.organizations',
+      detail: {
+        eventSource: 'organizations.amazonaws.com',
+        eventName: 'AccountDepartedOrganization',
+        eventType: 'AwsServiceEvent',
+        userIdentity: { accountId: '000000000000', invokedBy: 'AWS Internal' },
+        serviceEventDetails: { accountId, departureMethod: 'CLEANED', departureTime: '2026-12-02T12:00:00Z' },
+      },
+    };
+
+    const result = await handleDriftEvent(env.pipeline.deps, event);
+
+    expect(result).toMatchObject({
+      outcome: 'reported',
+      accountId,
+      what: 'departed from the organization (CLEANED)',
+    });
+    expect(await status(env, accountId)).toBe('closed');
+  });
+
   it('marks an account removed by the management account as removed, once for the call and its departure event', async () => {
     const accountId = await vend(env);
     await env.pipeline.events.idle();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { handleDrift } from '../../functions/drift/core.ts';
 import { SWEEP_STOP_MARGIN_MS, sweepDrift } from '../../functions/drift/sweep.ts';
 import type { Deps } from '../../functions/shared/deps.ts';
 import { MemoryMetrics } from '../../functions/shared/metrics.ts';
@@ -126,6 +127,24 @@ describe('a drift sweep that stops and resumes', () => {
     expect(await sweepDrift(deps)).toMatchObject({ outcome: 'swept', runId: 'run-elsewhere', checked: 3 });
     // The one that gave it back cannot write into it any more.
     expect(await sweep.markChecked('run-elsewhere', 'elsewhere', accounts[0]!)).toBe(false);
+  });
+
+  it("reads the Lambda context's remaining time: a scheduled invocation with too little left checks nothing", async () => {
+    const { deps, checks } = counting(env);
+    const scheduled = { source: 'aws.events', 'detail-type': 'Scheduled Event', id: 'e-1', detail: {} };
+
+    const result = await handleDrift(deps, scheduled, {
+      getRemainingTimeInMillis: () => SWEEP_STOP_MARGIN_MS - 1,
+    });
+
+    expect(result).toMatchObject({ outcome: 'stopped', checked: 0 });
+    expect(checks).toEqual([]);
+    expect(await handleDrift(deps, scheduled, { getRemainingTimeInMillis: () => 15 * 60_000 })).toMatchObject(
+      {
+        outcome: 'swept',
+        checked: 3,
+      },
+    );
   });
 
   it('records what it found in the drift history under the run, once per account', async () => {
