@@ -81,9 +81,14 @@ export function sweepMessage(summary: {
   mode: 'fix' | 'report';
   checked: number;
   findings: SweepFinding[];
+  /** Findings the run counted without keeping them (a very large run), by outcome. */
+  omitted?: Record<SweepFinding['outcome'], number>;
 }): SlackMessage {
   const { findings } = summary;
-  const count = (outcome: SweepFinding['outcome']) => findings.filter((f) => f.outcome === outcome).length;
+  const omitted = summary.omitted ?? { fixed: 0, reported: 0, failed: 0 };
+  const count = (outcome: SweepFinding['outcome']) =>
+    findings.filter((f) => f.outcome === outcome).length + omitted[outcome];
+  const more = findings.length - 20 + omitted.fixed + omitted.reported + omitted.failed;
   const totals =
     `Checked ${summary.checked} vended account(s): ${count('fixed')} put back, ${count('reported')} drifted ` +
     `and left as they are${summary.mode === 'report' ? ' (report mode)' : ''}, ${count('failed')} not fully checked or fixed.`;
@@ -94,8 +99,7 @@ export function sweepMessage(summary: {
     ];
     return `• *${escapeSlack(finding.accountName)}* (${code(finding.accountId, 20)}), ${finding.outcome}: ${parts.join('; ')}`;
   });
-  if (findings.length > 20)
-    lines.push(`…and ${findings.length - 20} more: see each account's drift history.`);
+  if (more > 0) lines.push(`…and ${more} more: see each account's drift history.`);
   let body = '';
   for (const line of lines) {
     if (body.length + line.length > 2900) {

@@ -57,6 +57,8 @@ export interface SweepResult {
   inSync: number;
   /** The accounts that differed or could not be checked, with what was done. */
   findings: SweepFinding[];
+  /** Findings beyond the ones a run keeps (`SWEEP_FINDINGS_KEPT`), by outcome. */
+  omitted?: Record<SweepFinding['outcome'], number>;
   announcement?: DriftRecord['announcement'];
 }
 
@@ -152,11 +154,13 @@ export async function sweepDrift(
   const findings = final?.findings ?? [];
   const checked = final?.checked ?? 0;
   const inSync = final?.inSync ?? 0;
+  const omitted = final?.omitted ?? { fixed: 0, reported: 0, failed: 0 };
   const result: SweepResult = { outcome: 'swept', mode, runId, checked, inSync, findings };
-  if (findings.length > 0) {
+  if (omitted.fixed + omitted.reported + omitted.failed > 0) result.omitted = omitted;
+  if (checked > inSync) {
     result.announcement = await announce(
       deps,
-      sweepMessage({ mode, checked, findings }),
+      sweepMessage({ mode, checked, findings, omitted }),
       findings.map((finding) => ({
         accountId: finding.accountId,
         recordId: sweepRecordId(runId, finding.accountId),

@@ -2,6 +2,12 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { SweepFinding } from '../shared/model.ts';
 import type { ItemKey, RegistryTable } from './table.ts';
 
+/**
+ * How many findings a checkpoint keeps (each a few hundred bytes; DynamoDB items hold 400 KB): beyond them only
+ * their outcomes are counted, and each account's drift history still holds what was found.
+ */
+export const SWEEP_FINDINGS_KEPT = 200;
+
 /** Where the drift sweep's one checkpoint lives: a sweep is one run at a time over the whole registry. */
 const KEY: ItemKey = { pk: 'SWEEP', sk: 'CHECKPOINT' };
 
@@ -21,6 +27,8 @@ export interface SweepCheckpoint {
   checked: number;
   inSync: number;
   findings: SweepFinding[];
+  /** Findings beyond `SWEEP_FINDINGS_KEPT`, counted by outcome. */
+  omitted: Record<SweepFinding['outcome'], number>;
   /** Which invocation works on the run, and until when (epoch ms): another waits, or takes over once it passed. */
   leaseOwner?: string;
   leaseUntil?: number;
@@ -40,9 +48,8 @@ export class SweepStore {
 
   /** The checkpoint of the run in progress; undefined when no run is. */
   async get(): Promise<SweepCheckpoint | undefined> {
-    const item = await this.table.get<Omit<SweepCheckpoint, 'done'> & { done?: Set<string> }>(KEY);
-    if (!item) return undefined;
-    return { ...item, done: [...(item.done ?? [])], findings: item.findings ?? [] };
+    const item = await this.table.getRaw(KEY);
+    return item ? fromItem(item) : undefined;
   }
 
   /**
@@ -60,10 +67,11 @@ export class SweepStore {
           checked: 0,
           inSync: 0,
           findings: [],
+          omitted: { fixed: 0, reported: 0, failed: 0 },
           leaseOwner: owner,
           leaseUntil,
         };
-        const { done: _done, ...item } = checkpoint;
+        const { done: _done, omitted: _omitted, ...item } = checkpoint;
         const written = await this.table.write(
           new PutCommand({
             TableName: this.table.name,
@@ -106,25 +114,46 @@ export class SweepStore {
     accountId: string,
     finding?: SweepFinding,
   ): Promise<boolean> {
-    const written = await this.table.write(
-      new UpdateCommand({
-        TableName: this.table.name,
-        Key: KEY,
-        UpdateExpression: finding
-          ? 'ADD done :id, checked :one SET findings = list_append(if_not_exists(findings, :none), :finding)'
-          : 'ADD done :id, checked :one, inSync :one',
-        ConditionExpression: 'runId = :run AND leaseOwner = :owner AND NOT contains(done, :accountId)',
-        ExpressionAttributeValues: {
-          ':id': new Set([accountId]),
-          ':accountId': accountId,
-          ':one': 1,
-          ':run': runId,
-          ':owner': owner,
-          ...(finding ? { ':finding': [finding], ':none': [] } : {}),
-        },
-      }),
+    const mark = (
+      update: string,
+      condition: string,
+      values: Record<string, unknown>,
+      names?: Record<string, string>,
+    ) =>
+      this.table.write(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: KEY,
+          UpdateExpression: update,
+          ConditionExpression: `runId = :run AND leaseOwner = :owner AND NOT contains(done, :accountId)${condition}`,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: {
+            ':id': new Set([accountId]),
+            ':accountId': accountId,
+            ':one': 1,
+            ':run': runId,
+            ':owner': owner,
+            ...values,
+          },
+        }),
+      );
+    if (!finding) return (await mark('ADD done :id, checked :one, inSync :one', '', {})).ok;
+    const kept = await mark(
+      'ADD done :id, checked :one SET findings = list_append(if_not_exists(findings, :none), :finding)',
+      ' AND (attribute_not_exists(findings) OR size(findings) < :kept)',
+      { ':finding': [finding], ':none': [], ':kept': SWEEP_FINDINGS_KEPT },
     );
-    return written.ok;
+    if (kept.ok) return true;
+    // The checkpoint holds as many findings as it keeps (or the run is no longer this owner's: this fails too).
+    const counted = await mark(
+      'ADD done :id, checked :one, #omitted :one',
+      '',
+      {},
+      {
+        '#omitted': `omitted_${finding.outcome}`,
+      },
+    );
+    return counted.ok;
   }
 
   /** Moves the run on to the next page of the accounts list (its cursor), forgetting the page's checked accounts. */
@@ -167,7 +196,30 @@ export class SweepStore {
       }),
     );
     if (!written.ok || !written.attributes) return undefined;
-    const { pk: _pk, sk: _sk, done, ...rest } = written.attributes as Record<string, unknown>;
-    return { ...(rest as Omit<SweepCheckpoint, 'done'>), done: [...((done as Set<string>) ?? [])] };
+    return fromItem(written.attributes);
   }
+}
+
+/** A checkpoint from its registry item (the accounts done are a string set there, the omitted counts flat). */
+function fromItem(item: Record<string, unknown>): SweepCheckpoint {
+  const {
+    pk: _pk,
+    sk: _sk,
+    done,
+    findings,
+    omitted_fixed: fixed,
+    omitted_reported: reported,
+    omitted_failed: failed,
+    ...rest
+  } = item;
+  return {
+    ...(rest as Omit<SweepCheckpoint, 'done' | 'findings' | 'omitted'>),
+    done: [...((done as Set<string> | undefined) ?? [])],
+    findings: (findings as SweepFinding[] | undefined) ?? [],
+    omitted: {
+      fixed: (fixed as number | undefined) ?? 0,
+      reported: (reported as number | undefined) ?? 0,
+      failed: (failed as number | undefined) ?? 0,
+    },
+  };
 }
