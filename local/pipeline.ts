@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createApiHandler } from '../functions/api/core.ts';
 import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
 import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift/sweep.ts';
+import { type ReapInput, type ReapResult, reapRequests } from '../functions/reap-requests/core.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';
@@ -22,6 +23,9 @@ export const PIPELINE_ACCESS_KEY = 'vend-pipeline';
 
 /** How often `npm start` runs the drift sweep, on the pipeline's clock. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
+
+/** How often `npm start` runs the reaper of requests left pending, on the pipeline's clock (as the AWS schedule). */
+export const DEFAULT_REAP_INTERVAL_MS = 5 * 60_000;
 
 export interface LocalPipelineOptions {
   /** Keeps the local cloud's state and the registry here across restarts; in memory when absent. */
@@ -58,6 +62,11 @@ export interface LocalPipelineOptions {
    * (`pipeline.sweep()`), so that tests sweep when they ask; `npm start` passes DEFAULT_SWEEP_INTERVAL_MS.
    */
   sweepIntervalMs?: number;
+  /**
+   * Run the reaper of requests left pending every this many milliseconds of the pipeline's clock. 0 or absent: only
+   * on demand (`pipeline.reap()`); `npm start` passes DEFAULT_REAP_INTERVAL_MS.
+   */
+  reapIntervalMs?: number;
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -97,6 +106,8 @@ export interface LocalPipeline {
   events: LocalEventBus<DriftEventResult>;
   /** Runs the drift sweep now (as the schedule does), with optional overrides of `drift.sweep`. */
   sweep(input?: SweepInput): Promise<SweepResult>;
+  /** Runs the reaper now (as the schedule does), with the runner standing in for Step Functions. */
+  reap(input?: ReapInput): Promise<ReapResult>;
   close(): Promise<void>;
 }
 
@@ -190,28 +201,46 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       void run.catch(() => undefined).finally(() => sweeps.delete(run));
       return run;
     };
-    let cancelSchedule = () => {};
-    const interval = options.sweepIntervalMs ?? 0;
-    if (interval > 0) {
+    const reaps = new Set<Promise<ReapResult>>();
+    const executions = {
+      start: (name: string, input: Parameters<LocalRunner['start']>[1]) => runner.start(name, input),
+      exists: async (name: string) => runner.get(name) !== undefined,
+    };
+    const reap = (input: ReapInput = {}) => {
+      const run = reapRequests({ ...deps, executions }, input);
+      reaps.add(run);
+      void run.catch(() => undefined).finally(() => reaps.delete(run));
+      return run;
+    };
+    const cancels: (() => void)[] = [];
+    /** Runs `job` every `interval` of the clock, one run at a time: a run still going when the next is due waits a period. */
+    const every = (
+      interval: number,
+      what: string,
+      running: Set<Promise<unknown>>,
+      job: () => Promise<unknown>,
+    ) => {
+      if (interval <= 0) return;
+      const slot = cancels.push(() => {}) - 1;
       const scheduleNext = () => {
-        cancelSchedule = clock.schedule(interval, () => {
+        cancels[slot] = clock.schedule(interval, () => {
           if (stopping.signal.aborted) return;
-          // One sweep at a time: a sweep still running when the next is due makes the next wait a period.
-          const running = sweeps.size > 0;
-          const done = running ? Promise.resolve() : sweep().then(() => undefined);
+          const done = running.size > 0 ? Promise.resolve() : job().then(() => undefined);
           done
-            .catch((error: unknown) => log.error('the drift sweep failed', { error: String(error) }))
+            .catch((error: unknown) => log.error(`${what} failed`, { error: String(error) }))
             .finally(() => {
               if (!stopping.signal.aborted) scheduleNext();
             });
         });
       };
       scheduleNext();
-    }
+    };
+    every(options.sweepIntervalMs ?? 0, 'the drift sweep', sweeps, () => sweep());
+    every(options.reapIntervalMs ?? 0, 'the reaper of pending requests', reaps, () => reap());
     stopDrift = () => {
       unsubscribe();
       stopping.abort();
-      cancelSchedule();
+      for (const cancel of cancels) cancel();
     };
     const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
@@ -225,6 +254,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       config: pipelineConfig,
       events,
       sweep,
+      reap,
       async close() {
         if (api) {
           await api.close();
@@ -232,7 +262,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
         stopDrift();
         await events.close();
-        await Promise.allSettled([...sweeps]);
+        await Promise.allSettled([...sweeps, ...reaps]);
         await runner.stop();
         for (const service of started.reverse()) await service.close();
       },

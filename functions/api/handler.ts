@@ -3,7 +3,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ENV } from '../shared/env.ts';
 import { powertools } from '../shared/lambda.ts';
-import { createApiHandler, stepFunctionsStarter } from './core.ts';
+import { stepFunctionsStarter } from '../shared/step-functions.ts';
+import { createApiHandler } from './core.ts';
 
 const { logger, tracer, metrics, deps } = powertools('api');
 const stateMachineArn = process.env[ENV.stateMachineArn];

@@ -14,8 +14,7 @@ import {
   type StepName,
   type VendRequest,
 } from '../shared/model.ts';
-import { failureMessage, NO_WEBHOOK, sendToRequester } from '../shared/slack.ts';
-import { errorText } from '../shared/text.ts';
+import { tellRequesterOfFailure } from '../shared/slack.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
 export interface CaughtError {
@@ -134,35 +133,13 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
 
   const told = record.notification?.kind === 'failure' && record.notification.status === 'sent';
   if (!told) {
-    const message = failureMessage({
+    await tellRequesterOfFailure(deps, {
       request,
       step: failure.step,
       reason: failure.reason,
       advice: failure.advice,
       ...(accountId ? { accountId } : {}),
     });
-    let notification: NonNullable<RequestRecord['notification']>;
-    try {
-      const outcome = await sendToRequester(deps, message, { requestId, step: failure.step });
-      notification = {
-        kind: 'failure',
-        status: outcome,
-        at: new Date().toISOString(),
-        ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
-      };
-    } catch (error) {
-      deps.log.error('the requester could not be told the request failed', {
-        requestId,
-        error: String(error),
-      });
-      notification = {
-        kind: 'failure',
-        status: 'failed',
-        at: new Date().toISOString(),
-        error: errorText(error),
-      };
-    }
-    await deps.requests.update(requestId, { notification });
   }
   return { status: 'failed', step: failure.step, reason: failure.reason };
 }

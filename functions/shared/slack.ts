@@ -9,7 +9,8 @@
  */
 import type { Deps } from './deps.ts';
 import { SlackRejectedError, SlackUnavailableError } from './errors.ts';
-import type { StepName, VendRequest } from './model.ts';
+import type { RequestRecord, StepName, VendRequest } from './model.ts';
+import { errorText } from './text.ts';
 
 export type SlackText =
   | { type: 'mrkdwn'; text: string; verbatim?: boolean }
@@ -441,3 +442,30 @@ export async function sendToRequester(
 
 /** The text recorded for a missing webhook. */
 export const NO_WEBHOOK = 'no Slack webhook configured';
+
+/**
+ * Tells the requester their request failed (`failureMessage`) and records the outcome on the request as its
+ * notification. Slack trouble is logged and recorded, never thrown: the failure itself is already recorded.
+ */
+export async function tellRequesterOfFailure(deps: Deps, details: FailureDetails): Promise<void> {
+  const { requestId } = details.request;
+  let notification: NonNullable<RequestRecord['notification']>;
+  try {
+    const outcome = await sendToRequester(deps, failureMessage(details), { requestId, step: details.step });
+    notification = {
+      kind: 'failure',
+      status: outcome,
+      at: new Date().toISOString(),
+      ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
+    };
+  } catch (error) {
+    deps.log.error('the requester could not be told the request failed', { requestId, error: String(error) });
+    notification = {
+      kind: 'failure',
+      status: 'failed',
+      at: new Date().toISOString(),
+      error: errorText(error),
+    };
+  }
+  await deps.requests.update(requestId, { notification });
+}
