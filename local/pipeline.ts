@@ -185,8 +185,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       now: () => clock.now(),
       log,
     });
+    // The default bus of the management account gets the events CloudTrail records there, not a member's calls.
+    const management = cloud.cloud.state.organization.managementAccountId;
     const unsubscribe =
-      options.driftEvents === false ? () => undefined : cloud.subscribe((record) => events.publish(record));
+      options.driftEvents === false
+        ? () => undefined
+        : cloud.subscribe((record) => {
+            if (record.recipientAccountId === management) events.publish(record);
+          });
     const stopping = new AbortController();
     const sweeps = new Set<Promise<SweepResult>>();
     const sweep = (input: SweepInput = {}) => {

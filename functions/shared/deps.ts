@@ -10,6 +10,7 @@ import {
   CrossAccount,
 } from './aws-clients.ts';
 import type { VendConfig } from './config.ts';
+import { MemoryMetrics, type MetricsRecorder } from './metrics.ts';
 
 /** How the functions log: Powertools' Logger on AWS, a quiet or console logger locally. */
 export interface Log {
@@ -42,6 +43,8 @@ export interface Deps extends Stores {
   /** A number in [0, 1) for the retry helper's jitter: seeded locally and in tests. */
   random(): number;
   log: Log;
+  /** Where metrics go: `deps.metrics.count(METRIC.vendsRequested)`. */
+  metrics: MetricsRecorder;
 }
 
 export interface DepsSettings {
@@ -57,13 +60,15 @@ export interface DepsSettings {
   /** What time it is for credential expiry: the local runtime's simulated clock; real time when absent. */
   now?: () => number;
   log?: Log;
+  /** Powertools Metrics on AWS; an in-memory recorder when absent. */
+  metrics?: MetricsRecorder;
 }
 
 export const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 export function buildDeps(settings: DepsSettings): Deps {
   const management = new ClientSession(settings.aws);
-  const dynamo = new DynamoDBClient({
+  const dynamoClient = new DynamoDBClient({
     region: settings.aws.region,
     ...(settings.dynamoEndpoint
       ? { endpoint: settings.dynamoEndpoint }
@@ -72,6 +77,7 @@ export function buildDeps(settings: DepsSettings): Deps {
         : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   });
+  const dynamo = settings.aws.instrument ? settings.aws.instrument(dynamoClient) : dynamoClient;
   const stores = createStores(
     DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     settings.tableName,
@@ -86,5 +92,6 @@ export function buildDeps(settings: DepsSettings): Deps {
     sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: settings.random,
     log: settings.log ?? silentLog,
+    metrics: settings.metrics ?? new MemoryMetrics(),
   };
 }

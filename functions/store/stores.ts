@@ -3,6 +3,7 @@ import { AccountStore } from './accounts.ts';
 import { DriftStore } from './drift.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { RequestStore } from './requests.ts';
+import { SweepStore } from './sweep.ts';
 import { RegistryTable } from './table.ts';
 
 /** The registry's stores, one per kind of record, all in one table. */
@@ -11,6 +12,7 @@ export interface Stores {
   idempotency: IdempotencyStore;
   accounts: AccountStore;
   drift: DriftStore;
+  sweep: SweepStore;
 }
 
 /** The stores over the registry table `tableName`. */
@@ -21,5 +23,6 @@ export function createStores(db: DynamoDBDocumentClient, tableName: string): Sto
     idempotency: new IdempotencyStore(table),
     accounts: new AccountStore(table),
     drift: new DriftStore(table),
+    sweep: new SweepStore(table),
   };
 }
