@@ -329,7 +329,8 @@ class RequestApi {
    * which mends a crash between storing the request and starting it.
    */
   private async replay(record: RequestRecord): Promise<APIGatewayProxyResult> {
-    if (record.status === 'pending') await this.starter.start(record.requestId, { request: record.request });
+    if (record.status === 'pending')
+      await this.starter.start(record.requestId, { requestId: record.requestId });
     return accepted(record.request, record.status, true);
   }
 
