@@ -125,10 +125,18 @@ function valueAt(input: unknown, path: string): unknown {
 /**
  * The Task's `TimeoutSeconds` on the simulated clock: Step Functions fails the Task with States.Timeout when its
  * function has not answered by then (and the ASL's Retry or Catch takes over), while the invocation itself goes
- * on. At speed 1 aws-local-stepfunctions enforces it in real time itself.
+ * on. At speed 1 aws-local-stepfunctions enforces it in real time itself. The attempt must also have run
+ * `realFloorMs` of real time (see `LocalRunnerOptions.realTimeoutFloorMs`).
  */
-function withinTimeout<T>(deps: Deps, call: Promise<T>, stateName: string, state: AslState): Promise<T> {
+function withinTimeout<T>(
+  deps: Deps,
+  call: Promise<T>,
+  stateName: string,
+  state: AslState,
+  realFloorMs: number,
+): Promise<T> {
   const seconds = state.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
+  const realStart = Date.now();
   let settled = false;
   return new Promise<T>((resolve, reject) => {
     call.then(
@@ -141,9 +149,16 @@ function withinTimeout<T>(deps: Deps, call: Promise<T>, stateName: string, state
         reject(error);
       },
     );
-    void deps.sleep(seconds * 1000).then(() => {
-      if (!settled) reject(statesTimeout(stateName, seconds));
-    });
+    const expire = () => {
+      if (settled) return;
+      const realLeft = realFloorMs - (Date.now() - realStart);
+      if (realLeft > 0) {
+        setTimeout(expire, realLeft).unref();
+        return;
+      }
+      reject(statesTimeout(stateName, seconds));
+    };
+    void deps.sleep(seconds * 1000).then(expire);
   });
 }
 
@@ -151,6 +166,9 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
 /** A Task's timeout when it gives none, as the Amazon States Language specifies (60 s). */
 const DEFAULT_TASK_TIMEOUT_SECONDS = 60;
+
+/** See `LocalRunnerOptions.realTimeoutFloorMs`. */
+const DEFAULT_REAL_TIMEOUT_FLOOR_MS = 5000;
 
 /** The error Step Functions fails a Task with when it runs longer than its `TimeoutSeconds`. */
 function statesTimeout(stateName: string, seconds: number): Error {
@@ -187,6 +205,13 @@ export interface LocalRunnerOptions {
    * MaxDelaySeconds, jitter) on the simulated clock before the state runs again.
    */
   speed?: number;
+  /**
+   * Real milliseconds a Task must also have run before its `TimeoutSeconds` (on the simulated clock) fails it.
+   * The code of a step runs at real speed on AWS as here, so its own work must not count a thousand times over
+   * on a fast clock; a step that hangs on the simulated clock (a slow AWS answer, a wait) still times out.
+   * @default 5000
+   */
+  realTimeoutFloorMs?: number;
   /** The seed of the retries' jitter, so that simulated runs repeat. Default 1. */
   randomSeed?: number;
   definitionPath?: string;
@@ -292,7 +317,13 @@ export class LocalRunner implements WorkflowStarter {
         try {
           const output = (await (speed === 1
             ? call
-            : withinTimeout(deps, call, stateName, state))) as JSONValue;
+            : withinTimeout(
+                deps,
+                call,
+                stateName,
+                state,
+                this.options.realTimeoutFloorMs ?? DEFAULT_REAL_TIMEOUT_FLOOR_MS,
+              ))) as JSONValue;
           retries.delete(stateName);
           return output;
         } catch (error) {

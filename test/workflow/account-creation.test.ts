@@ -1,15 +1,53 @@
+import { randomUUID } from 'node:crypto';
 import { ListParentsCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkAccountCreation } from '../../functions/check-account-creation/core.ts';
 import { type CreationState, createAccount } from '../../functions/create-account/core.ts';
 import { moveAccount } from '../../functions/move-account/core.ts';
-import { startWorkflowEnv, stepInput, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+import {
+  recordAccount,
+  startWorkflowEnv,
+  stepInput,
+  storeRequest,
+  testRequest,
+  type WorkflowEnv,
+} from './harness.ts';
 
 /** Makes the organization allow no more creations in progress than it has now. */
 function fillCreationSlots(env: WorkflowEnv): void {
   env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
     env.cloud.cloud.state.createAccountRequests,
   ).filter((r) => r.state === 'IN_PROGRESS').length;
+}
+
+function inProgress(env: WorkflowEnv): number {
+  return Object.values(env.cloud.cloud.state.createAccountRequests).filter((r) => r.state === 'IN_PROGRESS')
+    .length;
+}
+
+/** Puts a creation in progress that never finishes (another team's), and returns its id. */
+function holdCreationSlot(env: WorkflowEnv): string {
+  const id = `car-${randomUUID().replaceAll('-', '')}`;
+  const now = env.cloud.cloud.clock.now();
+  env.cloud.cloud.state.createAccountRequests[id] = {
+    id,
+    accountName: `other-${id.slice(4, 12)}`,
+    email: `other-${id.slice(4, 12)}@example.com`,
+    roleName: 'OrganizationAccountAccessRole',
+    iamUserAccessToBilling: 'ALLOW',
+    tags: [],
+    state: 'IN_PROGRESS',
+    requestedAt: now,
+    completesAt: Number.MAX_SAFE_INTEGER,
+    outcome: { state: 'SUCCEEDED' },
+    requestedBy: {
+      accountId: env.cloud.cloud.state.organization.managementAccountId,
+      arn: `arn:aws:iam::${env.cloud.cloud.state.organization.managementAccountId}:root`,
+      type: 'Root',
+      principalId: env.cloud.cloud.state.organization.managementAccountId,
+    },
+  };
+  return id;
 }
 
 function creationsOf(env: WorkflowEnv, accountName: string) {
@@ -136,25 +174,30 @@ describe('creating the account', () => {
     expect(creationsOf(env, request.accountName)).toHaveLength(0);
   });
 
-  it('retries after full slots without reading the creations again, and creates one account once a slot frees', async () => {
+  it('retries after full slots without searching for an earlier creation, and creates one account once a slot frees', async () => {
     const limit = env.cloud.cloud.settings.maxCreationsInProgress;
     const searches = () =>
       env.cloud.cloud.callCount((_service, operation) => operation === 'ListCreateAccountStatus');
+    const stuck = holdCreationSlot(env);
     try {
-      fillCreationSlots(env);
+      env.cloud.cloud.settings.maxCreationsInProgress = inProgress(env);
       const request = testRequest();
       await storeRequest(env.deps, request);
       const refused = { name: 'Vend.CreationSlotsFull' };
       await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject(refused);
       const before = searches();
       await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject(refused);
+      // One look at the creations in progress, to tell full slots from the daily limit; no search for our own.
+      expect(searches() - before).toBe(1);
       env.cloud.cloud.settings.maxCreationsInProgress = limit;
+      const after = searches();
       await createAccount(env.deps, stepInput(request));
       // Every attempt before was refused outright: nothing to look for.
-      expect(searches() - before).toBe(0);
+      expect(searches() - after).toBe(0);
       expect(creationsOf(env, request.accountName)).toHaveLength(1);
     } finally {
       env.cloud.cloud.settings.maxCreationsInProgress = limit;
+      delete env.cloud.cloud.state.createAccountRequests[stuck];
     }
   });
 
@@ -242,6 +285,7 @@ describe('waiting for the account', () => {
       state: 'IN_PROGRESS',
       completesAt: Number.MAX_SAFE_INTEGER,
     };
+    await env.deps.requests.setCreateAccountRequestId(request.requestId, creation.createAccountRequestId);
     const next = await checkAccountCreation(env.deps, { ...stepInput(request), creation });
     expect(next).toMatchObject({ state: 'TIMED_OUT', waitedSeconds: 3900 });
   });
@@ -270,6 +314,7 @@ describe('moving the account to its OU', () => {
   it('moves it from the root, and a second run finds it already there', async () => {
     const request = testRequest({ organizationalUnit: { id: devId, path: 'Workloads/Dev' } });
     await storeRequest(env.deps, request);
+    await recordAccount(env.deps, request, accountId);
     expect(await moveAccount(env.deps, stepInput(request))).toMatchObject({ action: 'moved', to: devId });
     const parents = await env.deps
       .client(OrganizationsClient)
@@ -284,6 +329,7 @@ describe('moving the account to its OU', () => {
       organizationalUnit: { id: env.cloud.cloud.state.organization.rootId, path: 'Root' },
     });
     await storeRequest(env.deps, request);
+    await recordAccount(env.deps, request, accountId);
     env.cloud.cloud.faults.add({
       service: 'organizations',
       operation: 'MoveAccount',
@@ -299,6 +345,7 @@ describe('moving the account to its OU', () => {
   it('fails with advice when the OU no longer exists', async () => {
     const request = testRequest({ organizationalUnit: { id: 'ou-zzzz-00000000', path: 'Gone' } });
     await storeRequest(env.deps, request);
+    await recordAccount(env.deps, request, accountId);
     await expect(moveAccount(env.deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.Failed',
     });

@@ -389,6 +389,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       const request = testRequest();
       await storeRequest(env.deps, request);
       const accountId = '210987654330';
+      await env.deps.requests.update(request.requestId, { accountId, status: 'configuring' });
       await completeRequest(env.deps, announceInput({ request, accountId, configured: [] }));
       const sent = (await stored(request)).notification;
 
