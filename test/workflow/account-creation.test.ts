@@ -14,11 +14,6 @@ import {
 } from './harness.ts';
 
 /** Makes the organization allow no more creations in progress than it has now. */
-function fillCreationSlots(env: WorkflowEnv): void {
-  env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
-    env.cloud.cloud.state.createAccountRequests,
-  ).filter((r) => r.state === 'IN_PROGRESS').length;
-}
 
 function inProgress(env: WorkflowEnv): number {
   return Object.values(env.cloud.cloud.state.createAccountRequests).filter((r) => r.state === 'IN_PROGRESS')
@@ -165,13 +160,18 @@ describe('creating the account', () => {
   });
 
   it('says the creation slots are full when Organizations has as many creations in progress as it allows', async () => {
-    fillCreationSlots(env);
-    const request = testRequest();
-    await storeRequest(env.deps, request);
-    await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject({
-      name: 'Vend.CreationSlotsFull',
-    });
-    expect(creationsOf(env, request.accountName)).toHaveLength(0);
+    const stuck = holdCreationSlot(env);
+    try {
+      env.cloud.cloud.settings.maxCreationsInProgress = inProgress(env);
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject({
+        name: 'Vend.CreationSlotsFull',
+      });
+      expect(creationsOf(env, request.accountName)).toHaveLength(0);
+    } finally {
+      delete env.cloud.cloud.state.createAccountRequests[stuck];
+    }
   });
 
   it('retries after full slots without searching for an earlier creation, and creates one account once a slot frees', async () => {

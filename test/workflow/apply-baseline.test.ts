@@ -445,6 +445,7 @@ describe('applyBaseline when it cannot finish', () => {
         .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus?.Id }));
       accountId = status?.AccountId;
     }
+    await recordAccount(env.deps, request, accountId);
     const account = env.cloud.cloud.state.accounts[accountId];
     expect(env.cloud.cloud.clock.now()).toBeLessThan(
       (account?.joinedAt ?? 0) + env.cloud.cloud.settings.consistencyWindowMs,

@@ -21,6 +21,7 @@ import type { VendRequest } from '../../functions/shared/model.ts';
 import { prepareRequest } from '../../functions/shared/submit.ts';
 import { pollOnClock, waitFor } from '../local-cloud/wait.ts';
 import {
+  accountStepInput,
   countingCalls,
   createMemberAccount,
   recordAccount,
@@ -123,7 +124,7 @@ describe('connectDns', () => {
     it('says already-associated when run again, and changes nothing', async () => {
       const mark = auditMark();
 
-      const output = await connectDns(env.deps, stepInput(request));
+      const output = await connectDns(env.deps, await accountStepInput(env.deps, request, accountId));
 
       expect(output).toEqual({
         step: 'connectDns',
@@ -143,7 +144,9 @@ describe('connectDns', () => {
     const request = testRequest({ vpc: { id: vpcId, region: 'us-east-1' } });
     await storeRequest(env.deps, request);
 
-    await expect(connectDns(env.deps, stepInput(request))).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
       vpcId,
     });
@@ -218,7 +221,9 @@ describe('connectDns', () => {
     await storeRequest(env.deps, request);
     const mark = auditMark();
 
-    await expect(connectDns(env.deps, stepInput(request))).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: expect.stringContaining(`shared into account ${accountId} by its owner, account ${HUB}`),
     });
@@ -232,7 +237,9 @@ describe('connectDns', () => {
     await storeRequest(env.deps, request);
     const mark = auditMark();
 
-    await expect(connectDns(env.deps, stepInput(request))).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: `the VPC vpc-0123456789abcdef0 does not exist in account ${accountId} in us-east-1`,
     });
@@ -290,18 +297,24 @@ describe('connectDns', () => {
       env.deps.sleep(Math.max(0, joinedAt + offsetMs - env.cloud.cloud.clock.now()));
 
     await until(settings.consistencyWindowMs);
-    await expect(connectDns(env.deps, stepInput(request))).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
       message: expect.stringContaining('EC2'),
     });
     await until(settings.serviceActivationMs);
-    await expect(connectDns(env.deps, stepInput(request))).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
       message: expect.stringContaining('no default VPC'),
     });
     await until(settings.serviceActivationMs + settings.defaultVpcDelayMs);
 
-    await expect(connectDns(env.deps, stepInput(request))).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
     });
   });
@@ -338,7 +351,9 @@ describe('connectDns', () => {
     expect(await zoneVpcs()).not.toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
     expect(await authorizations()).toEqual([]);
 
-    await expect(connectDns(env.deps, stepInput(request))).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
     });
     expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
@@ -369,7 +384,9 @@ describe('connectDns', () => {
     );
 
     await expect(attempt).rejects.toMatchObject({ name: 'Vend.ConcurrentModification' });
-    await expect(connectDns(env.deps, stepInput(request))).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
     });
     expect(await authorizations()).toEqual([]);
@@ -407,7 +424,9 @@ describe('connectDns', () => {
     );
     const otherId = HostedZone?.Id?.replace('/hostedzone/', '') ?? '';
 
-    const failure = await connectDns(env.deps, stepInput(request)).catch((error: unknown) => error);
+    const failure = await connectDns(env.deps, await accountStepInput(env.deps, request, accountId)).catch(
+      (error: unknown) => error,
+    );
 
     expect(failure).toMatchObject({
       name: 'Vend.Failed',
@@ -430,7 +449,8 @@ describe('connectDns when the DNS hub role is broken', () => {
   async function newAccount(): Promise<{ request: VendRequest; accountId: string }> {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    return { request, accountId: await createMemberAccount(env, request.accountName) };
+    const accountId = await createMemberAccount(env, request.accountName);
+    return { request, accountId: await recordAccount(env.deps, request, accountId) };
   }
 
   it('fails the request, naming the role and the hub, when the role no longer trusts Vend (not "account not ready")', async () => {

@@ -137,7 +137,7 @@ describe('exactly one account per request', () => {
   it('waits for a lease held by a live attempt, then adopts what it recorded', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const holder = { owner: 'another-attempt', expiresAt: env.deps.now() + 60_000 };
+    const holder = { owner: 'another-attempt', expiresAt: env.deps.now() + 24 * 3_600_000 };
     expect(
       await env.deps.requests.takeCreationLease(request.requestId, holder, env.deps.now()),
     ).toBeDefined();

@@ -225,6 +225,16 @@ export function announceInput(fields: {
   return { ...stepInput(fields.request), ...(fields.configured ? { configured: fields.configured } : {}) };
 }
 
+/** Records the request's account in the registry and returns the step input of the request's own execution. */
+export async function accountStepInput(
+  deps: Deps,
+  request: VendRequest,
+  accountId: string,
+): Promise<StepInput> {
+  await recordAccount(deps, request, accountId);
+  return stepInput(request);
+}
+
 /** Records the request's account in the registry, as "Check account creation" does once the account exists. */
 export async function recordAccount(deps: Deps, request: VendRequest, accountId: string): Promise<string> {
   await deps.requests.update(request.requestId, { accountId });
