@@ -177,12 +177,13 @@ describe('exactly one account per request', () => {
       const runner = new LocalRunner({ deps: env.deps, speed: TEST_SPEED });
       const record = await submitRequest(env.deps, runner, body(), 'arn:aws:iam::000000000000:user/alice');
       try {
-        // Refused at least once for full slots, then a slot frees.
-        for (;;) {
-          const stored = await env.deps.requests.get(record.requestId);
-          if (stored?.steps.createAccount?.lastError?.startsWith('Vend.CreationSlotsFull')) break;
-          await env.deps.sleep(10_000);
-        }
+        // Refused at least once for full slots (the state machine retried the step), then a slot frees.
+        await until(
+          env,
+          async () =>
+            ((await env.deps.requests.get(record.requestId))?.steps.createAccount?.attempts ?? 0) >= 2,
+        );
+        expect(creationsOf(env, record.request.accountName)).toHaveLength(0);
         delete env.cloud.cloud.state.createAccountRequests[stuck];
         const execution = await runner.get(record.requestId)!.done;
 
@@ -203,7 +204,13 @@ describe('exactly one account per request', () => {
         'arn:aws:iam::000000000000:user/alice',
       );
       // Let every creation of the tests before finish, then allow no more today.
-      await env.deps.sleep(env.cloud.cloud.settings.creationDelayMs + 1_000);
+      await until(
+        env,
+        async () =>
+          !Object.values(env.cloud.cloud.state.createAccountRequests).some(
+            (creation) => creation.state === 'IN_PROGRESS',
+          ),
+      );
       const dayAgo = env.cloud.cloud.clock.now() - 24 * 3_600_000;
       env.cloud.cloud.settings.maxCreationsPerDay = Object.values(
         env.cloud.cloud.state.createAccountRequests,
@@ -228,6 +235,16 @@ describe('exactly one account per request', () => {
     });
   });
 });
+
+/** Waits on the simulated clock until `condition` holds, for at most a simulated day. */
+async function until(env: WorkflowEnv, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = env.cloud.cloud.clock.now() + 24 * 3_600_000;
+  while (!(await condition())) {
+    if (env.cloud.cloud.clock.now() > deadline)
+      throw new Error('the condition did not hold within a simulated day');
+    await env.deps.sleep(5_000);
+  }
+}
 
 /** A request store of an attempt that dies right after calling CreateAccount: it records nothing, releases nothing. */
 function dying(requests: Deps['requests']): Deps['requests'] {
