@@ -31,7 +31,11 @@ export async function startBenchPipeline(options: BenchPipelineOptions): Promise
     config: options.config ?? benchConfig(),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   });
-  Object.assign(pipeline.cloud.cloud.settings, { maxAccounts: 100_000, ...options.cloud });
+  Object.assign(pipeline.cloud.cloud.settings, {
+    maxAccounts: 100_000,
+    maxCreationsPerDay: 100_000,
+    ...options.cloud,
+  });
   return pipeline;
 }
 

@@ -83,7 +83,7 @@ export async function resumeInFlight(deps: Deps, runner: LocalRunner): Promise<s
     const page = await deps.requests.list(100, cursor);
     for (const record of page.items) {
       if (!IN_FLIGHT.has(record.status) || runner.get(record.requestId)) continue;
-      runner.run(record.requestId, { request: record.request });
+      runner.run(record.requestId, { requestId: record.requestId });
       resumed.push(record.requestId);
     }
     cursor = page.cursor;

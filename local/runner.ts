@@ -10,8 +10,7 @@ import { createAccount } from '../functions/create-account/core.ts';
 import { moveAccount } from '../functions/move-account/core.ts';
 import { recordFailure } from '../functions/record-failure/core.ts';
 import type { Deps } from '../functions/shared/deps.ts';
-import type { VendRequest } from '../functions/shared/model.ts';
-import type { WorkflowStarter } from '../functions/shared/submit.ts';
+import type { ExecutionInput, WorkflowStarter } from '../functions/shared/submit.ts';
 import { seededRandom } from './cloud/random.ts';
 
 export const ASL_PATH = resolve(import.meta.dirname, '..', 'statemachine', 'vend.asl.json');
@@ -36,6 +35,7 @@ export const TASK_FUNCTIONS: Record<string, { core: Core; functionName: string }
 interface AslState {
   Type: string;
   Resource?: string;
+  TimeoutSeconds?: number;
   Next?: string;
   SecondsPath?: string;
   Seconds?: number;
@@ -122,11 +122,65 @@ function valueAt(input: unknown, path: string): unknown {
     );
 }
 
+/**
+ * The Task's `TimeoutSeconds` on the simulated clock: Step Functions fails the Task with States.Timeout when its
+ * function has not answered by then (and the ASL's Retry or Catch takes over), while the invocation itself goes
+ * on. At speed 1 aws-local-stepfunctions enforces it in real time itself. The attempt must also have run
+ * `realFloorMs` of real time (see `LocalRunnerOptions.realTimeoutFloorMs`).
+ */
+function withinTimeout<T>(
+  deps: Deps,
+  call: Promise<T>,
+  stateName: string,
+  state: AslState,
+  realFloorMs: number,
+): Promise<T> {
+  const seconds = state.TimeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
+  const realStart = Date.now();
+  let settled = false;
+  return new Promise<T>((resolve, reject) => {
+    call.then(
+      (value) => {
+        settled = true;
+        resolve(value);
+      },
+      (error: unknown) => {
+        settled = true;
+        reject(error);
+      },
+    );
+    const expire = () => {
+      if (settled) return;
+      const realLeft = realFloorMs - (Date.now() - realStart);
+      if (realLeft > 0) {
+        setTimeout(expire, realLeft).unref();
+        return;
+      }
+      reject(statesTimeout(stateName, seconds));
+    };
+    void deps.sleep(seconds * 1000).then(expire);
+  });
+}
+
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+/** A Task's timeout when it gives none, as the Amazon States Language specifies (60 s). */
+const DEFAULT_TASK_TIMEOUT_SECONDS = 60;
+
+/** See `LocalRunnerOptions.realTimeoutFloorMs`. */
+const DEFAULT_REAL_TIMEOUT_FLOOR_MS = 5000;
+
+/** The error Step Functions fails a Task with when it runs longer than its `TimeoutSeconds`. */
+function statesTimeout(stateName: string, seconds: number): Error {
+  return Object.assign(new Error(`${stateName} ran longer than its TimeoutSeconds (${seconds} s)`), {
+    name: 'States.Timeout',
+  });
+}
 
 export interface LocalExecution {
   name: string;
-  input: { request: VendRequest };
+  /** The execution's input as given: Vend's API gives `{ requestId }`; a test may give anything. */
+  input: unknown;
   status: ExecutionStatus;
   output?: unknown;
   error?: { Error: string; Cause: unknown };
@@ -151,6 +205,13 @@ export interface LocalRunnerOptions {
    * MaxDelaySeconds, jitter) on the simulated clock before the state runs again.
    */
   speed?: number;
+  /**
+   * Real milliseconds a Task must also have run before its `TimeoutSeconds` (on the simulated clock) fails it.
+   * The code of a step runs at real speed on AWS as here, so its own work must not count a thousand times over
+   * on a fast clock; a step that hangs on the simulated clock (a slow AWS answer, a wait) still times out.
+   * @default 5000
+   */
+  realTimeoutFloorMs?: number;
   /** The seed of the retries' jitter, so that simulated runs repeat. Default 1. */
   randomSeed?: number;
   definitionPath?: string;
@@ -184,12 +245,15 @@ export class LocalRunner implements WorkflowStarter {
     });
   }
 
-  async start(name: string, input: { request: VendRequest }): Promise<void> {
+  async start(name: string, input: ExecutionInput): Promise<void> {
     this.run(name, input);
   }
 
-  /** Starts (or finds) an execution and returns it. */
-  run(name: string, input: { request: VendRequest }): LocalExecution {
+  /**
+   * Starts (or finds) an execution and returns it. The input is taken as given, as StartExecution takes any JSON:
+   * the steps decide whether the execution is the request's own.
+   */
+  run(name: string, input: object): LocalExecution {
     const existing = this.executions.get(name);
     if (existing) {
       if (JSON.stringify(existing.input) !== JSON.stringify(input)) {
@@ -245,8 +309,21 @@ export class LocalRunner implements WorkflowStarter {
         execution.invocations++;
         const call = fn.core(deps, taskInput);
         this.inFlight.add(call);
+        // Like a Lambda invocation, the attempt runs on after the Task gave up on it; shutdown still waits for it.
+        void call.then(
+          () => this.inFlight.delete(call),
+          () => this.inFlight.delete(call),
+        );
         try {
-          const output = (await call) as JSONValue;
+          const output = (await (speed === 1
+            ? call
+            : withinTimeout(
+                deps,
+                call,
+                stateName,
+                state,
+                this.options.realTimeoutFloorMs ?? DEFAULT_REAL_TIMEOUT_FLOOR_MS,
+              ))) as JSONValue;
           retries.delete(stateName);
           return output;
         } catch (error) {
@@ -261,8 +338,6 @@ export class LocalRunner implements WorkflowStarter {
             else retries.set(stateName, { attempts: entry.attempts, delayMs: seconds * 1000 });
           }
           throw error;
-        } finally {
-          this.inFlight.delete(call);
         }
       };
     }

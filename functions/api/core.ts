@@ -110,7 +110,7 @@ class RequestApi {
    * which mends a crash between storing the request and starting it.
    */
   private async replay(record: RequestRecord): Promise<Accepted> {
-    if (record.status === 'pending') await this.start(record.requestId, { request: record.request });
+    if (record.status === 'pending') await this.start(record.requestId, { requestId: record.requestId });
     return { record, replayed: true };
   }
 

@@ -1,12 +1,9 @@
 import { type ApplyBaselineOutput, convergeBaseline } from '../domain/baseline.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { VendRequest } from '../shared/model.ts';
-import { runStep } from '../shared/steps.ts';
+import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
 
-export interface ApplyBaselineInput {
-  request: VendRequest;
-  accountId: string;
-}
+/** The request id and the execution's identity: the account and what to set up come from the registry. */
+export type ApplyBaselineInput = StepInput;
 
 export type { ApplyBaselineOutput };
 
@@ -14,11 +11,10 @@ export type { ApplyBaselineOutput };
  * Applies the organization's baseline (roles, password policy, account alias) in a new account. Safe to run
  * again: it converges, changing only what differs from `config.baseline`; the first attempt writes first.
  */
-export async function applyBaseline(
-  deps: Deps,
-  { request, accountId }: ApplyBaselineInput,
-): Promise<ApplyBaselineOutput> {
-  return runStep(deps, request.requestId, 'applyBaseline', async (_record, attempt) => {
+export async function applyBaseline(deps: Deps, input: ApplyBaselineInput): Promise<ApplyBaselineOutput> {
+  return runStep(deps, input, 'applyBaseline', async (record, attempt) => {
+    const { request } = record;
+    const accountId = accountOf(record);
     const { output, changeLog } = await convergeBaseline(deps, accountId, request.accountName, {
       writeFirst: attempt === 1,
     });

@@ -1,12 +1,9 @@
 import { type ApplyBudgetOutput, convergeBudget } from '../domain/budget.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { VendRequest } from '../shared/model.ts';
-import { runStep } from '../shared/steps.ts';
+import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
 
-export interface ApplyBudgetInput {
-  request: VendRequest;
-  accountId: string;
-}
+/** The request id and the execution's identity: the account and what to set up come from the registry. */
+export type ApplyBudgetInput = StepInput;
 
 export type { ApplyBudgetOutput };
 
@@ -15,11 +12,10 @@ export type { ApplyBudgetOutput };
  * organization's subscribers. Safe to run again: it converges, changing only what differs; the first attempt
  * creates first.
  */
-export async function applyBudget(
-  deps: Deps,
-  { request, accountId }: ApplyBudgetInput,
-): Promise<ApplyBudgetOutput> {
-  return runStep(deps, request.requestId, 'applyBudget', async (_record, attempt) => {
+export async function applyBudget(deps: Deps, input: ApplyBudgetInput): Promise<ApplyBudgetOutput> {
+  return runStep(deps, input, 'applyBudget', async (record, attempt) => {
+    const { request } = record;
+    const accountId = accountOf(record);
     const { output, changeLog } = await convergeBudget(
       deps,
       accountId,

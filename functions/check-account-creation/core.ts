@@ -5,11 +5,11 @@ import {
 } from '@aws-sdk/client-organizations';
 import type { Deps } from '../shared/deps.ts';
 import { aws, VendFailureError } from '../shared/errors.ts';
-import type { CreationState, VendRequest } from '../shared/model.ts';
-import { runStep } from '../shared/steps.ts';
+import type { CreationState } from '../shared/model.ts';
+import { runStep, type StepInput } from '../shared/steps.ts';
 
-export interface CheckAccountCreationInput {
-  request: VendRequest;
+/** The request id, the execution's identity, and the creation's bookkeeping (its waits and polls so far). */
+export interface CheckAccountCreationInput extends StepInput {
   creation: CreationState;
 }
 
@@ -20,16 +20,25 @@ export interface CheckAccountCreationInput {
  */
 export async function checkAccountCreation(
   deps: Deps,
-  { request, creation }: CheckAccountCreationInput,
+  input: CheckAccountCreationInput,
 ): Promise<CreationState> {
-  return runStep<CreationState>(deps, request.requestId, 'waitForAccount', async () => {
+  const { creation } = input;
+  return runStep<CreationState>(deps, input, 'waitForAccount', async (record) => {
+    // The creation this request made is the registry's; the execution's state only counts the waits.
+    const createAccountRequestId = record.createAccountRequestId;
+    if (!createAccountRequestId) {
+      throw new VendFailureError(
+        `request ${record.requestId} records no account creation`,
+        'Ask again; if it happens again, tell the platform team the request id.',
+      );
+    }
     let status: Awaited<ReturnType<typeof describe>>;
     try {
-      status = await describe(deps, creation.createAccountRequestId);
+      status = await describe(deps, createAccountRequestId);
     } catch (error) {
       if (error instanceof CreateAccountStatusNotFoundException) {
         throw new VendFailureError(
-          `Organizations has no record of account creation ${creation.createAccountRequestId}`,
+          `Organizations has no record of account creation ${createAccountRequestId}`,
           'Ask again; if it happens again, tell the platform team the request id.',
           { cause: error },
         );
@@ -38,9 +47,9 @@ export async function checkAccountCreation(
     }
     const waitedSeconds = creation.waitedSeconds + creation.waitSeconds;
     const polls = creation.polls + 1;
-    const base = { createAccountRequestId: creation.createAccountRequestId, waitedSeconds, polls };
+    const base = { createAccountRequestId, waitedSeconds, polls };
     if (status.State === 'SUCCEEDED' && status.AccountId) {
-      await deps.requests.update(request.requestId, { accountId: status.AccountId });
+      await deps.requests.update(record.requestId, { accountId: status.AccountId });
       return {
         result: { ...base, state: 'SUCCEEDED', accountId: status.AccountId, waitSeconds: 0 },
         detail: `account ${status.AccountId} exists`,

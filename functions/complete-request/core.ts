@@ -10,13 +10,14 @@ import {
   sendToRequester,
   successMessage,
 } from '../shared/slack.ts';
-import { runStep } from '../shared/steps.ts';
+import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
 import { canonicalJson } from '../shared/text.ts';
 
-/** What "Announce ready" gets: the request, the account, and the three results of "Configure account". */
-export interface CompleteRequestInput {
-  request: VendRequest;
-  accountId: string;
+/**
+ * What "Announce ready" gets: the request id, the execution's identity, and the three results of "Configure
+ * account". The request and its account come from the registry.
+ */
+export interface CompleteRequestInput extends StepInput {
   /** The Parallel state's results: each has `step` ('applyBaseline' | 'applyBudget' | 'connectDns'). */
   configured?: unknown[];
 }
@@ -36,8 +37,9 @@ export async function completeRequest(
   deps: Deps,
   input: CompleteRequestInput,
 ): Promise<CompleteRequestOutput> {
-  const { request, accountId } = input;
-  return runStep<CompleteRequestOutput>(deps, request.requestId, 'notify', async (record) => {
+  return runStep<CompleteRequestOutput>(deps, input, 'notify', async (record) => {
+    const { request } = record;
+    const accountId = accountOf(record);
     const configured = readConfigured(input.configured);
     const now = new Date().toISOString();
 

@@ -1,12 +1,9 @@
 import { type ConnectDnsOutput, connectVpcToSharedZone } from '../domain/dns.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { VendRequest } from '../shared/model.ts';
-import { runStep } from '../shared/steps.ts';
+import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
 
-export interface ConnectDnsInput {
-  request: VendRequest;
-  accountId: string;
-}
+/** The request id and the execution's identity: the account and what to set up come from the registry. */
+export type ConnectDnsInput = StepInput;
 
 export type { ConnectDnsOutput };
 
@@ -15,11 +12,10 @@ export type { ConnectDnsOutput };
  * organization's shared private hosted zone, so that names in it resolve there. Safe to run again: a VPC
  * already associated is success, and no authorization is left behind in the hub.
  */
-export async function connectDns(
-  deps: Deps,
-  { request, accountId }: ConnectDnsInput,
-): Promise<ConnectDnsOutput> {
-  return runStep(deps, request.requestId, 'connectDns', async (_record, attempt) => {
+export async function connectDns(deps: Deps, input: ConnectDnsInput): Promise<ConnectDnsOutput> {
+  return runStep(deps, input, 'connectDns', async (record, attempt) => {
+    const { request } = record;
+    const accountId = accountOf(record);
     const result = await connectVpcToSharedZone(deps, accountId, request.vpc, { writeFirst: attempt === 1 });
     const detail =
       result.action === 'skipped'

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import {
   ConstraintViolationException,
   CreateAccountCommand,
+  type CreateAccountState,
   InvalidInputException,
   ListCreateAccountStatusCommand,
   OrganizationsClient,
@@ -8,6 +10,7 @@ import {
 import type { Deps } from '../shared/deps.ts';
 import {
   aws,
+  ConcurrentModificationError,
   CreationSlotsFullError,
   ThrottledError,
   TransientError,
@@ -15,59 +18,106 @@ import {
 } from '../shared/errors.ts';
 import { type CreationState, type VendRequest, vendTags } from '../shared/model.ts';
 import { retry } from '../shared/retry.ts';
-import { runStep } from '../shared/steps.ts';
+import { runStep, type StepInput } from '../shared/steps.ts';
 
-export interface CreateAccountInput {
-  request: VendRequest;
-}
+/** "Create account" gets the request id and the execution's identity only (see `StepInput`). */
+export type CreateAccountInput = StepInput;
 
 export type { CreationState };
 
-/** How a refusal for full creation slots is recorded as the step's last error (`Name: message`). */
-const SLOTS_FULL = `${new CreationSlotsFullError('').name}:`;
+/**
+ * How long an attempt holds the lease on calling CreateAccount, in milliseconds: as long as the Task's
+ * `TimeoutSeconds` (120), so longer than the function's own timeout (infra makes it 15 s shorter). Lambda ends an
+ * attempt at its timeout, so a lease that expired belongs to an attempt that can no longer call CreateAccount.
+ */
+export const CREATION_LEASE_MS = 120_000;
 
 /** Creations requested this long before the request was submitted are not ours (clock skew allowance). */
 const ADOPTION_SKEW_MS = 5 * 60 * 1000;
 
 /**
- * Asks Organizations for the account, exactly once per request. The CreateAccount request id is stored in the
- * registry before the step returns; a retried step (after a timeout or a crash) first looks for it there, then,
- * in case the crash came between CreateAccount and the registry write, among the organization's recent
- * creations under the account's reserved name, and adopts what it finds instead of calling again.
+ * Asks Organizations for the account, exactly once per request. CreateAccount is called only under the request's
+ * lease in the registry (`CREATION_LEASE_MS`): an attempt that finds another's lease live throws
+ * ConcurrentModificationError for the state machine to retry. The CreateAccount request id is stored in the
+ * registry before the lease is given back; a later attempt adopts it, and one that takes over a lease whose holder
+ * may have called CreateAccount without recording the id (it crashed or timed out) first looks for that creation
+ * among the organization's recent ones under the account's reserved name.
  */
-export async function createAccount(deps: Deps, { request }: CreateAccountInput): Promise<CreationState> {
+export async function createAccount(deps: Deps, input: CreateAccountInput): Promise<CreationState> {
   return runStep(
     deps,
-    request.requestId,
+    input,
     'createAccount',
-    async (record, attempt) => {
-      let id = record.createAccountRequestId;
-      let how = 'recorded earlier';
-      // The attempt before this one ended with Organizations refusing CreateAccount for full creation slots,
-      // after it had made sure (by looking, or by the same reasoning) that nothing was created before it: so
-      // nothing was created since the last look, and this attempt need not read the organization's creations
-      // again. Under a burst, most attempts are such retries. Each attempt's start clears the last error, so
-      // one that crashed after CreateAccount leaves none, and the next attempt looks.
-      const refusedLast = record.steps.createAccount?.lastError?.startsWith(SLOTS_FULL) === true;
-      if (!id && attempt > 1 && !refusedLast) {
-        id = await findEarlierCreation(deps, request);
-        how = 'found among recent creations';
-      }
-      if (!id) {
-        id = await requestCreation(deps, request);
-        how = 'requested';
-      }
-      await deps.requests.setCreateAccountRequestId(request.requestId, id);
-      const result: CreationState = {
-        createAccountRequestId: id,
-        state: 'IN_PROGRESS',
-        waitSeconds: deps.config.creation.firstWaitSeconds,
-        waitedSeconds: 0,
-        polls: 0,
+    async (record) => {
+      const { request } = record;
+      const recorded = (id: string, how: string) => {
+        const result: CreationState = {
+          createAccountRequestId: id,
+          state: 'IN_PROGRESS',
+          waitSeconds: deps.config.creation.firstWaitSeconds,
+          waitedSeconds: 0,
+          polls: 0,
+        };
+        return { result, detail: `CreateAccount ${id} (${how})` };
       };
-      return { result, detail: `CreateAccount ${id} (${how})` };
+      if (record.createAccountRequestId) return recorded(record.createAccountRequestId, 'recorded earlier');
+
+      const owner = randomUUID();
+      const taken = await deps.requests.takeCreationLease(
+        request.requestId,
+        { owner, expiresAt: deps.now() + CREATION_LEASE_MS },
+        deps.now(),
+      );
+      if (!taken) {
+        throw new ConcurrentModificationError(
+          `another attempt holds the lease on creating the account of request ${request.requestId}`,
+        );
+      }
+      const { previous } = taken;
+      // Nothing certain about CreateAccount until it answers: an attempt that ends without knowing keeps
+      // `creationCalled`, and the next holder looks before calling again.
+      let nothingCreated = true;
+      try {
+        if (previous.createAccountRequestId) {
+          await deps.requests.setCreateAccountRequestId(request.requestId, previous.createAccountRequestId);
+          return recorded(previous.createAccountRequestId, 'recorded earlier');
+        }
+        if (previous.creationCalled || previous.creationLease) {
+          nothingCreated = false;
+          const found = await findEarlierCreation(deps, request);
+          if (found) {
+            await deps.requests.setCreateAccountRequestId(request.requestId, found);
+            return recorded(found, 'found among recent creations');
+          }
+          nothingCreated = true;
+        }
+        if (!(await deps.requests.markCreationCalled(request.requestId, owner))) {
+          throw new ConcurrentModificationError(
+            `the lease on creating the account of request ${request.requestId} passed to another attempt`,
+          );
+        }
+        nothingCreated = false;
+        const id = await requestCreation(deps, request).catch((error: unknown) => {
+          if (isRefusal(error)) nothingCreated = true;
+          throw error;
+        });
+        await deps.requests.setCreateAccountRequestId(request.requestId, id);
+        return recorded(id, 'requested');
+      } finally {
+        await deps.requests.releaseCreationLease(request.requestId, owner, nothingCreated);
+      }
     },
     'creating',
+  );
+}
+
+/** Organizations answered CreateAccount with a refusal: it created nothing. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof CreationSlotsFullError ||
+    error instanceof VendFailureError ||
+    error instanceof ThrottledError ||
+    error instanceof ConcurrentModificationError
   );
 }
 
@@ -88,11 +138,7 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
     return CreateAccountStatus.Id;
   } catch (error) {
     if (error instanceof ConstraintViolationException) {
-      if (error.Reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED') {
-        throw new CreationSlotsFullError('Organizations is creating as many accounts as it allows at once', {
-          cause: error,
-        });
-      }
+      if (error.Reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED') throw await rateLimitError(deps, error);
       if (error.Reason === 'ACCOUNT_NUMBER_LIMIT_EXCEEDED') {
         throw new VendFailureError(
           'the organization is at its account quota',
@@ -119,6 +165,33 @@ async function requestCreation(deps: Deps, request: VendRequest): Promise<string
   }
 }
 
+/**
+ * What ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED means this time. AWS's sources disagree on the limit behind it: the
+ * JavaScript SDK's model (ConstraintViolationException) says "the number of accounts that can be in progress at a
+ * time", the AWS SDK for Ruby and Java API references "the number of accounts that you can create in one day".
+ * Both limits exist, so the organization's creations in progress tell them apart: with some in progress the slots
+ * are full, and a wait of minutes frees one; with none it is the daily limit, and only tomorrow (or AWS Support)
+ * helps, so the request fails now with that advice instead of retrying for hours.
+ */
+async function rateLimitError(deps: Deps, cause: ConstraintViolationException): Promise<Error> {
+  const page = await readCreationsPage(deps, undefined, ['IN_PROGRESS']);
+  if ((page.CreateAccountStatuses ?? []).length > 0 || page.NextToken) {
+    return new CreationSlotsFullError('Organizations is creating as many accounts as it allows at once', {
+      cause,
+    });
+  }
+  return new VendFailureError(
+    'the organization has created as many accounts as AWS allows in a day',
+    'Ask again tomorrow, or ask the platform team to contact AWS Support about the account creation limit.',
+    { cause },
+  );
+}
+
+/**
+ * The organization's creation of this request's account, if an earlier attempt made one. ListCreateAccountStatus
+ * documents no order for its results (the SDK model and the API reference say nothing of one), so every page is
+ * read; creations requested before the request was submitted (less a skew allowance) are never adopted.
+ */
 async function findEarlierCreation(deps: Deps, request: VendRequest): Promise<string | undefined> {
   const since = Date.parse(request.submittedAt) - ADOPTION_SKEW_MS;
   let token: string | undefined;
@@ -145,13 +218,17 @@ const PAGE_TRIES = 5;
  * organization; a page throttled or failed on AWS's side is read again (reads are safe to repeat), so that one
  * of many reads does not fail the whole step.
  */
-function readCreationsPage(deps: Deps, token: string | undefined) {
+function readCreationsPage(
+  deps: Deps,
+  token: string | undefined,
+  states: CreateAccountState[] = ['IN_PROGRESS', 'SUCCEEDED'],
+) {
   return retry(
     () =>
       aws(
         deps.client(OrganizationsClient).send(
           new ListCreateAccountStatusCommand({
-            States: ['IN_PROGRESS', 'SUCCEEDED'],
+            States: states,
             ...(token ? { NextToken: token } : {}),
           }),
         ),

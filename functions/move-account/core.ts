@@ -1,13 +1,10 @@
 import { accountContext, converge } from '../domain/converger.ts';
 import { ouConverger } from '../domain/ou.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { VendRequest } from '../shared/model.ts';
-import { runStep } from '../shared/steps.ts';
+import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
 
-export interface MoveAccountInput {
-  request: VendRequest;
-  accountId: string;
-}
+/** The request id and the execution's identity: the account and its OU come from the registry. */
+export type MoveAccountInput = StepInput;
 
 export interface MoveAccountOutput {
   from: string;
@@ -16,15 +13,14 @@ export interface MoveAccountOutput {
 }
 
 /** Puts the new account in the OU its request names. Idempotent: already there is success. */
-export async function moveAccount(
-  deps: Deps,
-  { request, accountId }: MoveAccountInput,
-): Promise<MoveAccountOutput> {
+export async function moveAccount(deps: Deps, input: MoveAccountInput): Promise<MoveAccountOutput> {
   return runStep(
     deps,
-    request.requestId,
+    input,
     'moveAccount',
-    async () => {
+    async (record) => {
+      const { request } = record;
+      const accountId = accountOf(record);
       const to = request.organizationalUnit.id;
       const { changes, changeLog } = await converge(
         ouConverger,

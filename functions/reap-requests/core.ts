@@ -79,7 +79,7 @@ export async function reapRequests(deps: ReapDeps, input: ReapInput = {}): Promi
       continue;
     }
     try {
-      await deps.executions.start(requestId, { request: record.request });
+      await deps.executions.start(requestId, { requestId });
       deps.log.info('started a request left pending', { requestId });
       result.started.push(requestId);
     } catch (error) {

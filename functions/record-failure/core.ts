@@ -14,7 +14,9 @@ import {
   type StepName,
   type VendRequest,
 } from '../shared/model.ts';
-import { tellRequesterOfFailure } from '../shared/slack.ts';
+import { failureMessage, NO_WEBHOOK, sendToRequester, tellRequesterOfFailure } from '../shared/slack.ts';
+import { checkExecution, type StepInput } from '../shared/steps.ts';
+import { errorText } from '../shared/text.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
 export interface CaughtError {
@@ -32,15 +34,22 @@ interface CreationInState {
 }
 
 /**
- * "Record failure" gets the whole execution state; "Record notification failure" gets the request, the error,
- * and `stage: 'notify'`.
+ * Both failure states pass the request id and the execution's identity. "Record failure" adds the whole execution
+ * state (`state`: the caught error and the bookkeeping so far); "Record notification failure" the error and
+ * `stage: 'notify'`. The request itself comes from the registry.
  */
-export interface RecordFailureInput {
-  request: VendRequest;
+export interface RecordFailureInput extends StepInput {
   stage?: 'notify';
   failure?: CaughtError;
-  creation?: CreationInState;
-  [key: string]: unknown;
+  state?: { failure?: CaughtError; creation?: CreationInState; moved?: unknown; [key: string]: unknown };
+}
+
+/** What the execution knew when it failed, read from its state. */
+export interface FailureView {
+  requestId: string;
+  failure?: CaughtError | undefined;
+  creation?: CreationInState | undefined;
+  moved?: unknown;
 }
 
 export type RecordFailureOutput = { status: 'failed'; step: StepName; reason: string } | { stage: 'notify' };
@@ -50,18 +59,25 @@ export type RecordFailureOutput = { status: 'failed'; step: StepName; reason: st
  * a step recorded, the reason AWS gave for a failed creation, the deadline, or the error that outlasted the
  * retries), records it, frees the name and email when no account was created, and tells the requester once.
  * After a failed "ready" message it records only that: the account is ready and the request stays succeeded.
- * Slack trouble never fails this step; it is recorded.
+ * Slack trouble never fails this step; it is recorded. An execution that is not the request's own (`checkExecution`)
+ * records nothing: it fails with ExecutionRejectedError, so that no one can fail someone else's request.
  */
 export async function recordFailure(deps: Deps, input: RecordFailureInput): Promise<RecordFailureOutput> {
+  checkExecution(input);
   if (input.stage === 'notify') {
     await recordNotificationFailure(deps, input);
     return { stage: 'notify' };
   }
-  return recordRequestFailure(deps, input);
+  return recordRequestFailure(deps, {
+    requestId: input.requestId,
+    failure: input.state?.failure,
+    creation: input.state?.creation,
+    moved: input.state?.moved,
+  });
 }
 
 async function recordNotificationFailure(deps: Deps, input: RecordFailureInput): Promise<void> {
-  const { requestId } = input.request;
+  const { requestId } = input;
   const error = describeCaught(input.failure);
   deps.log.error('the requester could not be told the account is ready', { requestId, error });
   const record = await deps.requests.get(requestId);
@@ -95,9 +111,8 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
   }
 }
 
-async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Promise<RecordFailureOutput> {
-  const { request } = input;
-  const { requestId } = request;
+async function recordRequestFailure(deps: Deps, input: FailureView): Promise<RecordFailureOutput> {
+  const { requestId } = input;
   const record = await deps.requests.get(requestId);
   if (!record) {
     const failure = explainUnexpected(deps, input, 'createAccount', undefined);
@@ -105,6 +120,7 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
     return { status: 'failed', step: failure.step, reason: failure.reason };
   }
 
+  const { request } = record;
   const creation = await creationNow(deps, record, input.creation);
   const accountId = record.accountId ?? creation.accountId;
   const failure = record.failure ?? explain(deps, input, record, accountId);
@@ -177,7 +193,7 @@ async function creationNow(
 /** The failure of a request whose steps recorded none: from the creation's state, or from the caught error. */
 function explain(
   deps: Deps,
-  input: RecordFailureInput,
+  input: FailureView,
   record: RequestRecord,
   accountId: string | undefined,
 ): RequestFailure {
@@ -210,7 +226,7 @@ function explain(
  * A failure as a short, bounded code for the `Reason` dimension: AWS's FailureReason of a failed creation
  * (an enum), CREATION_TIMED_OUT, or the failed step (`CONNECT_DNS_FAILED`); never the reason's text.
  */
-export function failureCode(input: RecordFailureInput, failure: RequestFailure): string {
+export function failureCode(input: FailureView, failure: RequestFailure): string {
   if (failure.step === 'waitForAccount' && input.creation?.state === 'FAILED') {
     const reason = input.creation.failureReason ?? '';
     return /^[A-Z_]{1,64}$/.test(reason) ? reason : 'CREATION_FAILED';
@@ -224,7 +240,7 @@ export function failureCode(input: RecordFailureInput, failure: RequestFailure):
  * attempt failed with the error the state machine caught (parallel branches cancelled alongside it did not
  * fail), else the last one started.
  */
-function runningStep(record: RequestRecord, input: RecordFailureInput): StepName {
+function runningStep(record: RequestRecord, input: FailureView): StepName {
   const running = STEP_NAMES.map((step) => ({ step, record: record.steps[step] }))
     .filter((entry) => entry.record?.status === 'running')
     .sort((a, b) =>
@@ -261,7 +277,7 @@ const ERROR_WORDS: Record<string, string> = {
 
 function explainUnexpected(
   deps: Deps,
-  input: RecordFailureInput,
+  input: FailureView,
   step: StepName,
   accountId: string | undefined,
 ): RequestFailure {
@@ -276,11 +292,11 @@ function explainUnexpected(
   const reason = `${capitalize(words!)}.`;
   const advice = accountId
     ? `The account ${accountId} exists but is not fully set up. Do not ask for another one: tell the platform ` +
-      `team the request id (${input.request.requestId}) so that they can finish it.`
+      `team the request id (${input.requestId}) so that they can finish it.`
     : 'This is most likely temporary: submit the request again later. If it fails again, tell the platform team ' +
-      `the request id (${input.request.requestId}).`;
+      `the request id (${input.requestId}).`;
   deps.log.warn('request failed outside its steps', {
-    requestId: input.request.requestId,
+    requestId: input.requestId,
     step,
     error: name,
   });

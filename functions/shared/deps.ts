@@ -42,6 +42,8 @@ export interface Deps extends Stores {
   sleep(ms: number): Promise<void>;
   /** A number in [0, 1) for the retry helper's jitter: seeded locally and in tests. */
   random(): number;
+  /** The time in epoch milliseconds: the local runtime's simulated clock; real time on AWS. */
+  now(): number;
   log: Log;
   /** Where metrics go: `deps.metrics.count(METRIC.vendsRequested)`. */
   metrics: MetricsRecorder;
@@ -91,6 +93,7 @@ export function buildDeps(settings: DepsSettings): Deps {
     slackWebhookUrl: settings.slackWebhookUrl,
     sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: settings.random,
+    now: settings.now ?? Date.now,
     log: settings.log ?? silentLog,
     metrics: settings.metrics ?? new MemoryMetrics(),
   };

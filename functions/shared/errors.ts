@@ -52,6 +52,14 @@ export class VendFailureError extends Error {
   }
 }
 
+/**
+ * An execution that is not the request's own: started under another name than the request id, or with more in
+ * its input than the request id. Vend changes nothing and records nothing against the request; never retried.
+ */
+export class ExecutionRejectedError extends Error {
+  override readonly name = 'Vend.ExecutionRejected';
+}
+
 /** Every workflow error name, for the contract test with the ASL. */
 export const WORKFLOW_ERROR_NAMES = [
   'Vend.Throttled',
@@ -61,6 +69,7 @@ export const WORKFLOW_ERROR_NAMES = [
   'Vend.AccountNotReady',
   'Vend.SlackUnavailable',
   'Vend.Failed',
+  'Vend.ExecutionRejected',
 ] as const;
 
 /**

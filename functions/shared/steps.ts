@@ -1,21 +1,77 @@
 import type { Deps } from './deps.ts';
-import { VendFailureError } from './errors.ts';
+import { ExecutionRejectedError, VendFailureError } from './errors.ts';
 import { METRIC, METRIC_DIMENSION } from './metrics-names.ts';
 import type { RequestRecord, StepName } from './model.ts';
 import { errorText } from './text.ts';
 
 /**
- * Runs one step of a request and records it in the registry: started (with the attempt number), then
+ * What every Task of the state machine passes its step: the request's id, and the execution's own name and input
+ * (`$$.Execution.Name`, `$$.Execution.Input`), by which the step checks that the execution is the request's own.
+ * Everything else a step acts on (the request, the account, the desired state) it reads from the registry.
+ */
+export interface StepInput {
+  requestId: string;
+  execution: { name: string; input: unknown };
+}
+
+/** The one key an execution's input may carry: Vend's API starts each execution with `{ requestId }` only. */
+const EXECUTION_INPUT_KEYS = ['requestId'];
+
+/**
+ * Refuses an execution that is not the request's own, before anything is read or written: the API starts each
+ * request's execution named after the request, with `{ requestId }` as its only input. Anyone else who may start
+ * an execution could otherwise re-run a request with another OU, owner or tags, or fail someone's request.
+ */
+export function checkExecution(input: StepInput): void {
+  const { requestId, execution } = input;
+  if (typeof requestId !== 'string' || requestId === '') {
+    throw new ExecutionRejectedError(
+      'the execution names no request: its input must be { "requestId": "..." }',
+    );
+  }
+  if (execution?.name !== requestId) {
+    throw new ExecutionRejectedError(
+      `execution ${String(execution?.name)} is not the execution of request ${requestId}: Vend runs each request only in an execution named after it; nothing was changed`,
+    );
+  }
+  const given = execution.input;
+  const keys = typeof given === 'object' && given !== null && !Array.isArray(given) ? Object.keys(given) : [];
+  const extra = keys.filter((key) => !EXECUTION_INPUT_KEYS.includes(key));
+  if (extra.length > 0 || (given as { requestId?: unknown } | undefined)?.requestId !== requestId) {
+    throw new ExecutionRejectedError(
+      extra.length > 0
+        ? `the execution's input may carry only the request id, and it also carries ${extra.sort().join(', ')}: Vend reads everything else from the registry; nothing was changed`
+        : `the execution's input must be { "requestId": "${requestId}" }; nothing was changed`,
+    );
+  }
+}
+
+/** The account a request created, from the registry: steps after the creation act on it and on no other. */
+export function accountOf(record: RequestRecord): string {
+  if (!record.accountId) {
+    throw new VendFailureError(
+      `request ${record.requestId} has no account in the registry yet`,
+      'Tell the platform team the request id: the workflow ran a step before the account existed.',
+    );
+  }
+  return record.accountId;
+}
+
+/**
+ * Runs one step of a request and records it in the registry, once the execution is known to be the request's own
+ * (`checkExecution`): started (with the attempt number), then
  * succeeded with what it did, or failed. A VendFailureError also records the request's failure (the step,
  * the reason and the advice) before it propagates to the state machine's Catch.
  */
 export async function runStep<T>(
   deps: Deps,
-  requestId: string,
+  input: StepInput,
   step: StepName,
   work: (record: RequestRecord, attempt: number) => Promise<{ result: T; detail: string }>,
   status?: RequestRecord['status'],
 ): Promise<T> {
+  checkExecution(input);
+  const { requestId } = input;
   const { record, startedAt, attempts } = await startAttempt(deps, requestId, step, status);
   if (attempts > 1) deps.metrics.count(METRIC.stepRetries, 1, { [METRIC_DIMENSION.step]: step });
   try {

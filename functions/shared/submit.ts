@@ -19,9 +19,17 @@ import {
 } from './request-schema.ts';
 import { EMAIL_PATTERN } from './text.ts';
 
-/** Starts the state machine for a request; idempotent by execution name. */
+/**
+ * An execution's whole input: the request id. Every step reads the request from the registry and refuses an
+ * execution whose input carries more, or whose name is not the request id.
+ */
+export interface ExecutionInput {
+  requestId: string;
+}
+
+/** Starts the state machine for a request, named after it; idempotent by execution name. */
 export interface WorkflowStarter {
-  start(executionName: string, input: { request: VendRequest }): Promise<void>;
+  start(executionName: string, input: ExecutionInput): Promise<void>;
 }
 
 /**
@@ -318,7 +326,7 @@ export async function acceptRequest(
           'Choose another name.',
         );
   }
-  await starter.start(request.requestId, { request });
+  await starter.start(request.requestId, { requestId: request.requestId });
   return { record, replayed: false };
 }
 

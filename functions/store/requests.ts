@@ -24,6 +24,18 @@ export type CreateResult =
   | { readonly created: false; readonly taken: 'name' | 'email'; readonly heldBy?: string }
   | { readonly created: false; readonly taken: 'requestId' };
 
+/**
+ * The lease on calling CreateAccount for a request: who holds it (one attempt of the create-account step) and
+ * until when, in epoch milliseconds.
+ */
+export interface CreationLease {
+  owner: string;
+  expiresAt: number;
+}
+
+/** A request as the lease sees it: the lease, and whether its holder went as far as calling CreateAccount. */
+export type LeasedRecord = RequestRecord & { creationLease?: CreationLease; creationCalled?: boolean };
+
 /** The fields of a request that steps set directly. */
 export type RequestFields = Partial<Pick<RequestRecord, 'accountId' | 'status' | 'failure' | 'notification'>>;
 
@@ -216,7 +228,7 @@ export class RequestStore {
       new UpdateCommand({
         TableName: this.table.name,
         Key: keys.request(requestId),
-        UpdateExpression: 'SET createAccountRequestId = :car, updatedAt = :now',
+        UpdateExpression: 'SET createAccountRequestId = :car, updatedAt = :now REMOVE creationCalled',
         ConditionExpression:
           'attribute_exists(pk) AND (attribute_not_exists(createAccountRequestId) OR createAccountRequestId = :car)',
         ExpressionAttributeValues: { ':car': createAccountRequestId, ':now': new Date().toISOString() },
@@ -227,6 +239,68 @@ export class RequestStore {
         `request ${requestId} is not in the registry or records another CreateAccount request than ${createAccountRequestId}`,
       );
     }
+  }
+
+  /**
+   * Takes the lease on calling CreateAccount for a request, with a conditional write: when nobody holds it, or
+   * its last holder's lease has expired (at `now`). Returns the request as it stood before the write (its
+   * `creationLease` still set means the last holder ended without releasing it, and `creationCalled` that it had
+   * gone as far as calling CreateAccount), or undefined when another attempt holds a live lease.
+   */
+  async takeCreationLease(
+    requestId: string,
+    lease: CreationLease,
+    now: number,
+  ): Promise<{ previous: LeasedRecord } | undefined> {
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: 'SET creationLease = :lease',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(creationLease) OR creationLease.expiresAt <= :now)',
+        ExpressionAttributeValues: { ':lease': lease, ':now': now },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    if (!written.ok) return undefined;
+    return { previous: stripKeys<LeasedRecord>(written.attributes ?? {}) };
+  }
+
+  /**
+   * Records, while `owner` still holds the lease, that it is about to call CreateAccount: until the CreateAccount
+   * request id is recorded, a later holder must look for that creation before calling again. False when the lease
+   * is no longer `owner`'s (it expired and another attempt took it): the caller must not call CreateAccount.
+   */
+  async markCreationCalled(requestId: string, owner: string): Promise<boolean> {
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: 'SET creationCalled = :yes',
+        ConditionExpression: 'creationLease.#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':yes': true, ':owner': owner },
+      }),
+    );
+    return written.ok;
+  }
+
+  /**
+   * Gives the lease back, if `owner` still holds it. `nothingCreated` says that CreateAccount certainly created
+   * nothing (it was refused, or never called), so the next holder need not look for an earlier creation.
+   */
+  async releaseCreationLease(requestId: string, owner: string, nothingCreated: boolean): Promise<void> {
+    await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: `REMOVE creationLease${nothingCreated ? ', creationCalled' : ''}`,
+        ConditionExpression: 'creationLease.#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':owner': owner },
+      }),
+    );
   }
 
   /** Sets fields of a request; fields given as undefined are left as they are. */

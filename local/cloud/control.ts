@@ -34,6 +34,7 @@ export const settingsSchema = z.strictObject({
   defaultVpcDelayMs: z.number().int().nonnegative(),
   maxVpcsPerHostedZone: z.number().int().positive(),
   maxCreationsInProgress: z.number().int().positive(),
+  maxCreationsPerDay: z.number().int().positive(),
   maxAccounts: z.number().int().positive(),
   closureDelayMs: z.number().int().nonnegative(),
   nextCreationOutcomes: z.array(creationOutcomeSchema),

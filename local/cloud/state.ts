@@ -42,6 +42,11 @@ export interface CloudSettings {
   maxVpcsPerHostedZone: number;
   /** CreateAccount requests allowed IN_PROGRESS at once. */
   maxCreationsInProgress: number;
+  /**
+   * CreateAccount requests allowed in any 24 hours of the simulated clock (a rolling day). Refused, like the limit
+   * in progress, with ConstraintViolationException reason ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED.
+   */
+  maxCreationsPerDay: number;
   /** Accounts allowed in the organization (closed ones count, as in AWS). */
   maxAccounts: number;
   /** Simulated milliseconds a closing account stays PENDING_CLOSURE before it is SUSPENDED. */
@@ -217,6 +222,7 @@ export const DEFAULT_SETTINGS: CloudSettings = {
   defaultVpcDelayMs: 2_000,
   maxVpcsPerHostedZone: 300,
   maxCreationsInProgress: 5,
+  maxCreationsPerDay: 100,
   maxAccounts: 50,
   closureDelayMs: 5_000,
   nextCreationOutcomes: [],

@@ -4,7 +4,7 @@ import { reapRequests } from '../../functions/reap-requests/core.ts';
 import { ThrottledError } from '../../functions/shared/errors.ts';
 import type { RequestRecord } from '../../functions/shared/model.ts';
 import { prepareRequest } from '../../functions/shared/submit.ts';
-import { scaledClock } from '../../local/cloud/index.ts';
+import { steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 import { type ApiEnv, accountBody, DEVELOPER, SPEED, startApiEnv } from './harness.ts';
@@ -152,7 +152,7 @@ describe('the reaper on the pipeline clock', () => {
   beforeAll(async () => {
     pipeline = await startLocalPipeline({
       cloudPort: 0,
-      clock: scaledClock(SPEED),
+      clock: steppedClock(SPEED),
       speed: SPEED,
       reapIntervalMs: 60_000,
     });

@@ -19,14 +19,14 @@ function fakeClient(answer: (command: StartExecutionCommand) => Promise<unknown>
 const awsError = (name: string) => Object.assign(new Error(`${name} happened`), { name });
 
 describe('the Step Functions starter', () => {
-  it('starts the state machine with the request id as the execution name and {request} as input', async () => {
+  it('starts the state machine with the request id as the execution name and only the request id as input', async () => {
     const { client, sent } = fakeClient(async () => ({ executionArn: `${ARN}:x` }));
     const request = testRequest();
-    await stepFunctionsStarter(client, ARN).start(request.requestId, { request });
+    await stepFunctionsStarter(client, ARN).start(request.requestId, { requestId: request.requestId });
     expect(sent[0]!.input).toEqual({
       stateMachineArn: ARN,
       name: request.requestId,
-      input: JSON.stringify({ request }),
+      input: JSON.stringify({ requestId: request.requestId }),
     });
   });
 
@@ -34,7 +34,7 @@ describe('the Step Functions starter', () => {
     const { client } = fakeClient(() => Promise.reject(awsError('ExecutionAlreadyExists')));
     const request = testRequest();
     await expect(
-      stepFunctionsStarter(client, ARN).start(request.requestId, { request }),
+      stepFunctionsStarter(client, ARN).start(request.requestId, { requestId: request.requestId }),
     ).resolves.toBeUndefined();
   });
 
@@ -42,7 +42,7 @@ describe('the Step Functions starter', () => {
     const { client } = fakeClient(() => Promise.reject(awsError('ThrottlingException')));
     const request = testRequest();
     await expect(
-      stepFunctionsStarter(client, ARN).start(request.requestId, { request }),
+      stepFunctionsStarter(client, ARN).start(request.requestId, { requestId: request.requestId }),
     ).rejects.toMatchObject({
       name: 'Vend.Throttled',
     });

@@ -513,6 +513,30 @@ describe('Organizations', () => {
       ).resolves.toBeDefined();
     });
 
+    it('refuses creations beyond the daily limit with ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED, none in progress, until a day has passed', async () => {
+      t.cloud.settings.maxCreationsPerDay = 2;
+      t.cloud.settings.maxAccounts = 1_000;
+      await org.send(new CreateAccountCommand({ AccountName: 'day-1', Email: 'day-1@example.com' }));
+      t.clock.advance(3_600_000);
+      await org.send(new CreateAccountCommand({ AccountName: 'day-2', Email: 'day-2@example.com' }));
+      t.clock.advance(3_600_000);
+      const { CreateAccountStatuses } = await org.send(
+        new ListCreateAccountStatusCommand({ States: ['IN_PROGRESS'] }),
+      );
+      expect(CreateAccountStatuses).toEqual([]);
+      await expect(
+        org.send(new CreateAccountCommand({ AccountName: 'day-3', Email: 'day-3@example.com' })),
+      ).rejects.toMatchObject({
+        name: 'ConstraintViolationException',
+        Reason: 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED',
+      });
+      // A rolling day: the first creation leaves the window 24 hours after it was requested.
+      t.clock.advance(22 * 3_600_000);
+      await expect(
+        org.send(new CreateAccountCommand({ AccountName: 'day-3', Email: 'day-3@example.com' })),
+      ).resolves.toBeDefined();
+    });
+
     it('refuses a creation beyond the organization account quota with ACCOUNT_NUMBER_LIMIT_EXCEEDED', async () => {
       t.cloud.settings.maxAccounts = 4;
       await org.send(new CreateAccountCommand({ AccountName: 'fourth', Email: 'fourth@example.com' }));

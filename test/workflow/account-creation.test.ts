@@ -1,15 +1,43 @@
+import { randomUUID } from 'node:crypto';
 import { ListParentsCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkAccountCreation } from '../../functions/check-account-creation/core.ts';
 import { type CreationState, createAccount } from '../../functions/create-account/core.ts';
 import { moveAccount } from '../../functions/move-account/core.ts';
-import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+import {
+  recordAccount,
+  startWorkflowEnv,
+  stepInput,
+  storeRequest,
+  testRequest,
+  type WorkflowEnv,
+} from './harness.ts';
 
 /** Makes the organization allow no more creations in progress than it has now. */
-function fillCreationSlots(env: WorkflowEnv): void {
-  env.cloud.cloud.settings.maxCreationsInProgress = Object.values(
-    env.cloud.cloud.state.createAccountRequests,
-  ).filter((r) => r.state === 'IN_PROGRESS').length;
+
+/** Puts a creation in progress that never finishes (another team's), and returns its id. */
+function holdCreationSlot(env: WorkflowEnv): string {
+  const id = `car-${randomUUID().replaceAll('-', '')}`;
+  const now = env.cloud.cloud.clock.now();
+  env.cloud.cloud.state.createAccountRequests[id] = {
+    id,
+    accountName: `other-${id.slice(4, 12)}`,
+    email: `other-${id.slice(4, 12)}@example.com`,
+    roleName: 'OrganizationAccountAccessRole',
+    iamUserAccessToBilling: 'ALLOW',
+    tags: [],
+    state: 'IN_PROGRESS',
+    requestedAt: now,
+    completesAt: Number.MAX_SAFE_INTEGER,
+    outcome: { state: 'SUCCEEDED' },
+    requestedBy: {
+      accountId: env.cloud.cloud.state.organization.managementAccountId,
+      arn: `arn:aws:iam::${env.cloud.cloud.state.organization.managementAccountId}:root`,
+      type: 'Root',
+      principalId: env.cloud.cloud.state.organization.managementAccountId,
+    },
+  };
+  return id;
 }
 
 function creationsOf(env: WorkflowEnv, accountName: string) {
@@ -26,7 +54,7 @@ async function untilCreated(
   let creation = first;
   while (creation.state === 'IN_PROGRESS') {
     await env.deps.sleep(creation.waitSeconds * 1000);
-    creation = await checkAccountCreation(env.deps, { request, creation });
+    creation = await checkAccountCreation(env.deps, { ...stepInput(request), creation });
   }
   return creation;
 }
@@ -46,7 +74,7 @@ describe('creating the account', () => {
   it('asks Organizations once and records the CreateAccount request id before returning', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const creation = await createAccount(env.deps, { request });
+    const creation = await createAccount(env.deps, stepInput(request));
     expect(creation).toMatchObject({ state: 'IN_PROGRESS', waitSeconds: 60, waitedSeconds: 0 });
     const record = await env.deps.requests.get(request.requestId);
     expect(record).toMatchObject({
@@ -66,8 +94,8 @@ describe('creating the account', () => {
   it('does not ask again when the step runs again after success', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const first = await createAccount(env.deps, { request });
-    const second = await createAccount(env.deps, { request });
+    const first = await createAccount(env.deps, stepInput(request));
+    const second = await createAccount(env.deps, stepInput(request));
     expect(second.createAccountRequestId).toBe(first.createAccountRequestId);
     expect(creationsOf(env, request.accountName)).toHaveLength(1);
   });
@@ -82,9 +110,9 @@ describe('creating the account', () => {
       return original(...args);
     };
     try {
-      await expect(createAccount(env.deps, { request })).rejects.toThrow('Lambda timed out');
+      await expect(createAccount(env.deps, stepInput(request))).rejects.toThrow('Lambda timed out');
       expect(creationsOf(env, request.accountName)).toHaveLength(1);
-      const retried = await createAccount(env.deps, { request });
+      const retried = await createAccount(env.deps, stepInput(request));
       expect(creationsOf(env, request.accountName)).toHaveLength(1);
       expect(retried.createAccountRequestId).toBe(creationsOf(env, request.accountName)[0]?.id);
       const done = await untilCreated(env, request, retried);
@@ -104,7 +132,7 @@ describe('creating the account', () => {
       return original(...args);
     };
     try {
-      await expect(createAccount(env.deps, { request })).rejects.toThrow('Lambda timed out');
+      await expect(createAccount(env.deps, stepInput(request))).rejects.toThrow('Lambda timed out');
       env.cloud.cloud.faults.add({
         service: 'organizations',
         operation: 'ListCreateAccountStatus',
@@ -117,7 +145,7 @@ describe('creating the account', () => {
         error: { code: 'ServiceException', status: 500 },
         times: 1,
       });
-      const retried = await createAccount(env.deps, { request });
+      const retried = await createAccount(env.deps, stepInput(request));
       expect(creationsOf(env, request.accountName)).toHaveLength(1);
       expect(retried.createAccountRequestId).toBe(creationsOf(env, request.accountName)[0]?.id);
     } finally {
@@ -127,34 +155,44 @@ describe('creating the account', () => {
   });
 
   it('says the creation slots are full when Organizations has as many creations in progress as it allows', async () => {
-    fillCreationSlots(env);
-    const request = testRequest();
-    await storeRequest(env.deps, request);
-    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
-      name: 'Vend.CreationSlotsFull',
-    });
-    expect(creationsOf(env, request.accountName)).toHaveLength(0);
+    const stuck = holdCreationSlot(env);
+    try {
+      env.cloud.cloud.settings.maxCreationsInProgress = 1;
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject({
+        name: 'Vend.CreationSlotsFull',
+      });
+      expect(creationsOf(env, request.accountName)).toHaveLength(0);
+    } finally {
+      delete env.cloud.cloud.state.createAccountRequests[stuck];
+    }
   });
 
-  it('retries after full slots without reading the creations again, and creates one account once a slot frees', async () => {
+  it('retries after full slots without searching for an earlier creation, and creates one account once a slot frees', async () => {
     const limit = env.cloud.cloud.settings.maxCreationsInProgress;
     const searches = () =>
       env.cloud.cloud.callCount((_service, operation) => operation === 'ListCreateAccountStatus');
+    const stuck = holdCreationSlot(env);
     try {
-      fillCreationSlots(env);
+      env.cloud.cloud.settings.maxCreationsInProgress = 1;
       const request = testRequest();
       await storeRequest(env.deps, request);
       const refused = { name: 'Vend.CreationSlotsFull' };
-      await expect(createAccount(env.deps, { request })).rejects.toMatchObject(refused);
+      await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject(refused);
       const before = searches();
-      await expect(createAccount(env.deps, { request })).rejects.toMatchObject(refused);
+      await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject(refused);
+      // One look at the creations in progress, to tell full slots from the daily limit; no search for our own.
+      expect(searches() - before).toBe(1);
       env.cloud.cloud.settings.maxCreationsInProgress = limit;
-      await createAccount(env.deps, { request });
+      const after = searches();
+      await createAccount(env.deps, stepInput(request));
       // Every attempt before was refused outright: nothing to look for.
-      expect(searches() - before).toBe(0);
+      expect(searches() - after).toBe(0);
       expect(creationsOf(env, request.accountName)).toHaveLength(1);
     } finally {
       env.cloud.cloud.settings.maxCreationsInProgress = limit;
+      delete env.cloud.cloud.state.createAccountRequests[stuck];
     }
   });
 
@@ -162,7 +200,7 @@ describe('creating the account', () => {
     env.cloud.cloud.settings.maxAccounts = 1;
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({
+    await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: 'the organization is at its account quota',
     });
@@ -182,8 +220,10 @@ describe('creating the account', () => {
     });
     const request = testRequest();
     await storeRequest(env.deps, request);
-    await expect(createAccount(env.deps, { request })).rejects.toMatchObject({ name: 'Vend.Throttled' });
-    await createAccount(env.deps, { request });
+    await expect(createAccount(env.deps, stepInput(request))).rejects.toMatchObject({
+      name: 'Vend.Throttled',
+    });
+    await createAccount(env.deps, stepInput(request));
     expect(creationsOf(env, request.accountName)).toHaveLength(1);
   });
 });
@@ -198,12 +238,12 @@ describe('waiting for the account', () => {
   it('waits longer each time and reports the account once it exists', async () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const first = await createAccount(env.deps, { request });
+    const first = await createAccount(env.deps, stepInput(request));
     const waits: number[] = [first.waitSeconds];
     let creation = first;
     while (creation.state === 'IN_PROGRESS') {
       await env.deps.sleep(creation.waitSeconds * 1000);
-      creation = await checkAccountCreation(env.deps, { request, creation });
+      creation = await checkAccountCreation(env.deps, { ...stepInput(request), creation });
       if (creation.state === 'IN_PROGRESS') waits.push(creation.waitSeconds);
     }
     expect(creation).toMatchObject({ state: 'SUCCEEDED', accountId: expect.stringMatching(/^\d{12}$/) });
@@ -220,7 +260,7 @@ describe('waiting for the account', () => {
     });
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const creation = await untilCreated(env, request, await createAccount(env.deps, { request }));
+    const creation = await untilCreated(env, request, await createAccount(env.deps, stepInput(request)));
     expect(creation).toMatchObject({ state: 'FAILED', failureReason: 'EMAIL_ALREADY_EXISTS' });
   });
 
@@ -240,7 +280,8 @@ describe('waiting for the account', () => {
       state: 'IN_PROGRESS',
       completesAt: Number.MAX_SAFE_INTEGER,
     };
-    const next = await checkAccountCreation(env.deps, { request, creation });
+    await env.deps.requests.setCreateAccountRequestId(request.requestId, creation.createAccountRequestId);
+    const next = await checkAccountCreation(env.deps, { ...stepInput(request), creation });
     expect(next).toMatchObject({ state: 'TIMED_OUT', waitedSeconds: 3900 });
   });
 });
@@ -260,7 +301,7 @@ describe('moving the account to its OU', () => {
     )!.id;
     const request = testRequest();
     await storeRequest(env.deps, request);
-    const creation = await untilCreated(env, request, await createAccount(env.deps, { request }));
+    const creation = await untilCreated(env, request, await createAccount(env.deps, stepInput(request)));
     accountId = creation.accountId!;
   });
   afterAll(() => env.close());
@@ -268,12 +309,13 @@ describe('moving the account to its OU', () => {
   it('moves it from the root, and a second run finds it already there', async () => {
     const request = testRequest({ organizationalUnit: { id: devId, path: 'Workloads/Dev' } });
     await storeRequest(env.deps, request);
-    expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'moved', to: devId });
+    await recordAccount(env.deps, request, accountId);
+    expect(await moveAccount(env.deps, stepInput(request))).toMatchObject({ action: 'moved', to: devId });
     const parents = await env.deps
       .client(OrganizationsClient)
       .send(new ListParentsCommand({ ChildId: accountId }));
     expect(parents.Parents?.[0]?.Id).toBe(devId);
-    expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'already-there' });
+    expect(await moveAccount(env.deps, stepInput(request))).toMatchObject({ action: 'already-there' });
     expect((await env.deps.requests.get(request.requestId))?.status).toBe('configuring');
   });
 
@@ -282,22 +324,24 @@ describe('moving the account to its OU', () => {
       organizationalUnit: { id: env.cloud.cloud.state.organization.rootId, path: 'Root' },
     });
     await storeRequest(env.deps, request);
+    await recordAccount(env.deps, request, accountId);
     env.cloud.cloud.faults.add({
       service: 'organizations',
       operation: 'MoveAccount',
       error: { code: 'SourceParentNotFoundException' },
       times: 1,
     });
-    await expect(moveAccount(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(moveAccount(env.deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.ConcurrentModification',
     });
-    expect(await moveAccount(env.deps, { request, accountId })).toMatchObject({ action: 'moved' });
+    expect(await moveAccount(env.deps, stepInput(request))).toMatchObject({ action: 'moved' });
   });
 
   it('fails with advice when the OU no longer exists', async () => {
     const request = testRequest({ organizationalUnit: { id: 'ou-zzzz-00000000', path: 'Gone' } });
     await storeRequest(env.deps, request);
-    await expect(moveAccount(env.deps, { request, accountId })).rejects.toMatchObject({
+    await recordAccount(env.deps, request, accountId);
+    await expect(moveAccount(env.deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.Failed',
     });
   });

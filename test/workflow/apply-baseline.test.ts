@@ -33,7 +33,9 @@ import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   countingCalls,
   createMemberAccount,
+  recordAccount,
   startWorkflowEnv,
+  stepInput,
   storeRequest,
   TEST_CONFIG,
   testRequest,
@@ -113,6 +115,7 @@ describe('applyBaseline on a new account', () => {
     request = testRequest();
     await storeRequest(env.deps, request);
     accountId = await createMemberAccount(env, request.accountName);
+    await recordAccount(env.deps, request, accountId);
   });
   afterAll(() => env.close());
 
@@ -120,7 +123,7 @@ describe('applyBaseline on a new account', () => {
     const { result: output, calls: reads } = await countingCalls(
       env,
       (service, operation) => service === 'iam' && /^(Get|List)/.test(operation),
-      () => applyBaseline(env.deps, { request, accountId }),
+      () => applyBaseline(env.deps, stepInput(request)),
     );
 
     // A new account has nothing to read: the first attempt writes straight away.
@@ -203,7 +206,7 @@ describe('applyBaseline on a new account', () => {
   it('changes nothing when run again, and says so', async () => {
     const mark = auditMark(env);
 
-    const output = await applyBaseline(env.deps, { request, accountId });
+    const output = await applyBaseline(env.deps, stepInput(request));
 
     expect(output).toMatchObject({
       roles: [
@@ -226,11 +229,11 @@ describe('applyBaseline on a new account', () => {
   it('surfaces IAM throttling as Vend.Throttled, and a later run succeeds', async () => {
     const fault = { service: 'iam', operation: 'GetRole', error: { code: 'Throttling' } };
     await expect(
-      withFault(env, fault, () => applyBaseline(env.deps, { request, accountId })),
+      withFault(env, fault, () => applyBaseline(env.deps, stepInput(request))),
     ).rejects.toMatchObject({
       name: 'Vend.Throttled',
     });
-    await expect(applyBaseline(env.deps, { request, accountId })).resolves.toMatchObject({ changes: 0 });
+    await expect(applyBaseline(env.deps, stepInput(request))).resolves.toMatchObject({ changes: 0 });
   });
 });
 
@@ -442,19 +445,20 @@ describe('applyBaseline when it cannot finish', () => {
         .send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: CreateAccountStatus?.Id }));
       accountId = status?.AccountId;
     }
+    await recordAccount(env.deps, request, accountId);
     const account = env.cloud.cloud.state.accounts[accountId];
     expect(env.cloud.cloud.clock.now()).toBeLessThan(
       (account?.joinedAt ?? 0) + env.cloud.cloud.settings.consistencyWindowMs,
     );
 
-    await expect(applyBaseline(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(applyBaseline(env.deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
     });
     const record = await env.deps.requests.get(request.requestId);
     expect(record?.failure).toBeUndefined();
 
     await env.deps.sleep(env.cloud.cloud.settings.consistencyWindowMs);
-    await expect(applyBaseline(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(applyBaseline(env.deps, stepInput(request))).resolves.toMatchObject({
       passwordPolicy: 'applied',
     });
   });
@@ -463,6 +467,7 @@ describe('applyBaseline when it cannot finish', () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
     const accountId = await createMemberAccount(env, request.accountName);
+    await recordAccount(env.deps, request, accountId);
     const alias = `acme-${request.accountName}`;
     const security = new IAMClientClass({
       endpoint: env.cloud.endpoint,
@@ -471,7 +476,7 @@ describe('applyBaseline when it cannot finish', () => {
     });
     await security.send(new CreateAccountAliasCommand({ AccountAlias: alias }));
 
-    const failure = await applyBaseline(env.deps, { request, accountId }).catch((error: unknown) => error);
+    const failure = await applyBaseline(env.deps, stepInput(request)).catch((error: unknown) => error);
 
     expect(failure).toMatchObject({
       name: 'Vend.Failed',

@@ -18,7 +18,9 @@ import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   countingCalls,
   createMemberAccount,
+  recordAccount,
   startWorkflowEnv,
+  stepInput,
   storeRequest,
   testRequest,
   type WorkflowEnv,
@@ -51,6 +53,7 @@ describe('applyBudget', () => {
     name = `vend-${request.accountName}`;
     await storeRequest(env.deps, request);
     accountId = await createMemberAccount(env, request.accountName);
+    await recordAccount(env.deps, request, accountId);
   });
   afterAll(() => env.close());
   /** Budgets as the new account's administrators see them (through the credentials cache: they expire on the simulated clock). */
@@ -96,7 +99,7 @@ describe('applyBudget', () => {
     const { result: output, calls: reads } = await countingCalls(
       env,
       (service, operation) => service === 'budgets' && operation.startsWith('Describe'),
-      () => applyBudget(env.deps, { request, accountId }),
+      () => applyBudget(env.deps, stepInput(request)),
     );
 
     // A new account has no budget to read: the first attempt creates it straight away.
@@ -123,7 +126,7 @@ describe('applyBudget', () => {
   it('changes nothing when run again', async () => {
     const mark = auditMark();
 
-    const output = await applyBudget(env.deps, { request, accountId });
+    const output = await applyBudget(env.deps, stepInput(request));
 
     expect(output.action).toBe('unchanged');
     expect(budgetChangesSince(mark)).toEqual([]);
@@ -149,7 +152,7 @@ describe('applyBudget', () => {
     );
     const mark = auditMark();
 
-    const output = await applyBudget(env.deps, { request, accountId });
+    const output = await applyBudget(env.deps, stepInput(request));
 
     expect(output.action).toBe('updated');
     const after = await describeBudget();
@@ -165,7 +168,7 @@ describe('applyBudget', () => {
     );
     const mark = auditMark();
 
-    const output = await applyBudget(env.deps, { request, accountId });
+    const output = await applyBudget(env.deps, stepInput(request));
 
     expect(output.action).toBe('updated');
     expect(budgetChangesSince(mark)).toEqual(['CreateNotification']);
@@ -252,7 +255,7 @@ describe('applyBudget', () => {
     expect((await describeBudget())?.BudgetLimit).toEqual({ Amount: '750', Unit: 'USD' });
     expect(await notifications()).toEqual([{ ...ACTUAL_80, Threshold: 90 }]);
     // And back.
-    await expect(applyBudget(env.deps, { request, accountId })).resolves.toMatchObject({ action: 'updated' });
+    await expect(applyBudget(env.deps, stepInput(request))).resolves.toMatchObject({ action: 'updated' });
     expect(await notifications()).toEqual([ACTUAL_80, FORECASTED_100]);
   });
 
@@ -265,11 +268,11 @@ describe('applyBudget', () => {
   it('surfaces Budgets throttling as Vend.Throttled, and a later run succeeds', async () => {
     const fault = { service: 'budgets', operation: 'DescribeBudget', error: { code: 'ThrottlingException' } };
     await expect(
-      withFault(env, fault, () => applyBudget(env.deps, { request, accountId })),
+      withFault(env, fault, () => applyBudget(env.deps, stepInput(request))),
     ).rejects.toMatchObject({
       name: 'Vend.Throttled',
     });
-    await expect(applyBudget(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(applyBudget(env.deps, stepInput(request))).resolves.toMatchObject({
       action: 'unchanged',
     });
   });

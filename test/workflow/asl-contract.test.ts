@@ -15,8 +15,11 @@ const mentioned = new Set(
   ),
 );
 
-/** Errors the steps raise on purpose without a retry: they go to the Catch (States.ALL) and end the request. */
-const NOT_RETRIED = new Set(['Vend.Failed']);
+/**
+ * Errors the steps raise on purpose without a retry: they go to the Catch (States.ALL) and end the request, or (an
+ * execution that is not the request's own) end the execution without recording anything.
+ */
+const NOT_RETRIED = new Set(['Vend.Failed', 'Vend.ExecutionRejected']);
 
 describe('the state machine and the code agree', () => {
   it('names only workflow errors that the code defines, besides Step Functions and Lambda errors', () => {

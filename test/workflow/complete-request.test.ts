@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CompleteRequestInput, completeRequest } from '../../functions/complete-request/core.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
-import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+import { announceInput, startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
 
 /** What "Configure account" hands on, as its three steps report it. */
 function configured(accountId: string, request: VendRequest): CompleteRequestInput['configured'] {
@@ -60,7 +60,10 @@ describe('complete-request ("Announce ready")', () => {
     await storeRequest(env.deps, request);
     const accountId = String(nextAccount++);
     await env.deps.requests.update(request.requestId, { status: 'configuring', accountId });
-    const input: CompleteRequestInput = { request, accountId, configured: configured(accountId, request) };
+    const input: CompleteRequestInput = announceInput({
+      request,
+      configured: configured(accountId, request),
+    });
     return { request, accountId, input };
   }
 
@@ -145,7 +148,9 @@ describe('complete-request ("Announce ready")', () => {
     const { request, input } = await readyRequest();
     sink.failNext(503, 3);
 
-    await expect(completeRequest(env.deps, input)).rejects.toMatchObject({ name: 'Vend.SlackUnavailable' });
+    await expect(completeRequest(env.deps, input)).rejects.toMatchObject({
+      name: 'Vend.SlackUnavailable',
+    });
 
     const record = await env.deps.requests.get(request.requestId);
     expect(record?.notification).toBeUndefined();
@@ -216,7 +221,10 @@ describe('complete-request ("Announce ready")', () => {
   it('reads results it does not recognise defensively: without step names, by position; missing ones from the request', async () => {
     const { request, accountId } = await readyRequest({ vpc: { id: 'vpc-0feedbeef', region: 'us-east-1' } });
 
-    await completeRequest(env.deps, { request, accountId, configured: [null, {}, 'odd'] as unknown[] });
+    await completeRequest(
+      env.deps,
+      announceInput({ request, accountId, configured: [null, {}, 'odd'] as unknown[] }),
+    );
 
     expect(await env.deps.accounts.get(accountId)).toMatchObject({
       baselineVersion: '1',

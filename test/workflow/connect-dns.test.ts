@@ -21,9 +21,12 @@ import type { VendRequest } from '../../functions/shared/model.ts';
 import { prepareRequest } from '../../functions/shared/submit.ts';
 import { pollOnClock, waitFor } from '../local-cloud/wait.ts';
 import {
+  accountStepInput,
   countingCalls,
   createMemberAccount,
+  recordAccount,
   startWorkflowEnv,
+  stepInput,
   storeRequest,
   testRequest,
   type WorkflowEnv,
@@ -50,6 +53,7 @@ describe('connectDns', () => {
     const request = testRequest(overrides);
     await storeRequest(env.deps, request);
     const accountId = await createMemberAccount(env, request.accountName);
+    await recordAccount(env.deps, request, accountId);
     return { request, accountId };
   }
 
@@ -86,7 +90,7 @@ describe('connectDns', () => {
       const { result: output, calls: lookups } = await countingCalls(
         env,
         (service, operation) => service === 'route53' && operation.startsWith('List'),
-        () => connectDns(env.deps, { request, accountId }),
+        () => connectDns(env.deps, stepInput(request)),
       );
 
       // A new account's VPC has no zones yet: the first attempt associates without listing them.
@@ -120,7 +124,7 @@ describe('connectDns', () => {
     it('says already-associated when run again, and changes nothing', async () => {
       const mark = auditMark();
 
-      const output = await connectDns(env.deps, { request, accountId });
+      const output = await connectDns(env.deps, await accountStepInput(env.deps, request, accountId));
 
       expect(output).toEqual({
         step: 'connectDns',
@@ -140,7 +144,9 @@ describe('connectDns', () => {
     const request = testRequest({ vpc: { id: vpcId, region: 'us-east-1' } });
     await storeRequest(env.deps, request);
 
-    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
       vpcId,
     });
@@ -158,10 +164,10 @@ describe('connectDns', () => {
     };
 
     it('fails the request saying the zone is full, and leaves no authorization behind', async () => {
-      const { request, accountId } = await newAccount();
+      const { request } = await newAccount();
       fillZone();
 
-      await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+      await expect(connectDns(env.deps, stepInput(request))).rejects.toMatchObject({
         name: 'Vend.Failed',
         message: expect.stringContaining(
           `the shared DNS zone ${ZONE} is associated with as many VPCs as Route 53 allows`,
@@ -215,7 +221,9 @@ describe('connectDns', () => {
     await storeRequest(env.deps, request);
     const mark = auditMark();
 
-    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: expect.stringContaining(`shared into account ${accountId} by its owner, account ${HUB}`),
     });
@@ -229,7 +237,9 @@ describe('connectDns', () => {
     await storeRequest(env.deps, request);
     const mark = auditMark();
 
-    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: `the VPC vpc-0123456789abcdef0 does not exist in account ${accountId} in us-east-1`,
     });
@@ -242,13 +252,13 @@ describe('connectDns', () => {
   });
 
   it('says not ready when the account has no default VPC in the home region', async () => {
-    const { request, accountId } = await newAccount();
+    const { request } = await newAccount();
     const deps: Deps = {
       ...env.deps,
       config: { ...env.config, organization: { ...env.config.organization, homeRegion: 'eu-west-1' } },
     };
 
-    await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
+    await expect(connectDns(deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
       message: expect.stringContaining('no default VPC in eu-west-1'),
     });
@@ -287,28 +297,34 @@ describe('connectDns', () => {
       env.deps.sleep(Math.max(0, joinedAt + offsetMs - env.cloud.cloud.clock.now()));
 
     await until(settings.consistencyWindowMs);
-    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
       message: expect.stringContaining('EC2'),
     });
     await until(settings.serviceActivationMs);
-    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).rejects.toMatchObject({
       name: 'Vend.AccountNotReady',
       message: expect.stringContaining('no default VPC'),
     });
     await until(settings.serviceActivationMs + settings.defaultVpcDelayMs);
 
-    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
     });
   });
 
   it('does nothing and says skipped when no shared DNS is configured', async () => {
-    const { request, accountId } = await newAccount();
+    const { request } = await newAccount();
     const { dns: _dns, ...withoutDns } = env.config;
     const mark = auditMark();
 
-    const output = await connectDns({ ...env.deps, config: withoutDns }, { request, accountId });
+    const output = await connectDns({ ...env.deps, config: withoutDns }, stepInput(request));
 
     expect(output).toEqual({ step: 'connectDns', action: 'skipped' });
     expect(route53ChangesSince(mark)).toEqual([]);
@@ -327,15 +343,17 @@ describe('connectDns', () => {
       operation: 'AssociateVPCWithHostedZone',
       error: { code: 'PriorRequestNotComplete' },
     };
-    await expect(
-      withFault(env, fault, () => connectDns(env.deps, { request, accountId })),
-    ).rejects.toMatchObject({
-      name: 'Vend.ConcurrentModification',
-    });
+    await expect(withFault(env, fault, () => connectDns(env.deps, stepInput(request)))).rejects.toMatchObject(
+      {
+        name: 'Vend.ConcurrentModification',
+      },
+    );
     expect(await zoneVpcs()).not.toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
     expect(await authorizations()).toEqual([]);
 
-    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
     });
     expect(await zoneVpcs()).toContainEqual({ VPCId: vpcId, VPCRegion: 'us-east-1' });
@@ -352,7 +370,7 @@ describe('connectDns', () => {
       times: 1,
     });
 
-    const attempt = connectDns(env.deps, { request, accountId });
+    const attempt = connectDns(env.deps, stepInput(request));
     const zone = env.cloud.cloud.state.hostedZones[ZONE];
     await waitFor(
       () => zone?.authorizations.some((vpc) => vpc.VPCId === vpcId) ?? false,
@@ -366,14 +384,16 @@ describe('connectDns', () => {
     );
 
     await expect(attempt).rejects.toMatchObject({ name: 'Vend.ConcurrentModification' });
-    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(
+      connectDns(env.deps, await accountStepInput(env.deps, request, accountId)),
+    ).resolves.toMatchObject({
       action: 'associated',
     });
     expect(await authorizations()).toEqual([]);
   });
 
   it('fails the request, pointing at the DNS hub role, when Route 53 refuses an association the hub authorized', async () => {
-    const { request, accountId } = await newAccount();
+    const { request } = await newAccount();
     env.cloud.cloud.faults.add({
       service: 'route53',
       operation: 'AssociateVPCWithHostedZone',
@@ -381,7 +401,7 @@ describe('connectDns', () => {
       times: 1,
     });
 
-    await expect(connectDns(env.deps, { request, accountId })).rejects.toMatchObject({
+    await expect(connectDns(env.deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.Failed',
       advice: expect.stringContaining('check the role VendDnsAuthorizer in account 222222222222'),
     });
@@ -404,7 +424,9 @@ describe('connectDns', () => {
     );
     const otherId = HostedZone?.Id?.replace('/hostedzone/', '') ?? '';
 
-    const failure = await connectDns(env.deps, { request, accountId }).catch((error: unknown) => error);
+    const failure = await connectDns(env.deps, await accountStepInput(env.deps, request, accountId)).catch(
+      (error: unknown) => error,
+    );
 
     expect(failure).toMatchObject({
       name: 'Vend.Failed',
@@ -427,11 +449,12 @@ describe('connectDns when the DNS hub role is broken', () => {
   async function newAccount(): Promise<{ request: VendRequest; accountId: string }> {
     const request = testRequest();
     await storeRequest(env.deps, request);
-    return { request, accountId: await createMemberAccount(env, request.accountName) };
+    const accountId = await createMemberAccount(env, request.accountName);
+    return { request, accountId: await recordAccount(env.deps, request, accountId) };
   }
 
   it('fails the request, naming the role and the hub, when the role no longer trusts Vend (not "account not ready")', async () => {
-    const { request, accountId } = await newAccount();
+    const { request } = await newAccount();
     // The network team edits the role's trust, as the hub's administrators.
     const hubAdmin = (await env.deps.clientsFor(HUB, 'OrganizationAccountAccessRole')).client(IAMClient);
     const { Role } = await hubAdmin.send(new GetRoleCommand({ RoleName: 'VendDnsAuthorizer' }));
@@ -449,7 +472,7 @@ describe('connectDns when the DNS hub role is broken', () => {
       }),
     );
     try {
-      const failure = await connectDns(env.deps, { request, accountId }).catch((error: unknown) => error);
+      const failure = await connectDns(env.deps, stepInput(request)).catch((error: unknown) => error);
 
       expect(failure).toMatchObject({
         name: 'Vend.Failed',
@@ -464,26 +487,26 @@ describe('connectDns when the DNS hub role is broken', () => {
       );
     }
     // Once the role is mended, the retry connects the account.
-    await expect(connectDns(env.deps, { request, accountId })).resolves.toMatchObject({
+    await expect(connectDns(env.deps, stepInput(request))).resolves.toMatchObject({
       action: 'associated',
     });
   });
 
   it('fails the request when the configured hub role does not exist', async () => {
-    const { request, accountId } = await newAccount();
+    const { request } = await newAccount();
     const deps: Deps = {
       ...env.deps,
       config: { ...env.config, dns: { hubAccountId: HUB, hostedZoneId: ZONE, roleName: 'VendDnsMissing' } },
     };
 
-    await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
+    await expect(connectDns(deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: `Vend cannot assume the role VendDnsMissing in the DNS hub account ${HUB}`,
     });
   });
 
   it('fails the request when the configured zone is not in the hub', async () => {
-    const { request, accountId } = await newAccount();
+    const { request } = await newAccount();
     const deps: Deps = {
       ...env.deps,
       config: {
@@ -492,7 +515,7 @@ describe('connectDns when the DNS hub role is broken', () => {
       },
     };
 
-    await expect(connectDns(deps, { request, accountId })).rejects.toMatchObject({
+    await expect(connectDns(deps, stepInput(request))).rejects.toMatchObject({
       name: 'Vend.Failed',
       message: `the shared DNS zone Z0NOSUCHZONE does not exist in the DNS hub account ${HUB}`,
     });

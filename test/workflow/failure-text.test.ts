@@ -6,7 +6,10 @@ import { recordFailure } from '../../functions/record-failure/core.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   createMemberAccount,
+  failureInput,
+  recordAccount,
   startWorkflowEnv,
+  stepInput,
   storeRequest,
   testRequest,
   type WorkflowEnv,
@@ -41,6 +44,7 @@ describe('AWS error text stays out of what the requester sees', () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
     const accountId = await createMemberAccount(env, request.accountName);
+    await recordAccount(env.deps, request, accountId);
     const fault = {
       service: 'iam',
       operation: 'CreateRole',
@@ -48,7 +52,7 @@ describe('AWS error text stays out of what the requester sees', () => {
     };
 
     await expect(
-      withFault(env, fault, () => applyBaseline(env.deps, { request, accountId })),
+      withFault(env, fault, () => applyBaseline(env.deps, stepInput(request))),
     ).rejects.toMatchObject({ name: 'Vend.Failed' });
 
     const failure = await failureOf(request);
@@ -62,15 +66,16 @@ describe('AWS error text stays out of what the requester sees', () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
     const accountId = await createMemberAccount(env, request.accountName);
+    await recordAccount(env.deps, request, accountId);
     const fault = {
       service: 'route53',
       operation: 'CreateVPCAssociationAuthorization',
       error: { code: 'InvalidVPCId', message: `VPC refused for ${SECRET}` },
     };
 
-    await expect(
-      withFault(env, fault, () => connectDns(env.deps, { request, accountId })),
-    ).rejects.toMatchObject({ name: 'Vend.Failed' });
+    await expect(withFault(env, fault, () => connectDns(env.deps, stepInput(request)))).rejects.toMatchObject(
+      { name: 'Vend.Failed' },
+    );
 
     const failure = await failureOf(request);
     expectClean(failure);
@@ -92,7 +97,9 @@ describe('AWS error text stays out of what the requester sees', () => {
       },
     };
 
-    await expect(withFault(env, fault, () => createAccount(env.deps, { request }))).rejects.toMatchObject({
+    await expect(
+      withFault(env, fault, () => createAccount(env.deps, stepInput(request))),
+    ).rejects.toMatchObject({
       name: 'Vend.Failed',
     });
 
@@ -105,16 +112,19 @@ describe('AWS error text stays out of what the requester sees', () => {
     const request = testRequest();
     await storeRequest(env.deps, request);
 
-    await recordFailure(env.deps, {
-      request,
-      failure: {
-        Error: 'Vend.Throttled',
-        Cause: JSON.stringify({
-          errorType: 'Vend.Throttled',
-          errorMessage: `Throttling: Rate exceeded for ${SECRET}`,
-        }),
-      },
-    });
+    await recordFailure(
+      env.deps,
+      failureInput({
+        request,
+        failure: {
+          Error: 'Vend.Throttled',
+          Cause: JSON.stringify({
+            errorType: 'Vend.Throttled',
+            errorMessage: `Throttling: Rate exceeded for ${SECRET}`,
+          }),
+        },
+      }),
+    );
 
     const failure = await failureOf(request);
     expectClean(failure);

@@ -4,9 +4,12 @@ import {
   DescribeCreateAccountStatusCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import type { CompleteRequestInput } from '../../functions/complete-request/core.ts';
+import type { CaughtError, RecordFailureInput } from '../../functions/record-failure/core.ts';
 import { parseConfig, type VendConfig, type VendConfigInput } from '../../functions/shared/config.ts';
 import { buildDeps, type Deps } from '../../functions/shared/deps.ts';
 import type { RequestRecord, VendRequest } from '../../functions/shared/model.ts';
+import type { StepInput } from '../../functions/shared/steps.ts';
 import { type LocalCloud, type Seed, startLocalCloud, steppedClock } from '../../local/cloud/index.ts';
 import { seededRandom } from '../../local/cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
@@ -192,6 +195,50 @@ export async function storeRequest(deps: Deps, request: VendRequest): Promise<Re
   };
   await deps.requests.create(record);
   return record;
+}
+
+/** A step's input as the state machine gives it in the request's own execution (named after the request). */
+export function stepInput(request: Pick<VendRequest, 'requestId'>): StepInput {
+  const { requestId } = request;
+  return { requestId, execution: { name: requestId, input: { requestId } } };
+}
+
+/**
+ * The input a failure state gives "Record failure" in the request's own execution, from the state's fields
+ * (`failure`, `creation`, ...); with `stage: 'notify'`, the input of "Record notification failure".
+ */
+export function failureInput(
+  fields: { request: VendRequest; stage?: 'notify'; failure?: CaughtError } & Record<string, unknown>,
+): RecordFailureInput {
+  const { request, stage, failure, ...state } = fields;
+  return stage === 'notify'
+    ? { ...stepInput(request), stage, ...(failure ? { failure } : {}) }
+    : { ...stepInput(request), state: { ...(failure ? { failure } : {}), ...state } };
+}
+
+/** The input "Announce ready" gets in the request's own execution. */
+export function announceInput(fields: {
+  request: VendRequest;
+  accountId?: string;
+  configured?: unknown[];
+}): CompleteRequestInput {
+  return { ...stepInput(fields.request), ...(fields.configured ? { configured: fields.configured } : {}) };
+}
+
+/** Records the request's account in the registry and returns the step input of the request's own execution. */
+export async function accountStepInput(
+  deps: Deps,
+  request: VendRequest,
+  accountId: string,
+): Promise<StepInput> {
+  await recordAccount(deps, request, accountId);
+  return stepInput(request);
+}
+
+/** Records the request's account in the registry, as "Check account creation" does once the account exists. */
+export async function recordAccount(deps: Deps, request: VendRequest, accountId: string): Promise<string> {
+  await deps.requests.update(request.requestId, { accountId });
+  return accountId;
 }
 
 /**

@@ -7,7 +7,15 @@ import { powertoolsMetrics } from '../../functions/shared/lambda.ts';
 import { MemoryMetrics } from '../../functions/shared/metrics.ts';
 import { METRIC, METRIC_DIMENSION, METRICS_NAMESPACE } from '../../functions/shared/metrics-names.ts';
 import { runStep } from '../../functions/shared/steps.ts';
-import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+import {
+  announceInput,
+  failureInput,
+  startWorkflowEnv,
+  stepInput,
+  storeRequest,
+  testRequest,
+  type WorkflowEnv,
+} from './harness.ts';
 
 describe('the vend metrics', () => {
   let env: WorkflowEnv;
@@ -26,13 +34,13 @@ describe('the vend metrics', () => {
     const request = testRequest();
     await storeRequest(deps, request);
     await expect(
-      runStep(deps, request.requestId, 'applyBudget', async () => {
+      runStep(deps, stepInput(request), 'applyBudget', async () => {
         throw new ThrottledError('slow down');
       }),
     ).rejects.toThrow(ThrottledError);
     expect(metrics.emitted).toEqual([]);
 
-    await runStep(deps, request.requestId, 'applyBudget', async () => ({ result: 1, detail: 'done' }));
+    await runStep(deps, stepInput(request), 'applyBudget', async () => ({ result: 1, detail: 'done' }));
 
     expect(metrics.emitted).toEqual([
       { name: METRIC.stepRetries, value: 1, dimensions: { [METRIC_DIMENSION.step]: 'applyBudget' } },
@@ -52,8 +60,8 @@ describe('the vend metrics', () => {
       { step: 'connectDns', action: 'skipped' },
     ];
 
-    await completeRequest(deps, { request, accountId, configured });
-    await completeRequest(deps, { request, accountId, configured });
+    await completeRequest(deps, announceInput({ request, configured }));
+    await completeRequest(deps, announceInput({ request, configured }));
 
     expect(metrics.total(METRIC.vendsSucceeded)).toBe(1);
     const times = metrics.emitted.filter((metric) => metric.name === METRIC.timeToReadySeconds);
@@ -67,13 +75,13 @@ describe('the vend metrics', () => {
     const request = testRequest();
     await storeRequest(deps, request);
     await expect(
-      runStep(deps, request.requestId, 'connectDns', async () => {
+      runStep(deps, stepInput(request), 'connectDns', async () => {
         throw new VendFailureError('the VPC vpc-1 is not in the account', 'Name a VPC the account owns.');
       }),
     ).rejects.toThrow(VendFailureError);
 
-    await recordFailure(deps, { request, failure: { Error: 'VendFailureError', Cause: '{}' } });
-    await recordFailure(deps, { request, failure: { Error: 'VendFailureError', Cause: '{}' } });
+    await recordFailure(deps, failureInput({ request, failure: { Error: 'VendFailureError', Cause: '{}' } }));
+    await recordFailure(deps, failureInput({ request, failure: { Error: 'VendFailureError', Cause: '{}' } }));
 
     expect(metrics.emitted.filter((metric) => metric.name === METRIC.vendsFailed)).toEqual([
       { name: METRIC.vendsFailed, value: 1, dimensions: { [METRIC_DIMENSION.reason]: 'CONNECT_DNS_FAILED' } },
@@ -84,16 +92,29 @@ describe('the vend metrics', () => {
     const failure = { step: 'waitForAccount' as const, reason: 'some words', advice: 'more words' };
     const request = testRequest();
     expect(
-      failureCode({ request, creation: { state: 'FAILED', failureReason: 'EMAIL_ALREADY_EXISTS' } }, failure),
+      failureCode(
+        {
+          requestId: request.requestId,
+          creation: { state: 'FAILED', failureReason: 'EMAIL_ALREADY_EXISTS' },
+        },
+        failure,
+      ),
     ).toBe('EMAIL_ALREADY_EXISTS');
     expect(
       failureCode(
-        { request, creation: { state: 'FAILED', failureReason: 'a sentence, not a code' } },
+        {
+          requestId: request.requestId,
+          creation: { state: 'FAILED', failureReason: 'a sentence, not a code' },
+        },
         failure,
       ),
     ).toBe('CREATION_FAILED');
-    expect(failureCode({ request, creation: { state: 'TIMED_OUT' } }, failure)).toBe('CREATION_TIMED_OUT');
-    expect(failureCode({ request }, { ...failure, step: 'createAccount' })).toBe('CREATE_ACCOUNT_FAILED');
+    expect(failureCode({ requestId: request.requestId, creation: { state: 'TIMED_OUT' } }, failure)).toBe(
+      'CREATION_TIMED_OUT',
+    );
+    expect(failureCode({ requestId: request.requestId }, { ...failure, step: 'createAccount' })).toBe(
+      'CREATE_ACCOUNT_FAILED',
+    );
   });
 });
 

@@ -11,7 +11,15 @@ import { explainCreationFailure } from '../../functions/shared/failure-reasons.t
 import type { VendRequest } from '../../functions/shared/model.ts';
 import { runStep } from '../../functions/shared/steps.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
-import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+import {
+  announceInput,
+  failureInput,
+  startWorkflowEnv,
+  stepInput,
+  storeRequest,
+  testRequest,
+  type WorkflowEnv,
+} from './harness.ts';
 
 describe('record-failure ("Record failure" and "Record notification failure")', () => {
   let env: WorkflowEnv;
@@ -63,7 +71,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     };
 
     const explained = explainCreationFailure('EMAIL_ALREADY_EXISTS');
-    await expect(recordFailure(env.deps, { request, creation })).resolves.toEqual({
+    await expect(recordFailure(env.deps, failureInput({ request, creation }))).resolves.toEqual({
       status: 'failed',
       step: 'waitForAccount',
       reason: explained.reason,
@@ -104,10 +112,10 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
         createAccountRequestId: 'car-none',
       },
     };
-    await recordFailure(env.deps, input);
+    await recordFailure(env.deps, failureInput(input));
     const first = await stored(request);
 
-    await expect(recordFailure(env.deps, input)).resolves.toMatchObject({
+    await expect(recordFailure(env.deps, failureInput(input))).resolves.toMatchObject({
       status: 'failed',
       step: 'waitForAccount',
     });
@@ -123,7 +131,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const request = testRequest();
     await storeRequest(env.deps, request);
     await env.deps.requests.update(request.requestId, { accountId: '210987654321' });
-    const failing = runStep(env.deps, request.requestId, 'moveAccount', async () => {
+    const failing = runStep(env.deps, stepInput(request), 'moveAccount', async () => {
       throw new VendFailureError(
         'The OU Workloads/Dev no longer exists.',
         'Ask the platform team which OU to use.',
@@ -131,17 +139,20 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     });
     await expect(failing).rejects.toMatchObject({ name: 'Vend.Failed' });
 
-    const output = await recordFailure(env.deps, {
-      request,
-      creation: { state: 'SUCCEEDED', accountId: '210987654321' },
-      failure: {
-        Error: 'Vend.Failed',
-        Cause: JSON.stringify({
-          errorType: 'Vend.Failed',
-          errorMessage: 'The OU Workloads/Dev no longer exists.',
-        }),
-      },
-    });
+    const output = await recordFailure(
+      env.deps,
+      failureInput({
+        request,
+        creation: { state: 'SUCCEEDED', accountId: '210987654321' },
+        failure: {
+          Error: 'Vend.Failed',
+          Cause: JSON.stringify({
+            errorType: 'Vend.Failed',
+            errorMessage: 'The OU Workloads/Dev no longer exists.',
+          }),
+        },
+      }),
+    );
 
     expect(output).toEqual({
       status: 'failed',
@@ -165,28 +176,31 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const request = testRequest();
     await storeRequest(env.deps, request);
     await env.deps.requests.update(request.requestId, { accountId: '210987654322' });
-    await runStep(env.deps, request.requestId, 'applyBaseline', async () => ({
+    await runStep(env.deps, stepInput(request), 'applyBaseline', async () => ({
       result: null,
       detail: 'done',
     }));
     await expect(
-      runStep(env.deps, request.requestId, 'applyBudget', async () => {
+      runStep(env.deps, stepInput(request), 'applyBudget', async () => {
         throw new ThrottledError('TooManyRequestsException: Rate exceeded');
       }),
     ).rejects.toMatchObject({ name: 'Vend.Throttled' });
 
-    const output = await recordFailure(env.deps, {
-      request,
-      creation: { state: 'SUCCEEDED', accountId: '210987654322' },
-      moved: {},
-      failure: {
-        Error: 'Vend.Throttled',
-        Cause: JSON.stringify({
-          errorType: 'Vend.Throttled',
-          errorMessage: 'TooManyRequestsException: Rate exceeded',
-        }),
-      },
-    });
+    const output = await recordFailure(
+      env.deps,
+      failureInput({
+        request,
+        creation: { state: 'SUCCEEDED', accountId: '210987654322' },
+        moved: {},
+        failure: {
+          Error: 'Vend.Throttled',
+          Cause: JSON.stringify({
+            errorType: 'Vend.Throttled',
+            errorMessage: 'TooManyRequestsException: Rate exceeded',
+          }),
+        },
+      }),
+    );
 
     expect(output).toMatchObject({ status: 'failed', step: 'applyBudget' });
     const record = await stored(request);
@@ -205,10 +219,13 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const request = testRequest();
     await storeRequest(env.deps, request);
 
-    const output = await recordFailure(env.deps, {
-      request,
-      failure: { Error: 'Lambda.ServiceException', Cause: 'Lambda was unable to run the function.' },
-    });
+    const output = await recordFailure(
+      env.deps,
+      failureInput({
+        request,
+        failure: { Error: 'Lambda.ServiceException', Cause: 'Lambda was unable to run the function.' },
+      }),
+    );
 
     expect(output).toMatchObject({ status: 'failed', step: 'createAccount' });
     const record = await stored(request);
@@ -227,10 +244,17 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       .send(new CreateAccountCommand({ AccountName: request.accountName, Email: request.email }));
     await env.deps.requests.setCreateAccountRequestId(request.requestId, CreateAccountStatus!.Id!);
 
-    const output = await recordFailure(env.deps, {
-      request,
-      creation: { state: 'TIMED_OUT', createAccountRequestId: CreateAccountStatus!.Id!, waitedSeconds: 3600 },
-    });
+    const output = await recordFailure(
+      env.deps,
+      failureInput({
+        request,
+        creation: {
+          state: 'TIMED_OUT',
+          createAccountRequestId: CreateAccountStatus!.Id!,
+          waitedSeconds: 3600,
+        },
+      }),
+    );
 
     expect(output).toMatchObject({ status: 'failed', step: 'waitForAccount' });
     const record = await stored(request);
@@ -245,7 +269,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const { status } = await createThroughOrganizations(request);
     expect(status.State).toBe('SUCCEEDED');
 
-    await recordFailure(env.deps, { request, failure: { Error: 'States.Timeout', Cause: '' } });
+    await recordFailure(env.deps, failureInput({ request, failure: { Error: 'States.Timeout', Cause: '' } }));
 
     const record = await stored(request);
     expect(record).toMatchObject({ status: 'failed', accountId: status.AccountId });
@@ -267,10 +291,12 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     });
     const input = { request, failure: { Error: 'States.Timeout', Cause: 'Task timed out' } };
 
-    await expect(recordFailure(env.deps, input)).rejects.toMatchObject({ name: 'Vend.Throttled' });
+    await expect(recordFailure(env.deps, failureInput(input))).rejects.toMatchObject({
+      name: 'Vend.Throttled',
+    });
     expect(messagesFor(request)).toEqual([]);
 
-    await expect(recordFailure(env.deps, input)).resolves.toMatchObject({ status: 'failed' });
+    await expect(recordFailure(env.deps, failureInput(input))).resolves.toMatchObject({ status: 'failed' });
     expect(messagesFor(request)).toHaveLength(1);
     expect(await env.deps.requests.reservationHolder('email', request.email)).toBeUndefined();
   });
@@ -286,10 +312,13 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       sink.failNext(status, times);
 
       await expect(
-        recordFailure(env.deps, {
-          request,
-          creation: { state: 'FAILED', failureReason: 'INTERNAL_FAILURE' },
-        }),
+        recordFailure(
+          env.deps,
+          failureInput({
+            request,
+            creation: { state: 'FAILED', failureReason: 'INTERNAL_FAILURE' },
+          }),
+        ),
       ).resolves.toMatchObject({
         status: 'failed',
       });
@@ -307,7 +336,10 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     const request = testRequest({ name: '<!channel>', tags: { x: '@everyone' } });
     await storeRequest(env.deps, request);
 
-    await recordFailure(env.deps, { request, creation: { state: 'FAILED', failureReason: 'INVALID_EMAIL' } });
+    await recordFailure(
+      env.deps,
+      failureInput({ request, creation: { state: 'FAILED', failureReason: 'INVALID_EMAIL' } }),
+    );
 
     const posted = JSON.stringify(messagesFor(request)[0]!.payload);
     expect(posted).not.toContain('<!channel>');
@@ -321,20 +353,25 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       const accountId = '210987654329';
       await env.deps.requests.update(request.requestId, { accountId, status: 'configuring' });
       sink.failNext(503, 3);
-      await expect(completeRequest(env.deps, { request, accountId, configured: [] })).rejects.toMatchObject({
+      await expect(
+        completeRequest(env.deps, announceInput({ request, accountId, configured: [] })),
+      ).rejects.toMatchObject({
         name: 'Vend.SlackUnavailable',
       });
 
-      const output = await recordFailure(env.deps, {
-        request,
-        stage: 'notify',
-        failure: {
-          Error: 'Vend.SlackUnavailable',
-          Cause: JSON.stringify({
-            errorMessage: 'Slack did not take the message after 3 attempts: HTTP 503',
-          }),
-        },
-      });
+      const output = await recordFailure(
+        env.deps,
+        failureInput({
+          request,
+          stage: 'notify',
+          failure: {
+            Error: 'Vend.SlackUnavailable',
+            Cause: JSON.stringify({
+              errorMessage: 'Slack did not take the message after 3 attempts: HTTP 503',
+            }),
+          },
+        }),
+      );
 
       expect(output).toEqual({ stage: 'notify' });
       const record = await stored(request);
@@ -352,14 +389,18 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       const request = testRequest();
       await storeRequest(env.deps, request);
       const accountId = '210987654330';
-      await completeRequest(env.deps, { request, accountId, configured: [] });
+      await env.deps.requests.update(request.requestId, { accountId, status: 'configuring' });
+      await completeRequest(env.deps, announceInput({ request, accountId, configured: [] }));
       const sent = (await stored(request)).notification;
 
-      await recordFailure(env.deps, {
-        request,
-        stage: 'notify',
-        failure: { Error: 'States.Timeout', Cause: 'Task timed out' },
-      });
+      await recordFailure(
+        env.deps,
+        failureInput({
+          request,
+          stage: 'notify',
+          failure: { Error: 'States.Timeout', Cause: 'Task timed out' },
+        }),
+      );
 
       expect((await stored(request)).notification).toEqual(sent);
     });

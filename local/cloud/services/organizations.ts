@@ -4,6 +4,9 @@ import type { CallContext, Input, ServiceDefinition } from '../service.ts';
 import type { AccountRecord, CloudState, CreateAccountRequestRecord } from '../state.ts';
 import { decodeToken, paginate } from '../validate.ts';
 
+/** The window of the daily creation limit, in milliseconds. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 const ACCOUNT_ID = /^\d{12}$/;
 const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 const ROOT_ID = /^r-[0-9a-z]{4,32}$/;
@@ -347,6 +350,20 @@ export const organizations: ServiceDefinition = {
           throw new AwsError(
             'ConstraintViolationException',
             `You have ${inProgress} account creations in progress, the most this organization allows at once. Wait for one to finish, then try again.`,
+            { fields: { Reason: 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED' } },
+          );
+        }
+        // One reason, two limits: the JavaScript SDK's model (ConstraintViolationException) describes
+        // ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED as the accounts "in progress at a time", the AWS SDK for Ruby and
+        // Java API references as "the number of accounts that you can create in one day". Both are modelled.
+        const dayAgo = cloud.clock.now() - DAY_MS;
+        const today = Object.values(state.createAccountRequests).filter(
+          (request) => request.requestedAt > dayAgo,
+        ).length;
+        if (today >= state.settings.maxCreationsPerDay) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            `You have created ${today} accounts in the last 24 hours, the most this organization allows in a day. Try again later, or contact AWS Support.`,
             { fields: { Reason: 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED' } },
           );
         }
