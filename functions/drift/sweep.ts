@@ -78,6 +78,7 @@ export async function sweepDrift(
   if (findings.length > 0) {
     result.announcement = await announce(
       deps,
+      { id: `sweep#${runId}`, kind: 'sweep' },
       sweepMessage({ mode, checked, findings }),
       findings.map((finding) => ({
         accountId: finding.accountId,

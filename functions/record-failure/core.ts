@@ -13,7 +13,7 @@ import {
   type StepName,
   type VendRequest,
 } from '../shared/model.ts';
-import { failureMessage, NO_WEBHOOK, sendToRequester } from '../shared/slack.ts';
+import { failureMessage, NO_WEBHOOK, sendThroughOutbox } from '../shared/slack.ts';
 import { errorText } from '../shared/text.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
@@ -139,14 +139,21 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
     });
     let notification: NonNullable<RequestRecord['notification']>;
     try {
-      const outcome = await sendToRequester(deps, message, { requestId, step: failure.step });
+      const outcome = await sendThroughOutbox(deps, {
+        id: `${requestId}#failure`,
+        kind: 'failure',
+        message,
+        context: { requestId, step: failure.step },
+      });
+      const status = outcome === 'delivered' ? 'sent' : outcome === 'refused' ? 'failed' : outcome;
       notification = {
         kind: 'failure',
-        status: outcome,
+        status,
         at: new Date().toISOString(),
         ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
       };
     } catch (error) {
+      // The outbox could not be written (the registry is throttled ...): recorded, and the request stays failed.
       deps.log.error('the requester could not be told the request failed', {
         requestId,
         error: String(error),
