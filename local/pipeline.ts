@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiHandler } from '../functions/api/core.ts';
+import { type DeliverMessagesOutput, deliverMessages } from '../functions/deliver-messages/core.ts';
 import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
 import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift/sweep.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
@@ -22,6 +23,9 @@ export const PIPELINE_ACCESS_KEY = 'vend-pipeline';
 
 /** How often `npm start` runs the drift sweep, on the pipeline's clock. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
+
+/** How often `npm start` runs the Slack outbox deliverer, on the pipeline's clock (as the stack's schedule does). */
+export const DEFAULT_DELIVER_INTERVAL_MS = 60_000;
 
 export interface LocalPipelineOptions {
   /** Keeps the local cloud's state and the registry here across restarts; in memory when absent. */
@@ -58,6 +62,13 @@ export interface LocalPipelineOptions {
    * (`pipeline.sweep()`), so that tests sweep when they ask; `npm start` passes DEFAULT_SWEEP_INTERVAL_MS.
    */
   sweepIntervalMs?: number;
+  /**
+   * Run the Slack outbox deliverer every this many milliseconds of the pipeline's clock. 0 or absent: only on
+   * demand (`pipeline.deliver()`); `npm start` passes DEFAULT_DELIVER_INTERVAL_MS.
+   */
+  deliverIntervalMs?: number;
+  /** Emits the functions' metrics (SlackUndelivered ...); a no-op when absent. */
+  metric?: Deps['metric'];
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -97,6 +108,8 @@ export interface LocalPipeline {
   events: LocalEventBus<DriftEventResult>;
   /** Runs the drift sweep now (as the schedule does), with optional overrides of `drift.sweep`. */
   sweep(input?: SweepInput): Promise<SweepResult>;
+  /** Runs the Slack outbox deliverer now (as its schedule does). */
+  deliver(): Promise<DeliverMessagesOutput>;
   close(): Promise<void>;
 }
 
@@ -147,6 +160,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       tableName,
       dynamoEndpoint: dynamo.endpoint,
       slackWebhookUrl: async () => config.slack.webhookUrl ?? slack.url,
+      // The Slack sink listens on 127.0.0.1 over http: accepted here only, never from a function's environment.
+      allowLoopbackSlackWebhook: true,
+      ...(options.metric ? { metric: options.metric } : {}),
       sleep: (ms) => new Promise((done) => clock.schedule(ms, () => done())),
       random: seededRandom(1).next,
       now: () => clock.now(),
@@ -202,10 +218,35 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       };
       scheduleNext();
     }
+    const deliveries = new Set<Promise<DeliverMessagesOutput>>();
+    const deliver = () => {
+      const run = deliverMessages(deps);
+      deliveries.add(run);
+      void run.catch(() => undefined).finally(() => deliveries.delete(run));
+      return run;
+    };
+    let cancelDeliverer = () => {};
+    const deliverEvery = options.deliverIntervalMs ?? 0;
+    if (deliverEvery > 0) {
+      const scheduleNext = () => {
+        cancelDeliverer = clock.schedule(deliverEvery, () => {
+          if (stopping.signal.aborted) return;
+          // One run at a time, as with the sweep.
+          const done = deliveries.size > 0 ? Promise.resolve() : deliver().then(() => undefined);
+          done
+            .catch((error: unknown) => log.error('the Slack deliverer failed', { error: String(error) }))
+            .finally(() => {
+              if (!stopping.signal.aborted) scheduleNext();
+            });
+        });
+      };
+      scheduleNext();
+    }
     stopDrift = () => {
       unsubscribe();
       stopping.abort();
       cancelSchedule();
+      cancelDeliverer();
     };
     const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
@@ -219,6 +260,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       config: pipelineConfig,
       events,
       sweep,
+      deliver,
       async close() {
         if (api) {
           await api.close();
@@ -226,7 +268,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
         stopDrift();
         await events.close();
-        await Promise.allSettled([...sweeps]);
+        await Promise.allSettled([...sweeps, ...deliveries]);
         await runner.stop();
         for (const service of started.reverse()) await service.close();
       },

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { DEFAULT_SWEEP_INTERVAL_MS, startLocalPipeline } from '../pipeline.ts';
+import { DEFAULT_DELIVER_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, startLocalPipeline } from '../pipeline.ts';
 import { describeCloud, parseCloudArgs, stopOnSignal } from './local-cloud.ts';
 
 /**
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       seed: options.seed,
       printSlack: true,
       sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
+      deliverIntervalMs: DEFAULT_DELIVER_INTERVAL_MS,
       ...(dataDir ? { dataDir } : {}),
     });
   } catch (error) {

@@ -91,7 +91,9 @@ export async function startWorkflowEnv(
     config?: VendConfigInput;
     seed?: Seed;
     speed?: number;
-    slackWebhookUrl?: () => Promise<string | undefined>;
+    slackWebhookUrl?: Deps['slackWebhookUrl'];
+    /** Watches the metrics the steps emit. */
+    metric?: Deps['metric'];
   } = {},
 ): Promise<WorkflowEnv> {
   const speed = options.speed ?? TEST_SPEED;
@@ -113,6 +115,8 @@ export async function startWorkflowEnv(
     tableName,
     dynamoEndpoint: dynamo.endpoint,
     slackWebhookUrl: options.slackWebhookUrl ?? (async () => undefined),
+    allowLoopbackSlackWebhook: true,
+    ...(options.metric ? { metric: options.metric } : {}),
     sleep: (ms) => new Promise((resolve) => clock.schedule(ms, () => resolve())),
     random: seededRandom(1).next,
     now: () => clock.now(),
