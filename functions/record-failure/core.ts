@@ -79,8 +79,11 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
       detail: `Slack: ${error}`,
     });
   }
-  const alreadySent = record.notification?.kind === 'success' && record.notification.status === 'sent';
-  if (!alreadySent) {
+  // A message in the outbox (pending) is the deliverer's to deliver: only a message that never got there failed.
+  const inHand =
+    record.notification?.kind === 'success' &&
+    (record.notification.status === 'sent' || record.notification.status === 'pending');
+  if (!inHand) {
     await deps.requests.update(requestId, {
       notification: { kind: 'success', status: 'failed', at: now, error },
       // "Announce ready" runs only after the account was configured: it is ready, whatever became of the message.
