@@ -15,7 +15,8 @@ import {
 } from 'aws-cdk-lib';
 import type { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { type EventPattern, Schedule } from 'aws-cdk-lib/aws-events';
+import { type EventPattern, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -141,6 +142,8 @@ export class VendStack extends Stack {
   readonly alarms: OperatorAlarms;
   readonly drift?: DriftEvents;
   readonly dashboard: VendDashboard;
+  /** The schedule of the Slack outbox's deliverer. */
+  readonly messageDelivery: Rule;
   /** What the IAM conditions on member accounts and tags are built from. */
   private readonly memberAccess: {
     organizationId: string;
@@ -295,6 +298,20 @@ export class VendStack extends Stack {
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
     });
 
+    // The Slack outbox's deliverer: every minute (the back-off between attempts at one message is in its code). A
+    // run missed is made up by the next, so the rule's target needs no retries of its own.
+    const deliverer = makeFunction(
+      'deliver-messages',
+      FUNCTION_ACCESS['deliver-messages'],
+      Duration.minutes(5),
+    );
+    this.functions['deliver-messages'] = deliverer;
+    this.messageDelivery = new Rule(this, 'DeliverMessagesSchedule', {
+      description: 'Vend: retries the Slack messages not delivered yet (the outbox in the registry)',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(deliverer.function, { retryAttempts: 0 })],
+    });
+
     const driftEntry = props.driftHandlerEntry ?? join(REPOSITORY_ROOT, 'functions', 'drift', 'handler.ts');
     if (existsSync(driftEntry)) {
       const access = accessOf('drift');
@@ -366,6 +383,11 @@ export class VendStack extends Stack {
       'VendsFailed',
       vendMetric(metricsNamespace, METRIC.vendsFailed, { period }),
       'A vend failed (Vend metric VendsFailed, any reason): the dashboard shows the reasons, the registry and the requester’s Slack message say at which step.',
+    );
+    this.alarms.alarmWhen(
+      'SlackUndelivered',
+      vendMetric(metricsNamespace, METRIC.slackUndelivered, { period }),
+      'A Slack message to a requester or about drift has not been delivered for an hour (Vend metric SlackUndelivered; the deliver-messages log says why, often a revoked webhook: put the new URL in the Slack webhook secret). It is still retried.',
     );
     const operations: Record<string, Metric> = {
       'Executions failed': this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
