@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CompleteRequestInput, completeRequest } from '../../functions/complete-request/core.ts';
 import { deliverMessages } from '../../functions/deliver-messages/core.ts';
 import { METRIC, type MetricName } from '../../functions/shared/metrics-names.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import { OUTBOX_LEASE_MS } from '../../functions/shared/slack.ts';
+import { slackWebhookFromSecret } from '../../functions/shared/slack-secret.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 import { startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
@@ -224,22 +225,22 @@ describe('complete-request ("Announce ready")', () => {
   it('leaves a message a live attempt holds to that attempt, and the deliverer sends it once its claim expired', async () => {
     const { request, input } = await readyRequest();
     const id = `${request.requestId}#ready`;
+    // Longer than the step's own lease: the scaled clock runs on while the test works (an hour is 3.6 s here).
+    const LIVE_LEASE_MS = 20 * OUTBOX_LEASE_MS;
     await env.deps.outbox.enqueue(
       { id, kind: 'ready', message: { text: `held ${request.requestId}`, blocks: [] } },
       env.deps.now(),
     );
-    expect(await env.deps.outbox.claim(id, 'another-attempt', env.deps.now(), OUTBOX_LEASE_MS)).toMatchObject(
-      {
-        claimed: true,
-      },
-    );
+    expect(await env.deps.outbox.claim(id, 'another-attempt', env.deps.now(), LIVE_LEASE_MS)).toMatchObject({
+      claimed: true,
+    });
     const before = sink.requests();
 
     await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false, pending: true });
     await deliverMessages(env.deps);
     expect(sink.requests()).toBe(before);
 
-    await env.deps.sleep(OUTBOX_LEASE_MS);
+    await env.deps.sleep(LIVE_LEASE_MS);
     await deliverMessages(env.deps);
     await deliverMessages(env.deps);
 
@@ -250,17 +251,30 @@ describe('complete-request ("Announce ready")', () => {
 
   it('on Slack 404, reads the webhook secret again and delivers with the rotated URL', async () => {
     const { request, input } = await readyRequest();
-    secret = rotatedSink.url;
+    // The secret as a Lambda reads it: cached after the first read, read again only when Slack says it is gone.
+    const read = vi
+      .fn<(arn: string) => Promise<string | undefined>>()
+      .mockResolvedValueOnce(sink.url)
+      .mockResolvedValueOnce(rotatedSink.url);
+    const deps = {
+      ...env.deps,
+      slackWebhookUrl: slackWebhookFromSecret('arn:aws:secretsmanager:us-east-1:000000000000:secret:hook', {
+        read,
+        allowLoopback: true,
+      }),
+    };
+    expect(await deps.slackWebhookUrl()).toBe(sink.url);
     sink.failNext(404, 1);
 
-    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: true });
+    await expect(completeRequest(deps, input)).resolves.toEqual({ notified: true });
 
+    expect(read).toHaveBeenCalledTimes(2);
     expect(messagesFor(request)).toEqual([]);
     const delivered = rotatedSink
       .messages()
       .filter((m) => JSON.stringify(m.payload).includes(request.requestId));
     expect(delivered).toHaveLength(1);
-    expect(webhook).toBe(rotatedSink.url);
+    expect(await deps.slackWebhookUrl()).toBe(rotatedSink.url);
   });
 
   it('on Slack 404 with the same URL in the secret, posts no more and keeps the message for the deliverer', async () => {
