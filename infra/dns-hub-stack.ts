@@ -17,14 +17,15 @@ export interface DnsHubStackProps extends StackProps {
   readonly managementAccountId?: string;
   /**
    * The names of Vend's roles in the management account that assume this one (`dnsConnectorRoleName(vendStackName,
-   * folder)` for connect-dns and drift): only those may.
+   * folder)` for connect-dns, drift and the API): only those may.
    */
   readonly connectorRoleNames: readonly string[];
 }
 
 /**
  * The network hub account's part of Vend: the role the connect-dns step assumes to authorize a new account's VPC
- * to join the private hosted zone, and nothing else. It trusts the management account, on the condition that the
+ * to join the private hosted zone (and the API, to read the zone's VPC limit before accepting a request), and
+ * nothing else. It trusts the management account, on the condition that the
  * caller is Vend's connect-dns role (a condition on the principal ARN, so the trust survives that role being
  * replaced).
  */
@@ -60,6 +61,10 @@ export class DnsHubStack extends Stack {
                 'route53:DeleteVPCAssociationAuthorization',
                 'route53:ListVPCAssociationAuthorizations',
                 'route53:GetHostedZone',
+                // Vend's API reads the zone's VPC limit before it accepts a request (GetHostedZoneLimit takes
+                // the hostedzone resource: Service Authorization Reference, "Actions, resources, and condition
+                // keys for Amazon Route 53").
+                'route53:GetHostedZoneLimit',
               ],
               resources: [zoneArn],
             }),

@@ -16,7 +16,7 @@ export const TASK_FUNCTION_FOLDERS = {
 } as const;
 
 export type StepFolder = (typeof TASK_FUNCTION_FOLDERS)[keyof typeof TASK_FUNCTION_FOLDERS];
-export type FunctionFolder = StepFolder | 'api' | 'drift' | 'deliver-messages';
+export type FunctionFolder = StepFolder | 'api' | 'drift' | 'reap-requests' | 'deliver-messages';
 
 /**
  * Which Organizations resources an action is evaluated against, as the Service Authorization Reference lists them
@@ -77,6 +77,8 @@ export interface FunctionAccess {
   readonly notifies?: boolean;
   /** Starts executions of the state machine. */
   readonly startsExecutions?: boolean;
+  /** Looks up executions of the state machine by name (DescribeExecution). */
+  readonly describesExecutions?: boolean;
 }
 
 /** Every step records its progress through `runStep`: GetItem (the request) and UpdateItem (the step). */
@@ -197,7 +199,20 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     ],
     registry: ['GetItem', 'PutItem', 'DeleteItem'],
     queriesListIndex: true,
+    // The pre-flight reads the shared zone's VPC limit (GetHostedZoneLimit) through the hub's role.
+    assumesDnsHubRole: true,
     startsExecutions: true,
+  },
+  'reap-requests': {
+    description:
+      'Vend: starts requests left pending with no execution, and fails those that cannot start (schedule)',
+    organizations: [],
+    // PutItem: the failure message into the Slack outbox.
+    registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    queriesListIndex: true,
+    notifies: true,
+    startsExecutions: true,
+    describesExecutions: true,
   },
   drift: {
     description:

@@ -119,6 +119,11 @@ export interface VendStackProps extends StackProps {
    */
   readonly driftSweepSchedule?: Schedule;
   /**
+   * When the reaper of requests left pending runs.
+   * @default Schedule.rate(Duration.minutes(5))
+   */
+  readonly reapSchedule?: Schedule;
+  /**
    * The drift function's handler. The drift rules are created only when it exists.
    * @default 'functions/drift/handler.ts' at the repository root
    */
@@ -141,6 +146,8 @@ export class VendStack extends Stack {
   readonly api: RequestApi;
   readonly alarms: OperatorAlarms;
   readonly drift?: DriftEvents;
+  /** The schedule that runs the reaper of requests left pending. */
+  readonly reapRule: Rule;
   readonly dashboard: VendDashboard;
   /** The schedule of the Slack outbox's deliverer. */
   readonly messageDelivery: Rule;
@@ -312,6 +319,20 @@ export class VendStack extends Stack {
       targets: [new LambdaFunction(deliverer.function, { retryAttempts: 0 })],
     });
 
+    // The reaper: every five minutes, it starts requests left pending with no execution and fails those that
+    // cannot start. A failed run is not retried by Lambda: the next scheduled run is the retry, and the function's
+    // error alarm watches runs that keep failing.
+    const reaper = makeFunction('reap-requests', FUNCTION_ACCESS['reap-requests'], Duration.minutes(2), {
+      [ENV.stateMachineArn]: this.stateMachine.stateMachineArn,
+    });
+    reaper.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+    this.functions['reap-requests'] = reaper;
+    this.reapRule = new Rule(this, 'ReapSchedule', {
+      description: 'Vend: starts requests left pending with no execution, fails those that cannot start',
+      schedule: props.reapSchedule ?? Schedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(reaper.function, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    });
+
     const driftEntry = props.driftHandlerEntry ?? join(REPOSITORY_ROOT, 'functions', 'drift', 'handler.ts');
     if (existsSync(driftEntry)) {
       const access = accessOf('drift');
@@ -478,6 +499,16 @@ export class VendStack extends Stack {
         }),
       );
     }
+    if (access.describesExecutions) {
+      // DescribeExecution takes the execution resource, `...:execution:<stateMachineName>:<executionName>`
+      // (Service Authorization Reference, "Actions, resources, and condition keys for AWS Step Functions").
+      statements.push(
+        new PolicyStatement({
+          actions: ['states:DescribeExecution'],
+          resources: [this.executionsArn()],
+        }),
+      );
+    }
     if (access.startsExecutions) {
       statements.push(
         new PolicyStatement({
@@ -495,6 +526,11 @@ export class VendStack extends Stack {
       );
     }
     return statements;
+  }
+
+  /** Every execution of the state machine: they are named after requests, which do not exist at deploy time. */
+  private executionsArn(): string {
+    return `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${this.stateMachine.stateMachineName}:*`;
   }
 
   /**
@@ -602,6 +638,13 @@ export class VendStack extends Stack {
         if (!kind || !/\*/.test(nagArn(this.resolve(arn)))) continue;
         ack(fn.role, resource(arn), reasons[kind]!);
       }
+      if (access.describesExecutions) {
+        ack(
+          fn.role,
+          resource(this.executionsArn()),
+          'The executions of this state machine only: each is named after a request, which does not exist at deploy time.',
+        );
+      }
       if (access.assumesAccessRole) {
         ack(
           fn.role,
@@ -682,12 +725,14 @@ function pascal(folder: string): string {
   return folder.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase());
 }
 
-/** How cdk-nag prints a resolved ARN in a finding id: `Fn::Join` parts concatenated, `Ref`s as `<Name>`. */
+/** How cdk-nag prints a resolved ARN in a finding id: `Fn::Join` parts concatenated, `Ref`s as `<Name>`, attributes as `<Name.Attribute>`. */
 function nagArn(resolved: unknown): string {
   if (typeof resolved === 'string') return resolved;
   const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (join) return join[1].map(nagArn).join(join[0]);
   const ref = (resolved as { Ref?: string }).Ref;
   if (ref) return `<${ref}>`;
+  const attribute = (resolved as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (attribute) return `<${attribute[0]}.${attribute[1]}>`;
   return JSON.stringify(resolved);
 }

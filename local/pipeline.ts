@@ -4,6 +4,7 @@ import { createApiHandler } from '../functions/api/core.ts';
 import { type DeliverMessagesOutput, deliverMessages } from '../functions/deliver-messages/core.ts';
 import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
 import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift/sweep.ts';
+import { type ReapInput, type ReapResult, reapRequests } from '../functions/reap-requests/core.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';
@@ -23,6 +24,9 @@ export const PIPELINE_ACCESS_KEY = 'vend-pipeline';
 
 /** How often `npm start` runs the drift sweep, on the pipeline's clock. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
+
+/** How often `npm start` runs the reaper of requests left pending, on the pipeline's clock (as the AWS schedule). */
+export const DEFAULT_REAP_INTERVAL_MS = 5 * 60_000;
 
 /** How often `npm start` runs the Slack outbox deliverer, on the pipeline's clock (as the stack's schedule does). */
 export const DEFAULT_DELIVER_INTERVAL_MS = 60_000;
@@ -62,6 +66,11 @@ export interface LocalPipelineOptions {
    * (`pipeline.sweep()`), so that tests sweep when they ask; `npm start` passes DEFAULT_SWEEP_INTERVAL_MS.
    */
   sweepIntervalMs?: number;
+  /**
+   * Run the reaper of requests left pending every this many milliseconds of the pipeline's clock. 0 or absent: only
+   * on demand (`pipeline.reap()`); `npm start` passes DEFAULT_REAP_INTERVAL_MS.
+   */
+  reapIntervalMs?: number;
   /**
    * Run the Slack outbox deliverer every this many milliseconds of the pipeline's clock. 0 or absent: only on
    * demand (`pipeline.deliver()`); `npm start` passes DEFAULT_DELIVER_INTERVAL_MS.
@@ -110,6 +119,8 @@ export interface LocalPipeline {
   sweep(input?: SweepInput): Promise<SweepResult>;
   /** Runs the Slack outbox deliverer now (as its schedule does). */
   deliver(): Promise<DeliverMessagesOutput>;
+  /** Runs the reaper now (as the schedule does), with the runner standing in for Step Functions. */
+  reap(input?: ReapInput): Promise<ReapResult>;
   close(): Promise<void>;
 }
 
@@ -200,24 +211,40 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       void run.catch(() => undefined).finally(() => sweeps.delete(run));
       return run;
     };
-    let cancelSchedule = () => {};
-    const interval = options.sweepIntervalMs ?? 0;
-    if (interval > 0) {
+    const reaps = new Set<Promise<ReapResult>>();
+    const executions = {
+      start: (name: string, input: Parameters<LocalRunner['start']>[1]) => runner.start(name, input),
+      exists: async (name: string) => runner.get(name) !== undefined,
+    };
+    const reap = (input: ReapInput = {}) => {
+      const run = reapRequests({ ...deps, executions }, input);
+      reaps.add(run);
+      void run.catch(() => undefined).finally(() => reaps.delete(run));
+      return run;
+    };
+    const cancels: (() => void)[] = [];
+    /** Runs `job` every `interval` of the clock, one run at a time: a run still going when the next is due waits a period. */
+    const every = (
+      interval: number,
+      what: string,
+      running: Set<Promise<unknown>>,
+      job: () => Promise<unknown>,
+    ) => {
+      if (interval <= 0) return;
+      const slot = cancels.push(() => {}) - 1;
       const scheduleNext = () => {
-        cancelSchedule = clock.schedule(interval, () => {
+        cancels[slot] = clock.schedule(interval, () => {
           if (stopping.signal.aborted) return;
-          // One sweep at a time: a sweep still running when the next is due makes the next wait a period.
-          const running = sweeps.size > 0;
-          const done = running ? Promise.resolve() : sweep().then(() => undefined);
+          const done = running.size > 0 ? Promise.resolve() : job().then(() => undefined);
           done
-            .catch((error: unknown) => log.error('the drift sweep failed', { error: String(error) }))
+            .catch((error: unknown) => log.error(`${what} failed`, { error: String(error) }))
             .finally(() => {
               if (!stopping.signal.aborted) scheduleNext();
             });
         });
       };
       scheduleNext();
-    }
+    };
     const deliveries = new Set<Promise<DeliverMessagesOutput>>();
     const deliver = () => {
       const run = deliverMessages(deps);
@@ -225,28 +252,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       void run.catch(() => undefined).finally(() => deliveries.delete(run));
       return run;
     };
-    let cancelDeliverer = () => {};
-    const deliverEvery = options.deliverIntervalMs ?? 0;
-    if (deliverEvery > 0) {
-      const scheduleNext = () => {
-        cancelDeliverer = clock.schedule(deliverEvery, () => {
-          if (stopping.signal.aborted) return;
-          // One run at a time, as with the sweep.
-          const done = deliveries.size > 0 ? Promise.resolve() : deliver().then(() => undefined);
-          done
-            .catch((error: unknown) => log.error('the Slack deliverer failed', { error: String(error) }))
-            .finally(() => {
-              if (!stopping.signal.aborted) scheduleNext();
-            });
-        });
-      };
-      scheduleNext();
-    }
+    every(options.sweepIntervalMs ?? 0, 'the drift sweep', sweeps, () => sweep());
+    every(options.reapIntervalMs ?? 0, 'the reaper of pending requests', reaps, () => reap());
+    every(options.deliverIntervalMs ?? 0, 'the Slack deliverer', deliveries, () => deliver());
     stopDrift = () => {
       unsubscribe();
       stopping.abort();
-      cancelSchedule();
-      cancelDeliverer();
+      for (const cancel of cancels) cancel();
     };
     const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
@@ -261,6 +273,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       events,
       sweep,
       deliver,
+      reap,
       async close() {
         if (api) {
           await api.close();
@@ -268,7 +281,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
         stopDrift();
         await events.close();
-        await Promise.allSettled([...sweeps, ...deliveries]);
+        await Promise.allSettled([...sweeps, ...reaps, ...deliveries]);
         await runner.stop();
         for (const service of started.reverse()) await service.close();
       },

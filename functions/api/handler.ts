@@ -2,7 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ENV } from '../shared/env.ts';
 import { depsFromEnv } from '../shared/lambda.ts';
-import { createApiHandler, stepFunctionsStarter } from './core.ts';
+import { stepFunctionsStarter } from '../shared/step-functions.ts';
+import { createApiHandler } from './core.ts';
 
 const logger = new Logger({ serviceName: 'vend-api' });
 const stateMachineArn = process.env[ENV.stateMachineArn];

@@ -13,8 +13,7 @@ import {
   type StepName,
   type VendRequest,
 } from '../shared/model.ts';
-import { failureMessage, NO_WEBHOOK, sendThroughOutbox } from '../shared/slack.ts';
-import { errorText } from '../shared/text.ts';
+import { tellRequesterOfFailure } from '../shared/slack.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
 export interface CaughtError {
@@ -133,42 +132,13 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
 
   const told = record.notification?.kind === 'failure' && record.notification.status === 'sent';
   if (!told) {
-    const message = failureMessage({
+    await tellRequesterOfFailure(deps, {
       request,
       step: failure.step,
       reason: failure.reason,
       advice: failure.advice,
       ...(accountId ? { accountId } : {}),
     });
-    let notification: NonNullable<RequestRecord['notification']>;
-    try {
-      const outcome = await sendThroughOutbox(deps, {
-        id: `${requestId}#failure`,
-        kind: 'failure',
-        message,
-        context: { requestId, step: failure.step },
-      });
-      const status = outcome === 'delivered' ? 'sent' : outcome === 'refused' ? 'failed' : outcome;
-      notification = {
-        kind: 'failure',
-        status,
-        at: new Date().toISOString(),
-        ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
-      };
-    } catch (error) {
-      // The outbox could not be written (the registry is throttled ...): recorded, and the request stays failed.
-      deps.log.error('the requester could not be told the request failed', {
-        requestId,
-        error: String(error),
-      });
-      notification = {
-        kind: 'failure',
-        status: 'failed',
-        at: new Date().toISOString(),
-        error: errorText(error),
-      };
-    }
-    await deps.requests.update(requestId, { notification });
   }
   return { status: 'failed', step: failure.step, reason: failure.reason };
 }

@@ -78,18 +78,6 @@ export class SlackRejectedError extends Error {
   }
 }
 
-/** Another request holds the name or email (or a request with this id exists already). */
-export class ReservationConflictError extends Error {
-  override readonly name = 'ReservationConflictError';
-  constructor(
-    readonly field: 'name' | 'email' | 'requestId',
-    readonly heldBy: string | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(`${field} is already taken${heldBy ? ` by request ${heldBy}` : ''}`, options);
-  }
-}
-
 /**
  * A registry write whose condition had to hold did not: the record is missing, or holds something the write may
  * not replace (another CreateAccount request id). A fault of the pipeline, never retried.
@@ -170,6 +158,10 @@ const TRANSIENT = new Set([
   'TimeoutError',
   'RequestTimeout',
   'RequestTimeoutException',
+  // A cross-account session's credentials expired between the cache's look and the call (STS API reference,
+  // ExpiredTokenException; services answer ExpiredToken): the next attempt assumes the role again.
+  'ExpiredToken',
+  'ExpiredTokenException',
 ]);
 
 /**

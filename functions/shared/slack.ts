@@ -12,7 +12,7 @@ import type { OutboxKind } from '../store/outbox.ts';
 import type { Deps } from './deps.ts';
 import { SlackRejectedError, SlackUnavailableError } from './errors.ts';
 import { METRIC } from './metrics-names.ts';
-import type { StepName, VendRequest } from './model.ts';
+import type { RequestRecord, StepName, VendRequest } from './model.ts';
 import { backoffDelayMs } from './retry.ts';
 import { errorText } from './text.ts';
 
@@ -548,3 +548,37 @@ async function postWithCurrentWebhook(deps: Deps, message: SlackMessage): Promis
 
 /** The text recorded for a missing webhook. */
 export const NO_WEBHOOK = 'no Slack webhook configured';
+
+/**
+ * Tells the requester their request failed (`failureMessage`), through the outbox under the request id and
+ * `failure` (a retried step never sends it twice), and records the outcome on the request as its notification
+ * (`pending`: the deliverer retries it). Trouble is logged and recorded, never thrown: the failure itself is
+ * already recorded.
+ */
+export async function tellRequesterOfFailure(deps: Deps, details: FailureDetails): Promise<void> {
+  const { requestId } = details.request;
+  let notification: NonNullable<RequestRecord['notification']>;
+  try {
+    const outcome = await sendThroughOutbox(deps, {
+      id: `${requestId}#failure`,
+      kind: 'failure',
+      message: failureMessage(details),
+      context: { requestId, step: details.step },
+    });
+    notification = {
+      kind: 'failure',
+      status: outcome === 'delivered' ? 'sent' : outcome === 'refused' ? 'failed' : outcome,
+      at: new Date().toISOString(),
+      ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
+    };
+  } catch (error) {
+    deps.log.error('the requester could not be told the request failed', { requestId, error: String(error) });
+    notification = {
+      kind: 'failure',
+      status: 'failed',
+      at: new Date().toISOString(),
+      error: errorText(error),
+    };
+  }
+  await deps.requests.update(requestId, { notification });
+}

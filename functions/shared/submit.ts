@@ -7,7 +7,7 @@ import {
 import { GetHostedZoneLimitCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { fillTemplate } from './config.ts';
 import type { Deps } from './deps.ts';
-import { aws, RequestRejectedError, ReservationConflictError } from './errors.ts';
+import { aws, RegistryConditionFailedError, RequestRejectedError } from './errors.ts';
 import type { RequestRecord, VendRequest } from './model.ts';
 import {
   type AccountRequestInput,
@@ -268,22 +268,24 @@ async function requireRoomInSharedZone(deps: Deps, dns: NonNullable<Deps['config
   }
 }
 
+/** A request the pipeline holds: the one just stored, or the one stored earlier under the same id (`replayed`). */
+export interface Accepted {
+  record: RequestRecord;
+  replayed: boolean;
+}
+
 /**
- * Accepts a request: checks it, stores it with its name and email reserved (case-insensitively, so two
- * requests for the same address cannot both proceed), then starts its execution, named after the request.
+ * Stores a checked request (see `prepareRequest`) with its name and email reserved (case-insensitively, so two
+ * requests for the same address cannot both proceed), then starts its execution, named after the request. A name
+ * or email another request holds is refused here, the one place the store's conflict becomes a refusal. When a
+ * request with this id is stored already (a retried submission), that request is the answer and nothing is
+ * written or started.
  */
-export async function submitRequest(
+export async function acceptRequest(
   deps: Deps,
   starter: WorkflowStarter,
-  body: unknown,
-  principal: string,
-  options: {
-    requestId?: string;
-    /** The request as `prepareRequest` already made it from this body and principal, to avoid checking twice. */
-    prepared?: VendRequest;
-  } = {},
-): Promise<RequestRecord> {
-  const request = options.prepared ?? (await prepareRequest(deps, body, principal, options.requestId));
+  request: VendRequest,
+): Promise<Accepted> {
   const now = new Date().toISOString();
   const record: RequestRecord = {
     requestId: request.requestId,
@@ -293,35 +295,41 @@ export async function submitRequest(
     createdAt: now,
     updatedAt: now,
   };
-  try {
-    await deps.requests.create(record);
-  } catch (error) {
-    if (error instanceof ReservationConflictError) {
-      if (error.field === 'email') {
-        throw new RequestRejectedError(
+  const created = await deps.requests.create(record);
+  if (!created.created) {
+    if (created.taken === 'requestId') {
+      const stored = await deps.requests.get(request.requestId);
+      if (!stored)
+        throw new RegistryConditionFailedError(`request ${request.requestId} exists but cannot be read`);
+      return { record: stored, replayed: true };
+    }
+    const holder = created.heldBy ?? 'another request';
+    throw created.taken === 'email'
+      ? new RequestRejectedError(
           409,
           'email',
-          `'${request.email}' is already used by ${error.heldBy ?? 'another request'}`,
+          `'${request.email}' is already used by ${holder}`,
           'Use another address.',
-        );
-      }
-      if (error.field === 'name') {
-        throw new RequestRejectedError(
+        )
+      : new RequestRejectedError(
           409,
           'name',
-          `account name '${request.accountName}' is already used by ${error.heldBy ?? 'another request'}`,
+          `account name '${request.accountName}' is already used by ${holder}`,
           'Choose another name.',
         );
-      }
-      throw new RequestRejectedError(
-        409,
-        'requestId',
-        `request ${request.requestId} already exists`,
-        'Send a new request.',
-      );
-    }
-    throw error;
   }
   await starter.start(request.requestId, { request });
-  return record;
+  return { record, replayed: false };
+}
+
+/** Checks a request body and accepts it (`prepareRequest`, then `acceptRequest`): for callers without pre-flight of their own. */
+export async function submitRequest(
+  deps: Deps,
+  starter: WorkflowStarter,
+  body: unknown,
+  principal: string,
+  options: { requestId?: string } = {},
+): Promise<RequestRecord> {
+  const request = await prepareRequest(deps, body, principal, options.requestId);
+  return (await acceptRequest(deps, starter, request)).record;
 }

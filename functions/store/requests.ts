@@ -1,7 +1,7 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { RegistryConditionFailedError, ReservationConflictError } from '../shared/errors.ts';
-import type { RequestRecord, StepName, StepRecord } from '../shared/model.ts';
-import { type ItemKey, type Page, type RegistryTable, stripKeys } from './table.ts';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { aws, RegistryConditionFailedError } from '../shared/errors.ts';
+import type { RequestFailure, RequestRecord, StepName, StepRecord } from '../shared/model.ts';
+import { type ItemKey, LIST_INDEX, type Page, type RegistryTable, stripKeys } from './table.ts';
 
 /** A reservation whose request was never written is stale after this long (a crash between the two writes). */
 const STALE_RESERVATION_MS = 60_000;
@@ -14,6 +14,15 @@ const keys = {
 };
 /** The list index's partition of requests; its sort key is `<createdAt>#<requestId>`. */
 const LIST_PARTITION = 'REQUEST';
+
+/**
+ * What storing a new request did: stored, or nothing stored because the name or email is held by another request
+ * (`heldBy`, when known) or a request with this id exists already.
+ */
+export type CreateResult =
+  | { readonly created: true }
+  | { readonly created: false; readonly taken: 'name' | 'email'; readonly heldBy?: string }
+  | { readonly created: false; readonly taken: 'requestId' };
 
 /** The fields of a request that steps set directly. */
 export type RequestFields = Partial<Pick<RequestRecord, 'accountId' | 'status' | 'failure' | 'notification'>>;
@@ -29,47 +38,47 @@ export class RequestStore {
    * Stores a new request and reserves its account name and email, case-insensitively, with conditional writes:
    * two requests for the same email cannot both get past this point. The reservations are written first and the
    * request last; a conflict releases what this request took. A reservation whose request was never written
-   * (a crash in between) is stale after `STALE_RESERVATION_MS` and may be taken over.
+   * (a crash in between) is stale after `STALE_RESERVATION_MS` and may be taken over. A conflict is a result,
+   * not an error: the caller turns it into its refusal.
    */
-  async create(record: RequestRecord): Promise<void> {
+  async create(record: RequestRecord): Promise<CreateResult> {
     const { request } = record;
     const taken: ItemKey[] = [];
-    try {
-      await this.reserve(keys.email(request.email), record, 'email', { email: request.email });
-      taken.push(keys.email(request.email));
-      await this.reserve(keys.name(request.accountName), record, 'name', {
-        accountName: request.accountName,
-      });
-      taken.push(keys.name(request.accountName));
-      const written = await this.table.write(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: {
-            ...keys.request(record.requestId),
-            ...record,
-            gsi1pk: LIST_PARTITION,
-            gsi1sk: `${record.createdAt}#${record.requestId}`,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      if (!written.ok) throw new ReservationConflictError('requestId', record.requestId);
-    } catch (error) {
-      // A request with this id already exists: the reservations written under its id are its own (a retried
-      // submission of the same request), so they stay.
-      if (error instanceof ReservationConflictError && error.field !== 'requestId') {
-        for (const key of taken) await this.release(key, record.requestId);
+    const reservations = [
+      { field: 'email', key: keys.email(request.email), extra: { email: request.email } },
+      { field: 'name', key: keys.name(request.accountName), extra: { accountName: request.accountName } },
+    ] as const;
+    for (const { field, key, extra } of reservations) {
+      const reserved = await this.reserve(key, record, extra);
+      if (!reserved.ok) {
+        for (const held of taken) await this.release(held, record.requestId);
+        return { created: false, taken: field, ...(reserved.heldBy ? { heldBy: reserved.heldBy } : {}) };
       }
-      throw error;
+      taken.push(key);
     }
+    const written = await this.table.write(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: {
+          ...keys.request(record.requestId),
+          ...record,
+          gsi1pk: LIST_PARTITION,
+          gsi1sk: `${record.createdAt}#${record.requestId}`,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    // A request with this id already exists: the reservations written under its id are its own (a retried
+    // submission of the same request), so they stay.
+    return written.ok ? { created: true } : { created: false, taken: 'requestId' };
   }
 
+  /** Reserves a name or email for a request; when another request holds it, says which (if it still can). */
   private async reserve(
     key: ItemKey,
     record: RequestRecord,
-    field: 'name' | 'email',
     extra: Record<string, string>,
-  ): Promise<void> {
+  ): Promise<{ ok: true } | { ok: false; heldBy?: string }> {
     const item = { ...key, ...extra, requestId: record.requestId, reservedAt: new Date().toISOString() };
     const written = await this.table.write(
       new PutCommand({
@@ -79,13 +88,13 @@ export class RequestStore {
         ExpressionAttributeValues: { ':id': record.requestId },
       }),
     );
-    if (written.ok) return;
+    if (written.ok) return { ok: true };
     const held = await this.table.getRaw(key);
     const holder = held?.requestId as string | undefined;
     const reservedAt = Date.parse(String(held?.reservedAt ?? ''));
     const stale =
       holder !== undefined && Date.now() - reservedAt > STALE_RESERVATION_MS && !(await this.get(holder));
-    if (!stale) throw new ReservationConflictError(field, holder);
+    if (!stale) return holder ? { ok: false, heldBy: holder } : { ok: false };
     const takenOver = await this.table.write(
       new PutCommand({
         TableName: this.table.name,
@@ -94,7 +103,7 @@ export class RequestStore {
         ExpressionAttributeValues: { ':holder': holder },
       }),
     );
-    if (!takenOver.ok) throw new ReservationConflictError(field, undefined);
+    return takenOver.ok ? { ok: true } : { ok: false };
   }
 
   /** Deletes a reservation if `requestId` still holds it. */
@@ -129,6 +138,38 @@ export class RequestStore {
   /** Requests, newest first, a page at a time. */
   list(limit: number, cursor?: string): Promise<Page<RequestRecord>> {
     return this.table.list<RequestRecord>(LIST_PARTITION, limit, cursor);
+  }
+
+  /**
+   * The requests still `pending` that were created in [`from`, `to`) (ISO times), oldest first: one query of the
+   * list index by its sort key (`<createdAt>#<requestId>`), filtered on the status, so only that window is read.
+   */
+  async listPending(from: string, to: string): Promise<RequestRecord[]> {
+    const pending: RequestRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await aws(
+        this.table.db.send(
+          new QueryCommand({
+            TableName: this.table.name,
+            IndexName: LIST_INDEX,
+            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+            FilterExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':p': LIST_PARTITION,
+              ':from': from,
+              ':to': to,
+              ':pending': 'pending',
+            },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) pending.push(stripKeys<RequestRecord>(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return pending;
   }
 
   /**
@@ -205,6 +246,29 @@ export class RequestStore {
       }),
     );
     if (!written.ok) throw missing(requestId);
+  }
+
+  /**
+   * Marks a request failed with its failure, only while it is still `pending` (no step has moved it on): true when
+   * this call failed it, false when it had moved on or was failed already.
+   */
+  async failPending(requestId: string, failure: RequestFailure): Promise<boolean> {
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: 'SET #status = :failed, failure = :failure, updatedAt = :now',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': 'failed',
+          ':pending': 'pending',
+          ':failure': failure,
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+    return written.ok;
   }
 
   /** Sets one step's record of a request (and the request's status, when given) under a condition. */

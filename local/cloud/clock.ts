@@ -36,6 +36,34 @@ export function scaledClock(speed: number, start = Date.now()): Clock {
   };
 }
 
+/**
+ * Simulated time that moves only when a scheduled callback falls due: a callback scheduled `ms` ahead runs after
+ * `ms / speed` real milliseconds and first moves the clock to its due time. Between callbacks the clock stands
+ * still, so however slow or loaded the machine, no window (a consistency window, a credential's lifetime, a
+ * creation's delay) passes while the code under test is merely running: only waiting moves time. Tests use it
+ * so that their outcome does not depend on the machine's speed; `scaledClock` is for runs that should feel like
+ * real time.
+ */
+export function steppedClock(speed: number, start = Date.now()): Clock {
+  if (!(speed > 0)) throw new RangeError(`clock speed must be positive, got ${speed}`);
+  let now = start;
+  return {
+    now: () => now,
+    schedule(ms, callback) {
+      const due = now + Math.max(0, ms);
+      const timer = setTimeout(
+        () => {
+          if (due > now) now = due;
+          callback();
+        },
+        Math.max(0, ms / speed),
+      );
+      timer.unref();
+      return () => clearTimeout(timer);
+    },
+  };
+}
+
 /** A clock that moves only when told to: `advance(ms)` runs every callback that falls due, in order. */
 export interface ManualClock extends Clock {
   advance(ms: number): void;

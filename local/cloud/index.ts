@@ -14,7 +14,7 @@ import { sts } from './services/sts.ts';
 import type { CloudState } from './state.ts';
 
 export { toEventBridgeEvent } from './audit.ts';
-export { type Clock, manualClock, scaledClock, systemClock } from './clock.ts';
+export { type Clock, manualClock, scaledClock, steppedClock, systemClock } from './clock.ts';
 export type { Cloud } from './cloud.ts';
 export type { FaultRule } from './faults.ts';
 export type { Seed } from './seed.ts';

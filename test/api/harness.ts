@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { type ApiDeps, createApiHandler } from '../../functions/api/core.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
-import { scaledClock } from '../../local/cloud/index.ts';
+import { steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 
@@ -42,7 +42,7 @@ export interface ApiEnv {
 
 /** The local pipeline (cloud, registry, runner, Slack sink) on a scaled clock, with the API over HTTP in front. */
 export async function startApiEnv(): Promise<ApiEnv> {
-  const pipeline = await startLocalPipeline({ cloudPort: 0, clock: scaledClock(SPEED), speed: SPEED });
+  const pipeline = await startLocalPipeline({ cloudPort: 0, clock: steppedClock(SPEED), speed: SPEED });
   const servers: LocalApi[] = [];
   const serve = async (overrides: Partial<ApiDeps>) => {
     const handler = createApiHandler({ ...pipeline.deps, starter: pipeline.runner, ...overrides });

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyHash } from '../../functions/api/core.ts';
+import { bodyHash } from '../../functions/api/idempotency.ts';
 import { requestAcceptedSchema, requestViewSchema } from '../../functions/api/schemas.ts';
 import { submitRequest } from '../../functions/shared/submit.ts';
 import { type ApiEnv, accountBody, DEVELOPER, expectError, startApiEnv } from './harness.ts';

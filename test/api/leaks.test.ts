@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DRIFT_FIX_FAILED, driftView, requestView } from '../../functions/api/core.ts';
 import { driftSchema, requestViewSchema } from '../../functions/api/schemas.ts';
+import { DRIFT_FIX_FAILED, driftView, requestView } from '../../functions/api/views.ts';
 import type { DriftState, RequestRecord } from '../../functions/shared/model.ts';
 import { type ApiEnv, accountBody, eventually, startApiEnv } from './harness.ts';
 

@@ -1,6 +1,6 @@
 import { CreateAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_COUNT_TTL_MS } from '../../functions/api/core.ts';
+import { ACCOUNT_COUNT_TTL_MS } from '../../functions/api/quota.ts';
 import { type Answer, type ApiEnv, accountBody, expectError, startApiEnv } from './harness.ts';
 
 describe('POST /accounts refuses at once, naming the field and the fix, and starts nothing', () => {

@@ -1,6 +1,6 @@
 import type { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { stepFunctionsStarter } from '../../functions/api/core.ts';
+import { stepFunctionsStarter } from '../../functions/shared/step-functions.ts';
 import { testRequest } from '../workflow/harness.ts';
 
 const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:vend';
@@ -44,6 +44,23 @@ describe('the Step Functions starter', () => {
     await expect(
       stepFunctionsStarter(client, ARN).start(request.requestId, { request }),
     ).rejects.toMatchObject({
+      name: 'Vend.Throttled',
+    });
+  });
+
+  it('looks an execution up by the ARN made of the state machine and the name', async () => {
+    const { client, sent } = fakeClient(async () => ({ status: 'RUNNING' }));
+    await expect(stepFunctionsStarter(client, ARN).exists('req-1')).resolves.toBe(true);
+    expect(sent[0]!.input).toEqual({
+      executionArn: 'arn:aws:states:us-east-1:000000000000:execution:vend:req-1',
+    });
+  });
+
+  it('answers ExecutionDoesNotExist as no execution, and other errors as the workflow error', async () => {
+    const missing = fakeClient(() => Promise.reject(awsError('ExecutionDoesNotExist')));
+    await expect(stepFunctionsStarter(missing.client, ARN).exists('req-1')).resolves.toBe(false);
+    const throttled = fakeClient(() => Promise.reject(awsError('ThrottlingException')));
+    await expect(stepFunctionsStarter(throttled.client, ARN).exists('req-1')).rejects.toMatchObject({
       name: 'Vend.Throttled',
     });
   });

@@ -3,7 +3,7 @@ import type { RequestView } from '../../cli/contract.ts';
 import type { VendIo } from '../../cli/io.ts';
 import { createApiHandler } from '../../functions/api/core.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
-import { scaledClock } from '../../local/cloud/index.ts';
+import { steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { expectInOrder, vend } from './support.ts';
 
@@ -11,7 +11,7 @@ describe('vend against the real request API on the local pipeline', () => {
   let pipeline: LocalPipeline;
   let local: LocalApi;
   beforeAll(async () => {
-    pipeline = await startLocalPipeline({ cloudPort: 0, clock: scaledClock(1000), speed: 1000 });
+    pipeline = await startLocalPipeline({ cloudPort: 0, clock: steppedClock(1000), speed: 1000 });
     local = await startLocalApi({
       handler: createApiHandler({ ...pipeline.deps, starter: pipeline.runner }),
       port: 0,

@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { DnsHubStack, dnsConnectorRoleName } from '../../infra/dns-hub-stack.ts';
+import { DNS_HUB_CALLERS } from '../../infra/pipeline-functions.ts';
 
 function hub(managementAccountId?: string) {
   const stack = new DnsHubStack(new App(), 'VendDnsHub', {
@@ -52,7 +53,7 @@ describe('the DNS hub stack', () => {
     });
   });
 
-  it('may only manage VPC association authorizations of the configured zone', () => {
+  it('may only manage VPC association authorizations of the configured zone, and read its VPC limit', () => {
     const { template } = hub('000000000000');
     const roles = Object.values(template.findResources('AWS::IAM::Role'));
     expect(roles).toHaveLength(1);
@@ -68,6 +69,7 @@ describe('the DNS hub stack', () => {
                 'route53:DeleteVPCAssociationAuthorization',
                 'route53:ListVPCAssociationAuthorizations',
                 'route53:GetHostedZone',
+                'route53:GetHostedZoneLimit',
               ],
               Effect: 'Allow',
               Resource: {
@@ -81,6 +83,10 @@ describe('the DNS hub stack', () => {
         },
       },
     ]);
+  });
+
+  it('is trusted by the roles of the functions that assume it: connect-dns, drift, and the API (its VPC-limit pre-flight)', () => {
+    expect([...DNS_HUB_CALLERS].sort()).toEqual(['api', 'connect-dns', 'drift']);
   });
 
   it('asks for the management account at deploy time when not given one', () => {

@@ -81,6 +81,17 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'dynamodb:PutItem',
     'dynamodb:DeleteItem',
     'dynamodb:Query',
+    'sts:AssumeRole',
+    'states:StartExecution',
+  ],
+  'reap-requests': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+    'secretsmanager:GetSecretValue',
+    'states:DescribeExecution',
     'states:StartExecution',
   ],
 };
@@ -262,7 +273,7 @@ describe('the workflow', () => {
 });
 
 describe('the functions', () => {
-  const folders = [...Object.values(TASK_FUNCTION_FOLDERS), 'api', 'deliver-messages'];
+  const folders = [...Object.values(TASK_FUNCTION_FOLDERS), 'api', 'reap-requests', 'deliver-messages'];
 
   it('are one Node.js 22 arm64 function per handler, traced, each with its own log group kept three months', () => {
     expect(
@@ -371,14 +382,50 @@ describe('the functions', () => {
     }
   });
 
-  it('let only the API start executions, of this state machine only', () => {
+  it('let only the API and the reaper start executions, of this state machine only', () => {
     const starts = folders.flatMap((folder) =>
       policyStatements(folder)
         .filter((statement) => actionsOf(statement).includes('states:StartExecution'))
         .map((statement) => ({ folder, resource: statement.Resource })),
     );
+    const stateMachine = { Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement) };
     expect(starts).toEqual([
-      { folder: 'api', resource: { Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement) } },
+      { folder: 'api', resource: stateMachine },
+      { folder: 'reap-requests', resource: stateMachine },
+    ]);
+  });
+
+  it('let only the reaper look executions up, those of this state machine only', () => {
+    const describes = folders.flatMap((folder) =>
+      policyStatements(folder)
+        .filter((statement) => actionsOf(statement).includes('states:DescribeExecution'))
+        .map((statement) => ({
+          folder,
+          actions: statement.Action,
+          resource: stack.resolve(statement.Resource),
+        })),
+    );
+    expect(describes).toEqual([
+      {
+        folder: 'reap-requests',
+        actions: 'states:DescribeExecution',
+        resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':execution:',
+              { 'Fn::GetAtt': [logicalId(stack.stateMachine.node.defaultChild as CfnElement), 'Name'] },
+              ':*',
+            ],
+          ],
+        },
+      },
     ]);
   });
 
@@ -448,10 +495,15 @@ describe('the functions', () => {
       'move-account',
       'complete-request',
       'record-failure',
-      'api',
+      'reap-requests',
     ]) {
       expect(assumes(folder), folder).toEqual([]);
     }
+    // The API reads the shared zone's VPC limit through the hub's role, and assumes no other.
+    expect(assumes('api').map((statement) => [statement.Effect, JSON.stringify(statement.Resource)])).toEqual(
+      [['Allow', arn('222222222222', 'VendDnsAuthorizer')]],
+    );
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'VendTest-api' });
     for (const name of ['OrganizationId', ...ouParameters]) {
       template.hasParameter(name, { Type: 'String', AllowedPattern: Match.stringLikeRegexp('^\\^(o|ou)-') });
     }
@@ -553,7 +605,7 @@ describe('the Slack webhook secret', () => {
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${secret}"`))
       .map(([id]) => id);
     expect(readers.sort()).toEqual(
-      ['complete-request', 'record-failure', 'drift', 'deliver-messages']
+      ['complete-request', 'record-failure', 'drift', 'reap-requests', 'deliver-messages']
         .map((folder) =>
           logicalId(
             stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
@@ -565,7 +617,9 @@ describe('the Slack webhook secret', () => {
       const variables = (
         functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
       ).Environment.Variables;
-      if (['complete-request', 'record-failure', 'drift', 'deliver-messages'].includes(folder)) {
+      if (
+        ['complete-request', 'record-failure', 'drift', 'reap-requests', 'deliver-messages'].includes(folder)
+      ) {
         expect(variables[ENV.slackWebhookSecretArn], folder).toEqual({ Ref: secret });
       } else {
         expect(variables, folder).not.toHaveProperty(ENV.slackWebhookSecretArn);
@@ -702,9 +756,11 @@ describe('alarms', () => {
 describe('drift', () => {
   it('routes the Organizations events of the shared pattern, and the sweep schedule, to the drift function', () => {
     const drift = logicalId(stack.functions.drift!.function.node.defaultChild as CfnElement);
-    const deliverer = logicalId(stack.messageDelivery.node.defaultChild as CfnElement);
+    const scheduled = [stack.reapRule, stack.messageDelivery].map((rule) =>
+      logicalId(rule.node.defaultChild as CfnElement),
+    );
     const rules = Object.entries(resourcesOfType(template, 'AWS::Events::Rule'))
-      .filter(([id]) => id !== deliverer)
+      .filter(([id]) => !scheduled.includes(id))
       .map(([, rule]) => rule) as unknown as {
       Properties: { EventPattern?: unknown; ScheduleExpression?: string; Targets: { Arn: unknown }[] };
     }[];
@@ -759,5 +815,42 @@ describe('cdk-nag AwsSolutions', () => {
     );
     expect(findings).toEqual([]);
     expect(report.success).toBe(true);
+  });
+});
+
+describe('the reaper of requests left pending', () => {
+  it('runs every five minutes from an EventBridge schedule, which retries delivery for five minutes at most', () => {
+    const reaper = logicalId(stack.functions['reap-requests']!.function.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [reaper, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [reaper, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(stack.reapRule.node.defaultChild as CfnElement), 'Arn'] },
+    });
+  });
+
+  it('is not retried by Lambda (the next run is the retry) and knows the state machine', () => {
+    const reaper = logicalId(stack.functions['reap-requests']!.function.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: reaper },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 300,
+    });
+    const variables = (
+      functionProperties('reap-requests') as { Environment: { Variables: Record<string, unknown> } }
+    ).Environment.Variables;
+    expect(variables[ENV.stateMachineArn]).toEqual({
+      Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement),
+    });
   });
 });

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConcurrentModificationError,
   RegistryConditionFailedError,
-  ReservationConflictError,
   ThrottledError,
 } from '../../functions/shared/errors.ts';
 import type { AccountDesiredState, DriftRecord, RequestRecord } from '../../functions/shared/model.ts';
@@ -180,11 +179,10 @@ describe('the request store', () => {
     const second = requestRecord({ email: first.request.email.toUpperCase() });
 
     // Act
-    const refused = await stores.requests.create(second).catch((error: unknown) => error);
+    const refused = await stores.requests.create(second);
 
     // Assess
-    expect(refused).toBeInstanceOf(ReservationConflictError);
-    expect(refused).toMatchObject({ field: 'email', heldBy: first.requestId });
+    expect(refused).toEqual({ created: false, taken: 'email', heldBy: first.requestId });
     expect(await stores.requests.get(second.requestId)).toBeUndefined();
     expect(await stores.requests.reservationHolder('name', second.request.accountName)).toBeUndefined();
   });
@@ -199,15 +197,41 @@ describe('the request store', () => {
     });
 
     // Act
-    const refused = await stores.requests.create(second).catch((error: unknown) => error);
+    const refused = await stores.requests.create(second);
 
     // Assess
-    expect(refused).toMatchObject({
-      name: 'ReservationConflictError',
-      field: 'name',
-      heldBy: first.requestId,
-    });
+    expect(refused).toEqual({ created: false, taken: 'name', heldBy: first.requestId });
     expect(await stores.requests.reservationHolder('email', second.request.email)).toBeUndefined();
+  });
+
+  it('answers a second store of the same request id with a result, and keeps its reservations', async () => {
+    // Prepare
+    const record = requestRecord();
+    await stores.requests.create(record);
+
+    // Act
+    const again = await stores.requests.create(record);
+
+    // Assess
+    expect(again).toEqual({ created: false, taken: 'requestId' });
+    expect(await stores.requests.reservationHolder('email', record.request.email)).toBe(record.requestId);
+    expect(await stores.requests.reservationHolder('name', record.request.accountName)).toBe(
+      record.requestId,
+    );
+  });
+
+  it('lists the pending requests created in a window, oldest first, and no others', async () => {
+    // Prepare: a year of its own, so that no other test's request falls in the window.
+    const at = (minute: number) => `2001-02-03T04:${String(minute).padStart(2, '0')}:00.000Z`;
+    const records = [1, 2, 3, 4].map((minute) => ({ ...requestRecord(), createdAt: at(minute) }));
+    for (const record of records) await stores.requests.create(record);
+    await stores.requests.update(records[1]!.requestId, { status: 'creating' });
+
+    // Act
+    const pending = await stores.requests.listPending(at(1), at(4));
+
+    // Assess: minute 4 is past the window's end (its sort key is `<createdAt>#<id>`), minute 2 is no longer pending.
+    expect(pending.map((record) => record.requestId)).toEqual([records[0]!.requestId, records[2]!.requestId]);
   });
 
   it('records the first attempt of a step in one write, and only once', async () => {

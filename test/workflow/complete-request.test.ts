@@ -222,31 +222,43 @@ describe('complete-request ("Announce ready")', () => {
     expect((await env.deps.requests.get(request.requestId))?.notification).toMatchObject({ status: 'sent' });
   });
 
-  it('leaves a message a live attempt holds to that attempt, and the deliverer sends it once its claim expired', async () => {
-    const { request, input } = await readyRequest();
-    const id = `${request.requestId}#ready`;
-    // Longer than the step's own lease: the scaled clock runs on while the test works (an hour is 3.6 s here).
-    const LIVE_LEASE_MS = 20 * OUTBOX_LEASE_MS;
+  it('leaves a message a live attempt holds to that attempt, and the deliverer sends one whose claim expired, once', async () => {
+    const live = await readyRequest();
+    const liveId = `${live.request.requestId}#ready`;
     await env.deps.outbox.enqueue(
-      { id, kind: 'ready', message: { text: `held ${request.requestId}`, blocks: [] } },
+      { id: liveId, kind: 'ready', message: { text: `held ${live.request.requestId}`, blocks: [] } },
       env.deps.now(),
     );
-    expect(await env.deps.outbox.claim(id, 'another-attempt', env.deps.now(), LIVE_LEASE_MS)).toMatchObject({
+    // A lease far longer than the test: the scaled clock runs on while the test works.
+    expect(
+      await env.deps.outbox.claim(liveId, 'live-attempt', env.deps.now(), 30 * 86_400_000),
+    ).toMatchObject({
       claimed: true,
     });
+    const crashed = await readyRequest();
+    const crashedId = `${crashed.request.requestId}#ready`;
+    await env.deps.outbox.enqueue(
+      { id: crashedId, kind: 'ready', message: { text: `lost ${crashed.request.requestId}`, blocks: [] } },
+      env.deps.now() - 2 * OUTBOX_LEASE_MS,
+    );
+    // An attempt that crashed: its claim ran out a lease ago.
+    await env.deps.outbox.claim(
+      crashedId,
+      'crashed-attempt',
+      env.deps.now() - 2 * OUTBOX_LEASE_MS,
+      OUTBOX_LEASE_MS,
+    );
     const before = sink.requests();
 
-    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false, pending: true });
-    await deliverMessages(env.deps);
-    expect(sink.requests()).toBe(before);
-
-    await env.deps.sleep(LIVE_LEASE_MS);
+    await expect(completeRequest(env.deps, live.input)).resolves.toEqual({ notified: false, pending: true });
     await deliverMessages(env.deps);
     await deliverMessages(env.deps);
 
     expect(sink.requests()).toBe(before + 1);
-    expect(messagesFor(request)).toHaveLength(1);
-    expect(await env.deps.outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 2 });
+    expect(messagesFor(live.request)).toEqual([]);
+    expect(messagesFor(crashed.request)).toHaveLength(1);
+    expect(await env.deps.outbox.get(liveId)).toMatchObject({ state: 'sending', attempts: 1 });
+    expect(await env.deps.outbox.get(crashedId)).toMatchObject({ state: 'delivered', attempts: 2 });
   });
 
   it('on Slack 404, reads the webhook secret again and delivers with the rotated URL', async () => {

@@ -19,7 +19,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { DriftRecord } from '../../functions/shared/model.ts';
 import { submitRequest } from '../../functions/shared/submit.ts';
-import { type AuditEvent, scaledClock } from '../../local/cloud/index.ts';
+import { type AuditEvent, steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 
@@ -39,7 +39,7 @@ export interface Env {
 export async function startEnv(options: Partial<LocalPipelineOptions> = {}): Promise<Env> {
   const pipeline = await startLocalPipeline({
     cloudPort: 0,
-    clock: scaledClock(SPEED),
+    clock: steppedClock(SPEED),
     speed: SPEED,
     ...options,
   });

@@ -7,7 +7,7 @@ import {
 import { parseConfig, type VendConfig, type VendConfigInput } from '../../functions/shared/config.ts';
 import { buildDeps, type Deps } from '../../functions/shared/deps.ts';
 import type { RequestRecord, VendRequest } from '../../functions/shared/model.ts';
-import { type LocalCloud, type Seed, scaledClock, startLocalCloud } from '../../local/cloud/index.ts';
+import { type LocalCloud, type Seed, startLocalCloud, steppedClock } from '../../local/cloud/index.ts';
 import { seededRandom } from '../../local/cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
 import { TEST_SEED } from '../local-cloud/harness.ts';
@@ -97,7 +97,7 @@ export async function startWorkflowEnv(
   } = {},
 ): Promise<WorkflowEnv> {
   const speed = options.speed ?? TEST_SPEED;
-  const clock = scaledClock(speed);
+  const clock = steppedClock(speed);
   const cloud = await startLocalCloud({ port: 0, seed: options.seed ?? WORKFLOW_SEED, clock });
   const dynamo = await startDynamo();
   const tableName = `vend-test-${randomUUID().slice(0, 8)}`;

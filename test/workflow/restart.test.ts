@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { submitRequest } from '../../functions/shared/submit.ts';
-import { scaledClock } from '../../local/cloud/index.ts';
+import { steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { waitUntil } from '../local-cloud/wait.ts';
 
@@ -24,7 +24,7 @@ describe('restarting the local pipeline', () => {
     const pipeline = await startLocalPipeline({
       cloudPort: 0,
       dataDir,
-      clock: scaledClock(SPEED, clockStart),
+      clock: steppedClock(SPEED, clockStart),
       speed: SPEED,
     });
     running.push(pipeline);
