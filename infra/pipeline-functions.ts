@@ -218,6 +218,11 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     description:
       'Vend: puts drifted accounts back (Organizations events) and sweeps every vended account (schedule)',
     organizations: [
+      {
+        actions: ['organizations:DescribeAccount'],
+        scope: 'accounts',
+        why: 'reads whether a vended account is still an open member (its State)',
+      },
       { actions: ['organizations:ListParents'], scope: 'accounts-ous', why: "the account's current OU" },
       {
         actions: ['organizations:MoveAccount'],

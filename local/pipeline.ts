@@ -76,8 +76,6 @@ export interface LocalPipelineOptions {
    * demand (`pipeline.deliver()`); `npm start` passes DEFAULT_DELIVER_INTERVAL_MS.
    */
   deliverIntervalMs?: number;
-  /** Emits the functions' metrics (SlackUndelivered ...); a no-op when absent. */
-  metric?: Deps['metric'];
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -173,7 +171,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       slackWebhookUrl: async () => config.slack.webhookUrl ?? slack.url,
       // The Slack sink listens on 127.0.0.1 over http: accepted here only, never from a function's environment.
       allowLoopbackSlackWebhook: true,
-      ...(options.metric ? { metric: options.metric } : {}),
       sleep: (ms) => new Promise((done) => clock.schedule(ms, () => done())),
       random: seededRandom(1).next,
       now: () => clock.now(),
@@ -201,8 +198,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       now: () => clock.now(),
       log,
     });
+    // The default bus of the management account gets the events CloudTrail records there, not a member's calls.
+    const management = cloud.cloud.state.organization.managementAccountId;
     const unsubscribe =
-      options.driftEvents === false ? () => undefined : cloud.subscribe((record) => events.publish(record));
+      options.driftEvents === false
+        ? () => undefined
+        : cloud.subscribe((record) => {
+            if (record.recipientAccountId === management) events.publish(record);
+          });
     const stopping = new AbortController();
     const sweeps = new Set<Promise<SweepResult>>();
     const sweep = (input: SweepInput = {}) => {

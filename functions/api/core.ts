@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deps } from '../shared/deps.ts';
 import { HttpError, isAwsError } from '../shared/errors.ts';
+import { METRIC } from '../shared/metrics-names.ts';
 import type { RequestRecord, VendRequest } from '../shared/model.ts';
 import { type Accepted, acceptRequest, prepareRequest, type WorkflowStarter } from '../shared/submit.ts';
 import { readJsonBody } from './body.ts';
@@ -90,6 +91,7 @@ class RequestApi {
         : await submitUnderKey(this.deps, principal, key, body, submission);
     if (!outcome.replayed) {
       this.accountCount.accepted();
+      this.deps.metrics.count(METRIC.vendsRequested);
       this.deps.log.info('request accepted', {
         requestId: outcome.record.requestId,
         principal,

@@ -1,5 +1,6 @@
 import { budgetName as defaultBudgetName } from '../domain/budget.ts';
 import type { Deps } from '../shared/deps.ts';
+import { METRIC } from '../shared/metrics-names.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
 import { vendTags } from '../shared/model.ts';
 import {
@@ -47,6 +48,11 @@ export async function completeRequest(
     if (!existing || !sameState(existing, desired)) await deps.accounts.put(desired);
     if (record.status !== 'succeeded' || record.accountId !== accountId) {
       await deps.requests.update(request.requestId, { status: 'succeeded', accountId });
+      if (record.status !== 'succeeded') {
+        deps.metrics.count(METRIC.vendsSucceeded);
+        const seconds = (Date.parse(now) - Date.parse(record.request.submittedAt)) / 1000;
+        if (Number.isFinite(seconds) && seconds >= 0) deps.metrics.count(METRIC.timeToReadySeconds, seconds);
+      }
     }
 
     if (record.notification?.kind === 'success' && record.notification.status === 'sent') {

@@ -63,7 +63,7 @@ async function reportIfLate(deps: Deps, message: OutboxMessage): Promise<boolean
   if (message.reportedUndeliveredAt !== undefined || now - message.createdAt < UNDELIVERED_REPORT_MS)
     return false;
   if (!(await deps.outbox.markReportedUndelivered(message.id, now))) return false;
-  deps.metric(METRIC.slackUndelivered, 1);
+  deps.metrics.count(METRIC.slackUndelivered);
   const current = await deps.outbox.get(message.id);
   deps.log.error('a Slack message has not been delivered for an hour: it is still retried', {
     outboxId: message.id,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accountContext, wouldDo } from '../domain/converger.ts';
 import { ouConverger } from '../domain/ou.ts';
@@ -8,6 +9,7 @@ import {
   AccountNotReadyError,
   aws,
   ConcurrentModificationError,
+  isAwsError,
   ThrottledError,
   TransientError,
   VendFailureError,
@@ -64,6 +66,30 @@ export function failureWords(error: unknown): string {
 export function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message || error.name : String(error);
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+/**
+ * Where an account stands in the organization, as DescribeAccount tells: its `State` (PENDING_ACTIVATION, ACTIVE,
+ * SUSPENDED, PENDING_CLOSURE, CLOSED), else the `Status` AWS is retiring in its favour (ACTIVE, SUSPENDED,
+ * PENDING_CLOSURE; Organizations API Reference, "Account"), or `REMOVED` when the organization no longer has it
+ * (AccountNotFoundException: it left or was removed).
+ */
+export async function organizationState(deps: Deps, accountId: string): Promise<string> {
+  try {
+    const { Account } = await aws(
+      deps.client(OrganizationsClient).send(new DescribeAccountCommand({ AccountId: accountId })),
+    );
+    return Account?.State ?? Account?.Status ?? 'ACTIVE';
+  } catch (error) {
+    if (isAwsError(error, 'AccountNotFoundException')) return 'REMOVED';
+    throw error;
+  }
+}
+
+/** The registry status an organization state means for a vended account; undefined while it is a member. */
+export function departedStatus(state: string): 'closed' | 'removed' | undefined {
+  if (state === 'REMOVED') return 'removed';
+  return state === 'ACTIVE' || state === 'PENDING_ACTIVATION' ? undefined : 'closed';
 }
 
 const ouName = (desired: AccountDesiredState) =>

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { Deps } from '../shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../shared/drift-pattern.ts';
 import { matchesPattern } from '../shared/event-pattern.ts';
+import { METRIC } from '../shared/metrics-names.ts';
 import type { AccountDesiredState, DriftAspect, DriftOutcome, DriftRecord } from '../shared/model.ts';
 import {
   type AspectCheck,
@@ -39,6 +40,7 @@ export const DRIFT_EVENT_LEASE_MS = 10 * 60_000;
 const identitySchema = z.object({
   type: z.string().optional(),
   arn: z.string().optional(),
+  accountId: z.string().optional(),
   principalId: z.string().optional(),
   invokedBy: z.string().optional(),
   sessionContext: z.object({ sessionIssuer: z.object({ arn: z.string().optional() }).optional() }).optional(),
@@ -57,6 +59,7 @@ const driftEventSchema = z.object({
     userIdentity: identitySchema.optional(),
     requestParameters: z.record(z.string(), z.unknown()).nullable().optional(),
     errorCode: z.string().optional(),
+    recipientAccountId: z.string().optional(),
     serviceEventDetails: z.record(z.string(), z.unknown()).optional(),
   }),
 });
@@ -74,8 +77,19 @@ function isScheduledEvent(input: unknown): boolean {
  * The drift function, an EventBridge target: an Organizations change matching `DRIFT_EVENT_PATTERN` is checked
  * and, in fix mode, put back (see `handleDriftEvent`); the schedule's event runs the sweep (`sweepDrift`).
  */
-export async function handleDrift(deps: Deps, input: unknown): Promise<DriftEventResult | SweepResult> {
-  if (isScheduledEvent(input)) return sweepDrift(deps, {});
+export async function handleDrift(
+  deps: Deps,
+  input: unknown,
+  context?: { getRemainingTimeInMillis(): number },
+): Promise<DriftEventResult | SweepResult> {
+  if (isScheduledEvent(input)) {
+    const result = await sweepDrift(
+      deps,
+      {},
+      context ? { remainingTimeMs: () => context.getRemainingTimeInMillis() } : {},
+    );
+    return result;
+  }
   return handleDriftEvent(deps, input);
 }
 
@@ -85,7 +99,9 @@ type Target =
   | { kind: 'tag'; accountId: string; keys?: string[]; tags?: Record<string, string> }
   | { kind: 'untag'; accountId: string; keys?: string[] }
   | { kind: 'close'; accountId: string }
-  | { kind: 'remove'; accountId: string };
+  | { kind: 'remove'; accountId: string }
+  | { kind: 'leave'; accountId: string }
+  | { kind: 'depart'; accountId: string; method?: string };
 
 const ACCOUNT_ID = /^\d{12}$/;
 
@@ -97,8 +113,9 @@ const ACCOUNT_ID = /^\d{12}$/;
  *   principals' changes, and accounts Vend did not vend or that are no longer active;
  * - acts once per event id (a conditional write claims it), under the account's drift lock, on the account's
  *   state as it is now (read again), not as the event describes it: a MoveAccount puts the account back in its OU,
- *   a TagResource/UntagResource puts back the tags Vend owns (report mode: only tells), a CloseAccount or
- *   RemoveAccountFromOrganization marks the account closed/removed and is reported;
+ *   a TagResource/UntagResource puts back the tags Vend owns (report mode: only tells), a CloseAccount,
+ *   RemoveAccountFromOrganization, LeaveOrganization or AccountDepartedOrganization is membership drift: the
+ *   account is marked closed or removed and it is reported;
  * - records it in the account's drift history (what, who, when, what was done) and tells Slack once.
  * Throttling and other transient errors propagate after the claim is given up, so EventBridge retries the event.
  */
@@ -128,7 +145,7 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
     });
     return ignored(deps, event, 'an account creation ended: nothing to fix');
   }
-  const target = targetOf(detail.eventName, detail.requestParameters ?? {});
+  const target = targetOf(detail);
   if (typeof target === 'string') {
     return target.startsWith('not an account')
       ? ignored(deps, event, target)
@@ -172,6 +189,8 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
     return ignored(deps, event, 'the account was closed or removed meanwhile', accountId);
   }
   const { record, account } = acted;
+  if (record.outcome !== 'in-sync') deps.metrics.count(METRIC.driftDetected);
+  if (record.outcome === 'fixed') deps.metrics.count(METRIC.driftFixed);
   if (record.outcome !== 'in-sync') {
     await announce(deps, { id: `drift#${event.id}`, kind: 'drift' }, driftEventMessage(record, account), [
       { accountId, recordId: record.id },
@@ -216,8 +235,8 @@ async function act(
   let record: DriftRecord;
   let aspects: Partial<Record<DriftAspect, 'in-sync' | 'drifted'>>;
 
-  if (target.kind === 'close' || target.kind === 'remove') {
-    const status = target.kind === 'close' ? 'closed' : 'removed';
+  if (target.kind !== 'move' && target.kind !== 'tag' && target.kind !== 'untag') {
+    const status = membershipStatus(target);
     if (account.status === 'active') await deps.accounts.setStatus(accountId, status);
     aspects = { membership: 'drifted' };
     record = {
@@ -274,9 +293,45 @@ function whatDrifted(described: string, target: Target, check: AspectCheck | und
   return `${described} (${check.found})`;
 }
 
+/** What a membership event leaves the account as in the registry. */
+function membershipStatus(target: Target): 'closed' | 'removed' {
+  if (target.kind === 'close') return 'closed';
+  return target.kind === 'depart' && target.method?.toUpperCase() === 'CLEANED' ? 'closed' : 'removed';
+}
+
+const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * The departed account of an AccountDepartedOrganization service event. Organizations documents its fields
+ * `departureMethod` (LEFT, REMOVED, CLEANED) and `departureTime` (API Reference, LeaveOrganization), not their
+ * nesting: they are read from `serviceEventDetails` itself or from the one object it wraps them in.
+ */
+function departure(details: Record<string, unknown> | undefined): { accountId?: string; method?: string } {
+  if (!details) return {};
+  const nested = Object.values(details).find(
+    (value): value is Record<string, unknown> => typeof value === 'object' && value !== null,
+  );
+  const read = (key: string) => text(details[key]) ?? text(nested?.[key]);
+  const accountId = read('accountId');
+  const method = read('departureMethod');
+  return { ...(accountId ? { accountId } : {}), ...(method ? { method } : {}) };
+}
+
 /** The account (and what else matters) an event is about; a string says what is missing, or why it is no account. */
-function targetOf(eventName: string, params: Record<string, unknown>): Target | string {
-  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+function targetOf(detail: DriftEvent['detail']): Target | string {
+  const { eventName } = detail;
+  const params = detail.requestParameters ?? {};
+  if (eventName === 'LeaveOrganization') {
+    // No parameters: the account leaving is the caller's own, where CloudTrail records the call.
+    const accountId = detail.userIdentity?.accountId ?? detail.recipientAccountId;
+    if (!accountId || !ACCOUNT_ID.test(accountId)) return "the caller's 12-digit userIdentity.accountId";
+    return { kind: 'leave', accountId };
+  }
+  if (eventName === 'AccountDepartedOrganization') {
+    const { accountId, method } = departure(detail.serviceEventDetails);
+    if (!accountId || !ACCOUNT_ID.test(accountId)) return 'a 12-digit serviceEventDetails accountId';
+    return { kind: 'depart', accountId, ...(method ? { method } : {}) };
+  }
   if (eventName === 'TagResource' || eventName === 'UntagResource') {
     const resourceId = text(params.resourceId);
     if (!resourceId) return 'requestParameters.resourceId';
@@ -337,6 +392,12 @@ function describeEvent(target: Target): string {
       return 'closed';
     case 'remove':
       return 'removed from the organization';
+    case 'leave':
+      return 'left the organization';
+    case 'depart':
+      return target.method
+        ? `departed from the organization (${target.method})`
+        : 'departed from the organization';
   }
 }
 

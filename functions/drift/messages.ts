@@ -1,4 +1,9 @@
-import { type AccountDesiredState, DRIFT_ASPECTS, type DriftRecord } from '../shared/model.ts';
+import {
+  type AccountDesiredState,
+  DRIFT_ASPECTS,
+  type DriftRecord,
+  type SweepFinding,
+} from '../shared/model.ts';
 import { code, escapeSlack, mrkdwn, type SlackBlock, type SlackMessage } from '../shared/slack.ts';
 
 /**
@@ -63,15 +68,7 @@ export function driftEventMessage(record: DriftRecord, account: AccountDesiredSt
   return { text, blocks, unfurl_links: false, unfurl_media: false };
 }
 
-/** One account a sweep found drifted (or could not check). */
-export interface SweepFinding {
-  accountId: string;
-  accountName: string;
-  outcome: 'fixed' | 'reported' | 'failed';
-  changes: string[];
-  /** What could not be checked or fixed, `aspect: error` (the error stays out of Slack). */
-  failures: string[];
-}
+export type { SweepFinding } from '../shared/model.ts';
 
 /** The aspect a sweep failure names (`tags: ...`), or that the account as a whole could not be checked. */
 function failedPart(failure: string): string {
@@ -84,9 +81,14 @@ export function sweepMessage(summary: {
   mode: 'fix' | 'report';
   checked: number;
   findings: SweepFinding[];
+  /** Findings the run counted without keeping them (a very large run), by outcome. */
+  omitted?: Record<SweepFinding['outcome'], number>;
 }): SlackMessage {
   const { findings } = summary;
-  const count = (outcome: SweepFinding['outcome']) => findings.filter((f) => f.outcome === outcome).length;
+  const omitted = summary.omitted ?? { fixed: 0, reported: 0, failed: 0 };
+  const count = (outcome: SweepFinding['outcome']) =>
+    findings.filter((f) => f.outcome === outcome).length + omitted[outcome];
+  const more = findings.length - 20 + omitted.fixed + omitted.reported + omitted.failed;
   const totals =
     `Checked ${summary.checked} vended account(s): ${count('fixed')} put back, ${count('reported')} drifted ` +
     `and left as they are${summary.mode === 'report' ? ' (report mode)' : ''}, ${count('failed')} not fully checked or fixed.`;
@@ -97,8 +99,7 @@ export function sweepMessage(summary: {
     ];
     return `• *${escapeSlack(finding.accountName)}* (${code(finding.accountId, 20)}), ${finding.outcome}: ${parts.join('; ')}`;
   });
-  if (findings.length > 20)
-    lines.push(`…and ${findings.length - 20} more: see each account's drift history.`);
+  if (more > 0) lines.push(`…and ${more} more: see each account's drift history.`);
   let body = '';
   for (const line of lines) {
     if (body.length + line.length > 2900) {

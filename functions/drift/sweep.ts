@@ -4,82 +4,164 @@ import { convergeBudget } from '../domain/budget.ts';
 import { associationText, connectVpcToSharedZone } from '../domain/dns.ts';
 import type { Deps } from '../shared/deps.ts';
 import { AccountNotReadyError } from '../shared/errors.ts';
-import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
+import { METRIC } from '../shared/metrics-names.ts';
+import type { AccountDesiredState, DriftAspect, DriftRecord, SweepFinding } from '../shared/model.ts';
 import {
   type AspectCheck,
   announce,
   checkOrganizationalUnit,
   checkTags,
+  departedStatus,
   errorText,
   failureWords,
+  organizationState,
   withAccountLock,
 } from './checks.ts';
-import { type SweepFinding, sweepMessage } from './messages.ts';
+import { sweepMessage } from './messages.ts';
 
 /** Overrides of `config.drift.sweep` for one run (the local pipeline's `sweep()`, tests). */
 export interface SweepInput {
   concurrency?: number;
   delayBetweenAccountsMs?: number;
+  /** Accounts read from the registry per page (1-100). @default SWEEP_PAGE_SIZE */
+  pageSize?: number;
 }
 
+/** How an invocation of the sweep is told to stop: the local pipeline shutting down, the Lambda's time running out. */
+export interface SweepControl {
+  signal?: AbortSignal;
+  /** The invocation's time left in ms (the Lambda context's `getRemainingTimeInMillis`); no deadline without it. */
+  remainingTimeMs?: () => number;
+}
+
+/**
+ * The time an invocation keeps when it stops taking accounts: checking one account (its lock wait included) and
+ * saving the checkpoint fit in it, so the run stops cleanly before Lambda ends the invocation.
+ */
+export const SWEEP_STOP_MARGIN_MS = 3 * 60_000;
+/** How long an invocation without a deadline (the local pipeline) holds the run before another may take it over. */
+export const SWEEP_LEASE_MS = 15 * 60_000;
+/** Accounts read from the registry per page: the checkpoint's cursor moves a page at a time. */
+export const SWEEP_PAGE_SIZE = 50;
+
 export interface SweepResult {
-  outcome: 'swept';
+  /**
+   * `swept`: the run ended, every account checked; `stopped`: the invocation stopped before the end, and the next
+   * one resumes the run from its checkpoint; `busy`: another invocation is working on the run.
+   */
+  outcome: 'swept' | 'stopped' | 'busy';
   mode: 'fix' | 'report';
   runId: string;
-  /** Active vended accounts checked (or attempted). */
+  /** Active vended accounts checked (or attempted) in the run so far. */
   checked: number;
   inSync: number;
   /** The accounts that differed or could not be checked, with what was done. */
   findings: SweepFinding[];
+  /** Findings beyond the ones a run keeps (`SWEEP_FINDINGS_KEPT`), by outcome. */
+  omitted?: Record<SweepFinding['outcome'], number>;
   announcement?: DriftRecord['announcement'];
 }
 
 /**
- * The periodic drift sweep: for every active vended account, checks what no Organizations event tells of (the
- * IAM baseline, the budget, the DNS association) and what an event may have been missed for (its OU and tags),
- * with the same idempotent code the workflow converges with, under the same per-account lock as the drift
- * events. In fix mode it puts back what differs; in report mode it changes nothing (the converging functions run
- * as dry runs) and reports what it would change. What it found is recorded in each account's drift history and
- * told on Slack in one message per run (none when everything is in sync). Paced: `concurrency` accounts at a
- * time, each worker pausing `delayBetweenAccountsMs` between accounts; one account failing does not stop the
- * others (its failure is recorded and reported).
+ * The periodic drift sweep: for every active vended account, checks whether it is still an open member of the
+ * organization (DescribeAccount), what no Organizations event tells of (the IAM baseline, the budget, the DNS
+ * association) and what an event may have been missed for (its OU and tags), with the same idempotent code the
+ * workflow converges with, under the same per-account lock as the drift events. In fix mode it puts back what
+ * differs; in report mode it changes nothing (the converging functions run as dry runs) and reports what it would
+ * change. What it found is recorded in each account's drift history and told on Slack in one message per run
+ * (none when everything is in sync). Paced: `concurrency` accounts at a time, each worker pausing
+ * `delayBetweenAccountsMs` between accounts; one account failing does not stop the others.
+ *
+ * A run spans invocations: its checkpoint in the registry (`deps.sweep`) holds the page of the accounts list it
+ * is on and the accounts of that page already checked. An invocation stops taking accounts when it is told to stop
+ * or when less than `SWEEP_STOP_MARGIN_MS` of its time is left, lets the accounts in hand finish, and gives the
+ * run back; the next invocation resumes it where it stopped, and no account is checked twice in one run.
  */
 export async function sweepDrift(
   deps: Deps,
   input: unknown = {},
-  control: { signal?: AbortSignal } = {},
+  control: SweepControl = {},
 ): Promise<SweepResult> {
   const settings = { ...deps.config.drift.sweep, ...overrides(input) };
   const mode = deps.config.drift.mode;
-  const runId = randomUUID();
-  const accounts = await activeAccounts(deps);
-  deps.log.info('drift sweep started', { runId, mode, accounts: accounts.length, ...settings });
+  const owner = randomUUID();
+  const { remainingTimeMs } = control;
+  const leaseUntil = Date.now() + (remainingTimeMs ? remainingTimeMs() : SWEEP_LEASE_MS);
+  const claim = await deps.sweep.claim(randomUUID(), owner, leaseUntil);
+  if (claim.kind === 'busy') {
+    deps.log.info('drift sweep already running elsewhere', { runId: claim.runId });
+    return { outcome: 'busy', mode, runId: claim.runId, checked: 0, inSync: 0, findings: [] };
+  }
+  const { runId } = claim.checkpoint;
+  deps.log.info(`drift sweep ${claim.kind}`, { runId, mode, ...settings });
 
-  const findings: SweepFinding[] = [];
-  let inSync = 0;
-  const queue = [...accounts];
-  const worker = async () => {
-    for (let first = true; ; first = false) {
-      // Stopping (the local pipeline shuts down): the accounts not started yet wait for the next sweep.
-      const account = control.signal?.aborted ? undefined : queue.shift();
-      if (!account) return;
-      if (!first && settings.delayBetweenAccountsMs > 0) await deps.sleep(settings.delayBetweenAccountsMs);
-      const finding = await sweepAccount(deps, account, runId, mode);
-      if (finding) findings.push(finding);
-      else inSync++;
+  const mustStop = () =>
+    control.signal?.aborted === true ||
+    (remainingTimeMs !== undefined && remainingTimeMs() < SWEEP_STOP_MARGIN_MS);
+  let stopped = false;
+  let lost = false;
+  let cursor = claim.checkpoint.cursor;
+  let done = new Set(claim.checkpoint.done);
+  for (;;) {
+    const page = await deps.accounts.list(settings.pageSize ?? SWEEP_PAGE_SIZE, cursor);
+    const queue = page.items.filter((account) => account.status === 'active' && !done.has(account.accountId));
+    const worker = async () => {
+      for (let first = true; ; first = false) {
+        if (stopped || lost) return;
+        if (mustStop()) {
+          stopped = true;
+          return;
+        }
+        const account = queue.shift();
+        if (!account) return;
+        if (!first && settings.delayBetweenAccountsMs > 0) await deps.sleep(settings.delayBetweenAccountsMs);
+        const finding = await sweepAccount(deps, account, runId, mode);
+        if (finding) countDrift(deps, finding);
+        if (!(await deps.sweep.markChecked(runId, owner, account.accountId, finding))) lost = true;
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(settings.concurrency, queue.length)) }, worker),
+    );
+    if (stopped || lost || !page.cursor) break;
+    if (!(await deps.sweep.nextPage(runId, owner, page.cursor))) {
+      lost = true;
+      break;
     }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(settings.concurrency, queue.length)) }, worker),
-  );
+    cursor = page.cursor;
+    done = new Set();
+  }
 
-  const checked = inSync + findings.length;
+  if (stopped || lost) {
+    if (stopped) await deps.sweep.release(runId, owner);
+    const checkpoint = await deps.sweep.get();
+    const progress = checkpoint?.runId === runId ? checkpoint : undefined;
+    deps.log.info(stopped ? 'drift sweep stopped: the next run resumes it' : 'drift sweep taken over', {
+      runId,
+      checked: progress?.checked ?? 0,
+    });
+    return {
+      outcome: stopped ? 'stopped' : 'busy',
+      mode,
+      runId,
+      checked: progress?.checked ?? 0,
+      inSync: progress?.inSync ?? 0,
+      findings: progress?.findings ?? [],
+    };
+  }
+
+  const final = await deps.sweep.finish(runId, owner);
+  const findings = final?.findings ?? [];
+  const checked = final?.checked ?? 0;
+  const inSync = final?.inSync ?? 0;
+  const omitted = final?.omitted ?? { fixed: 0, reported: 0, failed: 0 };
   const result: SweepResult = { outcome: 'swept', mode, runId, checked, inSync, findings };
-  if (findings.length > 0) {
+  if (omitted.fixed + omitted.reported + omitted.failed > 0) result.omitted = omitted;
+  if (checked > inSync) {
     result.announcement = await announce(
       deps,
       { id: `sweep#${runId}`, kind: 'sweep' },
-      sweepMessage({ mode, checked, findings }),
+      sweepMessage({ mode, checked, findings, omitted }),
       findings.map((finding) => ({
         accountId: finding.accountId,
         recordId: sweepRecordId(runId, finding.accountId),
@@ -88,7 +170,7 @@ export async function sweepDrift(
   }
   deps.log.info('drift sweep ended', {
     runId,
-    checked: result.checked,
+    checked,
     inSync,
     fixed: findings.filter((f) => f.outcome === 'fixed').length,
     reported: findings.filter((f) => f.outcome === 'reported').length,
@@ -99,24 +181,22 @@ export async function sweepDrift(
 
 function overrides(input: unknown): SweepInput {
   if (typeof input !== 'object' || input === null) return {};
-  const { concurrency, delayBetweenAccountsMs } = input as Record<string, unknown>;
+  const { concurrency, delayBetweenAccountsMs, pageSize } = input as Record<string, unknown>;
   const result: SweepInput = {};
   if (typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1)
     result.concurrency = Math.min(concurrency, 20);
   if (typeof delayBetweenAccountsMs === 'number' && delayBetweenAccountsMs >= 0)
     result.delayBetweenAccountsMs = delayBetweenAccountsMs;
+  if (typeof pageSize === 'number' && Number.isInteger(pageSize) && pageSize >= 1)
+    result.pageSize = Math.min(pageSize, 100);
   return result;
 }
 
-async function activeAccounts(deps: Deps): Promise<AccountDesiredState[]> {
-  const accounts: AccountDesiredState[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.accounts.list(100, cursor);
-    accounts.push(...page.items.filter((account) => account.status === 'active'));
-    cursor = page.cursor;
-  } while (cursor);
-  return accounts;
+/** What a finding adds to the drift metrics: detected when the account differed, fixed when it was put back. */
+function countDrift(deps: Deps, finding: SweepFinding): void {
+  if (finding.outcome === 'failed' && finding.changes.length === 0) return;
+  deps.metrics.count(METRIC.driftDetected);
+  if (finding.outcome === 'fixed') deps.metrics.count(METRIC.driftFixed);
 }
 
 const sweepRecordId = (runId: string, accountId: string) => `sweep-${runId}-${accountId}`;
@@ -160,6 +240,8 @@ async function checkAccount(
 ): Promise<SweepFinding | undefined> {
   const dryRun = mode === 'report';
   const { accountId } = desired;
+  const departed = await checkMembership(deps, desired, runId);
+  if (departed) return departed;
   const checks: AspectCheck[] = [];
   const failures: string[] = [];
   const aspects: Partial<Record<DriftAspect, 'in-sync' | 'drifted'>> = {};
@@ -250,6 +332,49 @@ async function checkAccount(
     outcome: record.outcome as SweepFinding['outcome'],
     changes,
     failures,
+  };
+}
+
+/**
+ * An account closed from inside (by its root user), suspended, closing, or gone from the organization (it left,
+ * or was removed) is membership drift Vend cannot undo: reported, and the registry shows the account closed or
+ * removed, so that nothing checks or fixes it any more.
+ */
+async function checkMembership(
+  deps: Deps,
+  desired: AccountDesiredState,
+  runId: string,
+): Promise<SweepFinding | undefined> {
+  const { accountId } = desired;
+  const state = await organizationState(deps, accountId);
+  const status = departedStatus(state);
+  if (!status) return undefined;
+  await deps.accounts.setStatus(accountId, status);
+  const what =
+    status === 'removed'
+      ? 'found by the drift sweep: the account is no longer in the organization'
+      : `found by the drift sweep: the account is ${state.toLowerCase().replace('_', ' ')}`;
+  const action = `the registry now shows the account ${status}`;
+  const now = new Date().toISOString();
+  await deps.drift.record(accountId, {
+    aspects: { membership: 'drifted' },
+    record: {
+      id: sweepRecordId(runId, accountId),
+      source: 'sweep',
+      aspects: ['membership'],
+      what,
+      at: now,
+      outcome: 'reported',
+      action,
+      recordedAt: now,
+    },
+  });
+  return {
+    accountId,
+    accountName: desired.accountName,
+    outcome: 'reported',
+    changes: [`${what.replace('found by the drift sweep: ', '')}: ${action}`],
+    failures: [],
   };
 }
 

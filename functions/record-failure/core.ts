@@ -6,6 +6,7 @@ import {
 import type { Deps } from '../shared/deps.ts';
 import { aws } from '../shared/errors.ts';
 import { explainCreationFailure } from '../shared/failure-reasons.ts';
+import { METRIC, METRIC_DIMENSION } from '../shared/metrics-names.ts';
 import {
   type RequestFailure,
   type RequestRecord,
@@ -125,6 +126,9 @@ async function recordRequestFailure(deps: Deps, input: RecordFailureInput): Prom
   if (record.status !== 'failed' || !record.failure || (accountId && record.accountId !== accountId)) {
     await deps.requests.update(requestId, { status: 'failed', failure, ...(accountId ? { accountId } : {}) });
   }
+  if (record.status !== 'failed') {
+    deps.metrics.count(METRIC.vendsFailed, 1, { [METRIC_DIMENSION.reason]: failureCode(input, failure) });
+  }
   if (!accountId && !creation.mayStillCreate) {
     // Nothing was created: free the name and email, so that the requester can ask again.
     await deps.requests.releaseReservations(record);
@@ -203,6 +207,19 @@ function explain(
     };
   }
   return explainUnexpected(deps, input, runningStep(record, input), accountId);
+}
+
+/**
+ * A failure as a short, bounded code for the `Reason` dimension: AWS's FailureReason of a failed creation
+ * (an enum), CREATION_TIMED_OUT, or the failed step (`CONNECT_DNS_FAILED`); never the reason's text.
+ */
+export function failureCode(input: RecordFailureInput, failure: RequestFailure): string {
+  if (failure.step === 'waitForAccount' && input.creation?.state === 'FAILED') {
+    const reason = input.creation.failureReason ?? '';
+    return /^[A-Z_]{1,64}$/.test(reason) ? reason : 'CREATION_FAILED';
+  }
+  if (failure.step === 'waitForAccount' && input.creation?.state === 'TIMED_OUT') return 'CREATION_TIMED_OUT';
+  return `${failure.step.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_FAILED`;
 }
 
 /**

@@ -14,6 +14,11 @@ export interface AwsSettings {
    * SDK's retry delays run in real time, the state machine's retries on the simulated clock.
    */
   maxAttempts?: number;
+  /**
+   * Wraps each client once it is built: Powertools Tracer's `captureAWSv3Client` on AWS, so every call is an X-Ray
+   * subsegment; absent locally (no tracing).
+   */
+  instrument?: <C>(client: C) => C;
 }
 
 /** What an AWS SDK v3 client's constructor takes, of what Vend sets. */
@@ -64,12 +69,13 @@ export class ClientSession {
     const existing = byKey.get(key);
     if (existing) return existing as C;
     const credentials = this.credentials ?? this.settings.credentials;
-    const client = new Client({
+    const built = new Client({
       region,
       ...(maxAttempts ? { maxAttempts } : {}),
       ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
     });
+    const client = this.settings.instrument ? this.settings.instrument(built) : built;
     byKey.set(key, client);
     return client;
   }

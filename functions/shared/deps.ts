@@ -10,7 +10,7 @@ import {
   CrossAccount,
 } from './aws-clients.ts';
 import type { VendConfig } from './config.ts';
-import { type EmitMetric, noMetrics } from './metrics.ts';
+import { MemoryMetrics, type MetricsRecorder } from './metrics.ts';
 import { checkWebhookUrl, type WebhookSource } from './slack-secret.ts';
 
 /** How the functions log: Powertools' Logger on AWS, a quiet or console logger locally. */
@@ -44,13 +44,13 @@ export interface Deps extends Stores {
   slackWebhookUrl: WebhookSource;
   /** Milliseconds since the epoch: the local runtime's simulated clock, real time on AWS. */
   now(): number;
-  /** Emits a metric (Powertools Metrics where the function reports them; a no-op otherwise). */
-  metric: EmitMetric;
   /** Waits; the local runtime runs it on its simulated clock. */
   sleep(ms: number): Promise<void>;
   /** A number in [0, 1) for the retry helper's jitter: seeded locally and in tests. */
   random(): number;
   log: Log;
+  /** Where metrics go: `deps.metrics.count(METRIC.vendsRequested)`. */
+  metrics: MetricsRecorder;
 }
 
 export interface DepsSettings {
@@ -65,21 +65,21 @@ export interface DepsSettings {
    * tests set it, in code: a deployed function never does, whatever its environment says. @default false
    */
   allowLoopbackSlackWebhook?: boolean;
-  /** @default a no-op */
-  metric?: EmitMetric;
   sleep?: (ms: number) => Promise<void>;
   /** The random source of the retries' jitter: a seeded one locally and in tests, a cryptographic one on AWS. */
   random: () => number;
   /** What time it is for credential expiry: the local runtime's simulated clock; real time when absent. */
   now?: () => number;
   log?: Log;
+  /** Powertools Metrics on AWS; an in-memory recorder when absent. */
+  metrics?: MetricsRecorder;
 }
 
 export const silentLog: Log = { info() {}, warn() {}, error() {} };
 
 export function buildDeps(settings: DepsSettings): Deps {
   const management = new ClientSession(settings.aws);
-  const dynamo = new DynamoDBClient({
+  const dynamoClient = new DynamoDBClient({
     region: settings.aws.region,
     ...(settings.dynamoEndpoint
       ? { endpoint: settings.dynamoEndpoint }
@@ -88,6 +88,7 @@ export function buildDeps(settings: DepsSettings): Deps {
         : {}),
     ...(settings.aws.credentials ? { credentials: settings.aws.credentials } : {}),
   });
+  const dynamo = settings.aws.instrument ? settings.aws.instrument(dynamoClient) : dynamoClient;
   const stores = createStores(
     DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     settings.tableName,
@@ -105,9 +106,9 @@ export function buildDeps(settings: DepsSettings): Deps {
         : checkWebhookUrl(url, { allowLoopback: settings.allowLoopbackSlackWebhook === true });
     },
     now: settings.now ?? Date.now,
-    metric: settings.metric ?? noMetrics,
     sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: settings.random,
     log: settings.log ?? silentLog,
+    metrics: settings.metrics ?? new MemoryMetrics(),
   };
 }

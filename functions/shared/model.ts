@@ -138,6 +138,16 @@ export interface DriftRecord {
   recordedAt: string;
 }
 
+/** One account a sweep found drifted (or could not check). */
+export interface SweepFinding {
+  accountId: string;
+  accountName: string;
+  outcome: 'fixed' | 'reported' | 'failed';
+  changes: string[];
+  /** What could not be checked or fixed, `aspect: error` (the error stays out of Slack). */
+  failures: string[];
+}
+
 /** An account's drift: how each aspect looked when last checked, and the recent history, newest first. */
 export interface DriftState {
   accountId: string;

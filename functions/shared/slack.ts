@@ -508,7 +508,7 @@ export async function deliverMessage(deps: Deps, id: string): Promise<Delivery> 
         ...context,
         error: errorText(error),
       });
-      deps.metric(METRIC.slackUndelivered, 1);
+      deps.metrics.count(METRIC.slackUndelivered);
       return 'refused';
     }
     const policy = { ...OUTBOX_BACKOFF, retryable: () => true, random: deps.random };

@@ -1,5 +1,6 @@
 import type { Deps } from './deps.ts';
 import { VendFailureError } from './errors.ts';
+import { METRIC, METRIC_DIMENSION } from './metrics-names.ts';
 import type { RequestRecord, StepName } from './model.ts';
 import { errorText } from './text.ts';
 
@@ -16,6 +17,7 @@ export async function runStep<T>(
   status?: RequestRecord['status'],
 ): Promise<T> {
   const { record, startedAt, attempts } = await startAttempt(deps, requestId, step, status);
+  if (attempts > 1) deps.metrics.count(METRIC.stepRetries, 1, { [METRIC_DIMENSION.step]: step });
   try {
     const { result, detail } = await work(record, attempts);
     await deps.requests.updateStep(requestId, step, {

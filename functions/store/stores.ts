@@ -4,6 +4,7 @@ import { DriftStore } from './drift.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { OutboxStore } from './outbox.ts';
 import { RequestStore } from './requests.ts';
+import { SweepStore } from './sweep.ts';
 import { RegistryTable } from './table.ts';
 
 /** The registry's stores, one per kind of record, all in one table. */
@@ -13,6 +14,7 @@ export interface Stores {
   accounts: AccountStore;
   drift: DriftStore;
   outbox: OutboxStore;
+  sweep: SweepStore;
 }
 
 /** The stores over the registry table `tableName`. */
@@ -24,5 +26,6 @@ export function createStores(db: DynamoDBDocumentClient, tableName: string): Sto
     accounts: new AccountStore(table),
     drift: new DriftStore(table),
     outbox: new OutboxStore(table),
+    sweep: new SweepStore(table),
   };
 }

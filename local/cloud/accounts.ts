@@ -67,7 +67,7 @@ export function newAccount(
 export function completeCreation(cloud: Cloud, request: CreateAccountRequestRecord): void {
   const { state } = cloud;
   const emailTaken = Object.values(state.accounts).some((account) => sameEmail(account.email, request.email));
-  const accountCount = Object.keys(state.accounts).length;
+  const accountCount = Object.values(state.accounts).filter((account) => !account.departed).length;
   request.completedAt = request.completesAt;
   if (request.outcome.state === 'FAILED') {
     request.state = 'FAILED';

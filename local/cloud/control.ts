@@ -90,7 +90,8 @@ function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): Parsed<T> {
 
 /**
  * The control API under `/_local/`: settings (creation time, consistency window, limits, how the next creations
- * end), faults, the audit trail, and a read-only view of the state. It is not AWS: nothing here is signed.
+ * end), faults, the audit trail, what happens to an account outside any API (closed by its root user, suspended by
+ * AWS), and a read-only view of the state. It is not AWS: nothing here is signed.
  */
 export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse {
   const path = request.path.replace(/\/+$/, '');
@@ -142,6 +143,11 @@ export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse 
       : problem(404, `no fault ${faultId}`);
   }
 
+  const accountAction = /^\/_local\/accounts\/(\d{12})\/(close-from-inside|suspend)$/.exec(path);
+  if (accountAction && method === 'POST') {
+    return accountEvent(cloud, accountAction[1]!, accountAction[2] as 'close-from-inside' | 'suspend');
+  }
+
   if (path === '/_local/audit' && method === 'GET') {
     const after = Number(request.query.get('after') ?? '0');
     if (!Number.isInteger(after) || after < 0) return problem(400, 'after must be a non-negative integer');
@@ -156,4 +162,39 @@ export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse 
   }
 
   return problem(404, `no control route ${method} ${request.path}; see the README's local cloud section`);
+}
+
+/**
+ * What happens to a member account without an Organizations API call:
+ * - `close-from-inside`: its root user closes it from the account's own settings (closure by the root user has no
+ *   API). As after CloseAccount, it is PENDING_CLOSURE, then after `closureDelayMs` of the simulated clock `Status`
+ *   SUSPENDED and `State` CLOSED. Nothing reaches the management account's trail: no Organizations call was made,
+ *   and AccountDepartedOrganization (CLEANED) comes only when AWS purges the account, 90 days later.
+ * - `suspend`: AWS itself suspends it (`Status` and `State` SUSPENDED), with no event either.
+ */
+function accountEvent(
+  cloud: Cloud,
+  accountId: string,
+  action: 'close-from-inside' | 'suspend',
+): HttpResponse {
+  cloud.settle();
+  const account = cloud.state.accounts[accountId];
+  if (!account || account.departed) return problem(404, `no member account ${accountId}`);
+  if (accountId === cloud.state.organization.managementAccountId)
+    return problem(409, 'the management account is not closed or suspended here');
+  if (account.status !== 'ACTIVE') return problem(409, `account ${accountId} is already ${account.status}`);
+  if (action === 'suspend') {
+    account.status = 'SUSPENDED';
+    account.suspendedByAws = true;
+  } else {
+    account.status = 'PENDING_CLOSURE';
+    account.closesAt = cloud.clock.now() + cloud.settings.closureDelayMs;
+    cloud.wakeAt(account.id, account.closesAt);
+  }
+  cloud.commit();
+  return json(200, {
+    accountId,
+    status: account.status,
+    ...(account.closesAt ? { closesAt: account.closesAt } : {}),
+  });
 }

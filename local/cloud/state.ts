@@ -83,6 +83,13 @@ export interface AccountRecord {
   parentId: string;
   /** When the closure finishes (PENDING_CLOSURE only). */
   closesAt?: number;
+  /** AWS itself suspended the account (DescribeAccount's `State` SUSPENDED rather than CLOSED). */
+  suspendedByAws?: boolean;
+  /**
+   * The account left the organization (LeaveOrganization) or was removed from it: it lives on as a standalone
+   * account (its IAM, budgets and VPCs stay), but Organizations no longer knows it.
+   */
+  departed?: { method: 'LEFT' | 'REMOVED'; at: number };
   iam: IamAccountState;
   budgets: Record<string, BudgetRecord>;
   /** VPCs by id; `region` says where each lives. */

@@ -547,6 +547,15 @@ describe('the functions', () => {
     }
   });
 
+  it("let the drift function read an account's state on account ARNs only", () => {
+    const reads = policyStatements('drift').filter((statement) =>
+      actionsOf(statement).includes('organizations:DescribeAccount'),
+    );
+    expect(reads).toHaveLength(1);
+    expect(JSON.stringify(reads[0]!.Resource)).toMatch(/:account\//);
+    expect(JSON.stringify(reads[0]!.Resource)).not.toMatch(/"\*"|:(ou|root|policy)\//);
+  });
+
   it('tag only accounts, and only with the keys Vend owns or a request may set', () => {
     for (const folder of ['create-account', 'drift']) {
       const tags = policyStatements(folder).filter((statement) =>

@@ -16,6 +16,7 @@ import {
   DuplicateAccountException,
   DuplicateOrganizationalUnitException,
   InvalidInputException,
+  LeaveOrganizationCommand,
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListChildrenCommand,
@@ -24,18 +25,21 @@ import {
   ListParentsCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
+  MasterCannotLeaveOrganizationException,
   MoveAccountCommand,
   OrganizationalUnitNotFoundException,
   type OrganizationsClient,
   ParentNotFoundException,
   paginateListAccounts,
+  RemoveAccountFromOrganizationCommand,
   SourceParentNotFoundException,
   TagResourceCommand,
   TargetNotFoundException,
   UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestCloud, type TestCloud } from './harness.ts';
+import { type Credentials, startTestCloud, type TestCloud } from './harness.ts';
 
 async function ouByName(org: OrganizationsClient, parentId: string, name: string): Promise<string> {
   const { OrganizationalUnits = [] } = await org.send(
@@ -305,6 +309,130 @@ describe('Organizations', () => {
       await expect(org.send(new CloseAccountCommand({ AccountId: '999999999999' }))).rejects.toThrow(
         AccountNotFoundException,
       );
+    });
+  });
+
+  describe('membership', () => {
+    const assumeAccessRole = async (accountId: string): Promise<Credentials> => {
+      const { Credentials: c } = await t.sts().send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
+          RoleSessionName: 'leaver',
+        }),
+      );
+      return {
+        accessKeyId: c!.AccessKeyId!,
+        secretAccessKey: c!.SecretAccessKey!,
+        sessionToken: c!.SessionToken!,
+      };
+    };
+    const control = async (path: string) => {
+      const response = await fetch(`${t.local.endpoint}${path}`, { method: 'POST' });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const departures = () =>
+      t.cloud.auditSince(0).filter((event) => event.eventName === 'AccountDepartedOrganization');
+
+    it('lets a member leave with its own credentials: gone from the organization, recorded as AWS records it', async () => {
+      await org.send(
+        new TagResourceCommand({ ResourceId: '111111111111', Tags: [{ Key: 'a', Value: 'b' }] }),
+      );
+      const member = t.organizations(await assumeAccessRole('111111111111'));
+
+      await member.send(new LeaveOrganizationCommand({}));
+
+      await expect(org.send(new DescribeAccountCommand({ AccountId: '111111111111' }))).rejects.toThrow(
+        AccountNotFoundException,
+      );
+      const { Accounts = [] } = await org.send(new ListAccountsCommand({}));
+      expect(Accounts.map((account) => account.Id)).not.toContain('111111111111');
+      await expect(org.send(new ListTagsForResourceCommand({ ResourceId: '111111111111' }))).rejects.toThrow(
+        TargetNotFoundException,
+      );
+      // The call is in the member's trail; the management account's holds the departure.
+      const call = t.cloud.auditSince(0).find((event) => event.eventName === 'LeaveOrganization')!;
+      expect(call).toMatchObject({ eventType: 'AwsApiCall', recipientAccountId: '111111111111' });
+      expect(departures()).toEqual([
+        expect.objectContaining({
+          eventType: 'AwsServiceEvent',
+          recipientAccountId: '000000000000',
+          serviceEventDetails: {
+            accountDepartedOrganization: {
+              accountId: '111111111111',
+              departureMethod: 'LEFT',
+              departureTime: expect.any(String),
+            },
+          },
+        }),
+      ]);
+      await expect(member.send(new LeaveOrganizationCommand({}))).rejects.toMatchObject({
+        name: 'AWSOrganizationsNotInUseException',
+      });
+    });
+
+    it('refuses to let the management account leave or be removed', async () => {
+      await expect(org.send(new LeaveOrganizationCommand({}))).rejects.toThrow(
+        MasterCannotLeaveOrganizationException,
+      );
+      await expect(
+        org.send(new RemoveAccountFromOrganizationCommand({ AccountId: '000000000000' })),
+      ).rejects.toThrow(MasterCannotLeaveOrganizationException);
+      expect(departures()).toEqual([]);
+    });
+
+    it('removes a member from the management account only, once', async () => {
+      const member = t.organizations(await assumeAccessRole('222222222222'));
+      await expect(
+        member.send(new RemoveAccountFromOrganizationCommand({ AccountId: '111111111111' })),
+      ).rejects.toThrow(AccessDeniedException);
+
+      await org.send(new RemoveAccountFromOrganizationCommand({ AccountId: '111111111111' }));
+
+      const { Children = [] } = await org.send(
+        new ListChildrenCommand({
+          ParentId: await ouByName(org, await ouByName(org, rootId, 'Shared'), 'Security'),
+          ChildType: 'ACCOUNT',
+        }),
+      );
+      expect(Children).toEqual([]);
+      expect(departures().map((event) => event.serviceEventDetails)).toEqual([
+        { accountDepartedOrganization: expect.objectContaining({ departureMethod: 'REMOVED' }) },
+      ]);
+      await expect(
+        org.send(new RemoveAccountFromOrganizationCommand({ AccountId: '111111111111' })),
+      ).rejects.toThrow(AccountNotFoundException);
+    });
+
+    it('closes an account from inside: PENDING_CLOSURE, then State CLOSED with Status SUSPENDED, and no event', async () => {
+      const before = t.cloud.auditSince(0).length;
+      expect((await control('/_local/accounts/111111111111/close-from-inside')).status).toBe(200);
+      expect(
+        (await org.send(new DescribeAccountCommand({ AccountId: '111111111111' }))).Account,
+      ).toMatchObject({
+        State: 'PENDING_CLOSURE',
+        Status: 'PENDING_CLOSURE',
+      });
+      t.clock.advance(t.cloud.settings.closureDelayMs);
+      expect(
+        (await org.send(new DescribeAccountCommand({ AccountId: '111111111111' }))).Account,
+      ).toMatchObject({
+        State: 'CLOSED',
+        Status: 'SUSPENDED',
+      });
+      expect(t.cloud.auditSince(0)).toHaveLength(before);
+      expect((await control('/_local/accounts/111111111111/close-from-inside')).status).toBe(409);
+      expect((await control('/_local/accounts/000000000000/close-from-inside')).status).toBe(409);
+      expect((await control('/_local/accounts/999999999999/close-from-inside')).status).toBe(404);
+    });
+
+    it('shows an account AWS suspended as State SUSPENDED', async () => {
+      expect((await control('/_local/accounts/222222222222/suspend')).status).toBe(200);
+      expect(
+        (await org.send(new DescribeAccountCommand({ AccountId: '222222222222' }))).Account,
+      ).toMatchObject({
+        State: 'SUSPENDED',
+        Status: 'SUSPENDED',
+      });
     });
   });
 

@@ -92,8 +92,6 @@ export async function startWorkflowEnv(
     seed?: Seed;
     speed?: number;
     slackWebhookUrl?: Deps['slackWebhookUrl'];
-    /** Watches the metrics the steps emit. */
-    metric?: Deps['metric'];
   } = {},
 ): Promise<WorkflowEnv> {
   const speed = options.speed ?? TEST_SPEED;
@@ -116,7 +114,6 @@ export async function startWorkflowEnv(
     dynamoEndpoint: dynamo.endpoint,
     slackWebhookUrl: options.slackWebhookUrl ?? (async () => undefined),
     allowLoopbackSlackWebhook: true,
-    ...(options.metric ? { metric: options.metric } : {}),
     sleep: (ms) => new Promise((resolve) => clock.schedule(ms, () => resolve())),
     random: seededRandom(1).next,
     now: () => clock.now(),

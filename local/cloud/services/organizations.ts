@@ -27,7 +27,9 @@ function accountShape(state: CloudState, account: AccountRecord) {
     Email: account.email,
     Name: account.name,
     Status: account.status,
-    State: account.status === 'SUSPENDED' ? 'CLOSED' : account.status,
+    // `State` replaces the retiring `Status`: a closed account is CLOSED for the 90 days it can be reopened, SUSPENDED
+    // only when AWS suspended it (Organizations API Reference, "Account").
+    State: account.status === 'SUSPENDED' && !account.suspendedByAws ? 'CLOSED' : account.status,
     JoinedMethod: account.joinedMethod,
     JoinedTimestamp: new Date(account.joinedAt),
   };
@@ -95,8 +97,56 @@ function readTags(context: CallContext, input: Input): { Key: string; Value: str
   return context.params.tags(input, 'Tags', 50);
 }
 
+/** The accounts in the organization: those that left it or were removed live on, outside it. */
+export function members(state: CloudState): AccountRecord[] {
+  return Object.values(state.accounts).filter((account) => !account.departed);
+}
+
+/** An account of the organization; undefined when there is none with that id or it is no longer a member. */
+export function member(state: CloudState, id: string): AccountRecord | undefined {
+  const account = Object.hasOwn(state.accounts, id) ? state.accounts[id] : undefined;
+  return account && !account.departed ? account : undefined;
+}
+
 function resourceExists(state: CloudState, id: string): boolean {
-  return Object.hasOwn(state.accounts, id) || parentExists(state, id);
+  return member(state, id) !== undefined || parentExists(state, id);
+}
+
+const accountNotFound = () =>
+  notFound('AccountNotFoundException', "We can't find an AWS account with the AccountId that you specified.");
+
+/**
+ * Takes an account out of the organization: it keeps existing on its own, its tags in the organization are deleted
+ * (LeaveOrganization: "all tags that were attached to the account object in the organization are deleted"), and
+ * the management account's trail records an `AccountDepartedOrganization` service event with `departureMethod` and
+ * `departureTime` (API Reference, LeaveOrganization and RemoveAccountFromOrganization; AWS documents these two
+ * fields, not how the event nests them: here they sit under `accountDepartedOrganization`, beside the account id).
+ */
+function depart(context: CallContext, account: AccountRecord, method: 'LEFT' | 'REMOVED'): void {
+  const { cloud } = context;
+  const now = cloud.clock.now();
+  account.departed = { method, at: now };
+  delete cloud.state.tags[account.id];
+  const management = cloud.state.organization.managementAccountId;
+  cloud.record({
+    eventType: 'AwsServiceEvent',
+    eventSource: 'organizations.amazonaws.com',
+    eventName: 'AccountDepartedOrganization',
+    awsRegion: 'us-east-1',
+    userIdentity: { accountId: management, invokedBy: 'AWS Internal' },
+    sourceIPAddress: 'AWS Internal',
+    userAgent: 'AWS Internal',
+    requestParameters: null,
+    responseElements: null,
+    recipientAccountId: management,
+    serviceEventDetails: {
+      accountDepartedOrganization: {
+        accountId: account.id,
+        departureMethod: method,
+        departureTime: new Date(now).toISOString(),
+      },
+    },
+  });
 }
 
 export const organizations: ServiceDefinition = {
@@ -230,7 +280,7 @@ export const organizations: ServiceDefinition = {
           );
         const children =
           childType === 'ACCOUNT'
-            ? Object.values(state.accounts)
+            ? members(state)
                 .filter((account) => account.parentId === parentId)
                 .map((account) => ({ Id: account.id, Type: 'ACCOUNT' }))
             : Object.values(state.organizationalUnits)
@@ -247,7 +297,7 @@ export const organizations: ServiceDefinition = {
         requireManagement(context);
         const { state } = context.cloud;
         const childId = idParam(context, input, 'ChildId', 'child');
-        const parentId = state.accounts[childId]?.parentId ?? state.organizationalUnits[childId]?.parentId;
+        const parentId = member(state, childId)?.parentId ?? state.organizationalUnits[childId]?.parentId;
         if (!parentId)
           throw notFound(
             'ChildNotFoundException',
@@ -300,7 +350,7 @@ export const organizations: ServiceDefinition = {
             { fields: { Reason: 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED' } },
           );
         }
-        if (Object.keys(state.accounts).length + inProgress >= state.settings.maxAccounts) {
+        if (members(state).length + inProgress >= state.settings.maxAccounts) {
           throw new AwsError(
             'ConstraintViolationException',
             'You have reached the limit on the number of accounts in your organization. To request an increase, contact AWS Support.',
@@ -380,12 +430,8 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const id = idParam(context, input, 'AccountId', 'account');
-        const account = context.cloud.state.accounts[id];
-        if (!account)
-          throw notFound(
-            'AccountNotFoundException',
-            "We can't find an AWS account with the AccountId that you specified.",
-          );
+        const account = member(context.cloud.state, id);
+        if (!account) throw accountNotFound();
         return { Account: accountShape(context.cloud.state, account) };
       },
     },
@@ -395,7 +441,7 @@ export const organizations: ServiceDefinition = {
       run(context, input) {
         requireManagement(context);
         const { state } = context.cloud;
-        const accounts = Object.values(state.accounts)
+        const accounts = members(state)
           .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
           .map((account) => accountShape(state, account));
         const { entries, ...rest } = page(context, input, accounts, 'ListAccounts');
@@ -409,7 +455,7 @@ export const organizations: ServiceDefinition = {
         requireManagement(context);
         const { state } = context.cloud;
         const parentId = existingParentId(context, input);
-        const accounts = Object.values(state.accounts)
+        const accounts = members(state)
           .filter((account) => account.parentId === parentId)
           .sort((a, b) => a.joinedAt - b.joinedAt || a.id.localeCompare(b.id))
           .map((account) => accountShape(state, account));
@@ -426,7 +472,7 @@ export const organizations: ServiceDefinition = {
         const accountId = idParam(context, input, 'AccountId', 'account');
         const sourceParentId = idParam(context, input, 'SourceParentId', 'parent');
         const destinationParentId = idParam(context, input, 'DestinationParentId', 'parent');
-        const account = state.accounts[accountId];
+        const account = member(state, accountId);
         if (!account)
           throw notFound(
             'AccountNotFoundException',
@@ -539,12 +585,8 @@ export const organizations: ServiceDefinition = {
         requireManagement(context);
         const { cloud } = context;
         const accountId = idParam(context, input, 'AccountId', 'account');
-        const account = cloud.state.accounts[accountId];
-        if (!account)
-          throw notFound(
-            'AccountNotFoundException',
-            "We can't find an AWS account with the AccountId that you specified.",
-          );
+        const account = member(cloud.state, accountId);
+        if (!account) throw accountNotFound();
         if (accountId === cloud.state.organization.managementAccountId) {
           throw new AwsError(
             'ConstraintViolationException',
@@ -562,6 +604,54 @@ export const organizations: ServiceDefinition = {
         account.status = 'PENDING_CLOSURE';
         account.closesAt = cloud.clock.now() + cloud.settings.closureDelayMs;
         cloud.wakeAt(account.id, account.closesAt);
+        return undefined;
+      },
+    },
+
+    /**
+     * Called by the member account itself (its root user or one of its principals; here: credentials of a role
+     * assumed in it). The management account cannot leave (MasterCannotLeaveOrganizationException); an account
+     * outside any organization gets AWSOrganizationsNotInUseException. CloudTrail records the call in the caller's
+     * account; the management account gets the AccountDepartedOrganization event (API Reference, LeaveOrganization).
+     */
+    LeaveOrganization: {
+      mutating: true,
+      run(context) {
+        const { cloud, caller } = context;
+        if (caller.accountId === cloud.state.organization.managementAccountId) {
+          throw new AwsError(
+            'MasterCannotLeaveOrganizationException',
+            "You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization.",
+          );
+        }
+        const account = member(cloud.state, caller.accountId);
+        if (!account) {
+          throw new AwsError(
+            'AWSOrganizationsNotInUseException',
+            'Your account is not a member of an organization.',
+          );
+        }
+        depart(context, account, 'LEFT');
+        return undefined;
+      },
+    },
+
+    /** The management account removes a member (API Reference, RemoveAccountFromOrganization). */
+    RemoveAccountFromOrganization: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { cloud } = context;
+        const accountId = idParam(context, input, 'AccountId', 'account');
+        if (accountId === cloud.state.organization.managementAccountId) {
+          throw new AwsError(
+            'MasterCannotLeaveOrganizationException',
+            "You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization.",
+          );
+        }
+        const account = member(cloud.state, accountId);
+        if (!account) throw accountNotFound();
+        depart(context, account, 'REMOVED');
         return undefined;
       },
     },
