@@ -16,7 +16,7 @@ export const TASK_FUNCTION_FOLDERS = {
 } as const;
 
 export type StepFolder = (typeof TASK_FUNCTION_FOLDERS)[keyof typeof TASK_FUNCTION_FOLDERS];
-export type FunctionFolder = StepFolder | 'api' | 'drift' | 'reap-requests';
+export type FunctionFolder = StepFolder | 'api' | 'drift' | 'reap-requests' | 'deliver-messages';
 
 /**
  * Which Organizations resources an action is evaluated against, as the Service Authorization Reference lists them
@@ -165,7 +165,18 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         why: "no resource type (Service Authorization Reference); reads the creation's FailureReason",
       },
     ],
-    registry: [...STEP_RECORD, 'DeleteItem'],
+    // PutItem: the failure message into the Slack outbox.
+    registry: [...STEP_RECORD, 'PutItem', 'DeleteItem'],
+    notifies: true,
+  },
+  'deliver-messages': {
+    description: 'Vend: delivers the Slack messages still in the outbox, every minute, with back-off',
+    organizations: [],
+    // GetItem/UpdateItem: claim and mark outbox messages, record a delivery on the request; PutItem: the drift
+    // history's record of a delivered announcement.
+    registry: ['GetItem', 'PutItem', 'UpdateItem'],
+    // The outbox's undelivered messages are listed in the list index.
+    queriesListIndex: true,
     notifies: true,
   },
   api: {
@@ -196,7 +207,8 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     description:
       'Vend: starts requests left pending with no execution, and fails those that cannot start (schedule)',
     organizations: [],
-    registry: ['GetItem', 'UpdateItem', 'DeleteItem'],
+    // PutItem: the failure message into the Slack outbox.
+    registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     queriesListIndex: true,
     notifies: true,
     startsExecutions: true,

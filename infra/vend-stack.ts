@@ -149,6 +149,8 @@ export class VendStack extends Stack {
   /** The schedule that runs the reaper of requests left pending. */
   readonly reapRule: Rule;
   readonly dashboard: VendDashboard;
+  /** The schedule of the Slack outbox's deliverer. */
+  readonly messageDelivery: Rule;
   /** What the IAM conditions on member accounts and tags are built from. */
   private readonly memberAccess: {
     organizationId: string;
@@ -303,6 +305,20 @@ export class VendStack extends Stack {
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
     });
 
+    // The Slack outbox's deliverer: every minute (the back-off between attempts at one message is in its code). A
+    // run missed is made up by the next, so the rule's target needs no retries of its own.
+    const deliverer = makeFunction(
+      'deliver-messages',
+      FUNCTION_ACCESS['deliver-messages'],
+      Duration.minutes(5),
+    );
+    this.functions['deliver-messages'] = deliverer;
+    this.messageDelivery = new Rule(this, 'DeliverMessagesSchedule', {
+      description: 'Vend: retries the Slack messages not delivered yet (the outbox in the registry)',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(deliverer.function, { retryAttempts: 0 })],
+    });
+
     // The reaper: every five minutes, it starts requests left pending with no execution and fails those that
     // cannot start. A failed run is not retried by Lambda: the next scheduled run is the retry, and the function's
     // error alarm watches runs that keep failing.
@@ -388,6 +404,11 @@ export class VendStack extends Stack {
       'VendsFailed',
       vendMetric(metricsNamespace, METRIC.vendsFailed, { period }),
       'A vend failed (Vend metric VendsFailed, any reason): the dashboard shows the reasons, the registry and the requester’s Slack message say at which step.',
+    );
+    this.alarms.alarmWhen(
+      'SlackUndelivered',
+      vendMetric(metricsNamespace, METRIC.slackUndelivered, { period }),
+      'A Slack message to a requester or about drift has not been delivered for an hour (Vend metric SlackUndelivered; the deliver-messages log says why, often a revoked webhook: put the new URL in the Slack webhook secret). It is still retried.',
     );
     const operations: Record<string, Metric> = {
       'Executions failed': this.stateMachine.metricFailed({ period, statistic: 'Sum' }),

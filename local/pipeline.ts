@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiHandler } from '../functions/api/core.ts';
+import { type DeliverMessagesOutput, deliverMessages } from '../functions/deliver-messages/core.ts';
 import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
 import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift/sweep.ts';
 import { type ReapInput, type ReapResult, reapRequests } from '../functions/reap-requests/core.ts';
@@ -26,6 +27,9 @@ export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 /** How often `npm start` runs the reaper of requests left pending, on the pipeline's clock (as the AWS schedule). */
 export const DEFAULT_REAP_INTERVAL_MS = 5 * 60_000;
+
+/** How often `npm start` runs the Slack outbox deliverer, on the pipeline's clock (as the stack's schedule does). */
+export const DEFAULT_DELIVER_INTERVAL_MS = 60_000;
 
 export interface LocalPipelineOptions {
   /** Keeps the local cloud's state and the registry here across restarts; in memory when absent. */
@@ -67,6 +71,11 @@ export interface LocalPipelineOptions {
    * on demand (`pipeline.reap()`); `npm start` passes DEFAULT_REAP_INTERVAL_MS.
    */
   reapIntervalMs?: number;
+  /**
+   * Run the Slack outbox deliverer every this many milliseconds of the pipeline's clock. 0 or absent: only on
+   * demand (`pipeline.deliver()`); `npm start` passes DEFAULT_DELIVER_INTERVAL_MS.
+   */
+  deliverIntervalMs?: number;
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -106,6 +115,8 @@ export interface LocalPipeline {
   events: LocalEventBus<DriftEventResult>;
   /** Runs the drift sweep now (as the schedule does), with optional overrides of `drift.sweep`. */
   sweep(input?: SweepInput): Promise<SweepResult>;
+  /** Runs the Slack outbox deliverer now (as its schedule does). */
+  deliver(): Promise<DeliverMessagesOutput>;
   /** Runs the reaper now (as the schedule does), with the runner standing in for Step Functions. */
   reap(input?: ReapInput): Promise<ReapResult>;
   close(): Promise<void>;
@@ -158,6 +169,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       tableName,
       dynamoEndpoint: dynamo.endpoint,
       slackWebhookUrl: async () => config.slack.webhookUrl ?? slack.url,
+      // The Slack sink listens on 127.0.0.1 over http: accepted here only, never from a function's environment.
+      allowLoopbackSlackWebhook: true,
       sleep: (ms) => new Promise((done) => clock.schedule(ms, () => done())),
       random: seededRandom(1).next,
       now: () => clock.now(),
@@ -235,8 +248,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       };
       scheduleNext();
     };
+    const deliveries = new Set<Promise<DeliverMessagesOutput>>();
+    const deliver = () => {
+      const run = deliverMessages(deps);
+      deliveries.add(run);
+      void run.catch(() => undefined).finally(() => deliveries.delete(run));
+      return run;
+    };
     every(options.sweepIntervalMs ?? 0, 'the drift sweep', sweeps, () => sweep());
     every(options.reapIntervalMs ?? 0, 'the reaper of pending requests', reaps, () => reap());
+    every(options.deliverIntervalMs ?? 0, 'the Slack deliverer', deliveries, () => deliver());
     stopDrift = () => {
       unsubscribe();
       stopping.abort();
@@ -254,6 +275,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       config: pipelineConfig,
       events,
       sweep,
+      deliver,
       reap,
       async close() {
         if (api) {
@@ -262,7 +284,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         }
         stopDrift();
         await events.close();
-        await Promise.allSettled([...sweeps, ...reaps]);
+        await Promise.allSettled([...sweeps, ...reaps, ...deliveries]);
         await runner.stop();
         for (const service of started.reverse()) await service.close();
       },

@@ -104,12 +104,13 @@ export const requestViewSchema = z.strictObject({
   notification: z
     .strictObject({
       kind: z.enum(['success', 'failure']),
-      status: z.enum(['sent', 'failed', 'skipped']),
+      status: z.enum(['sent', 'pending', 'failed', 'skipped']),
       at: timestamp,
     })
     .optional()
     .meta({
-      description: 'The last Slack message to the requester; `skipped` when Slack is not configured.',
+      description:
+        'The last Slack message to the requester; `pending` while it waits in the outbox to be retried, `skipped` when Slack is not configured.',
     }),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -149,7 +150,7 @@ export const driftRecordSchema = z.strictObject({
     .optional()
     .meta({ description: "Why the fix failed, in general terms: AWS's error stays in the logs." }),
   announcement: z
-    .enum(['sent', 'skipped', 'failed'])
+    .enum(['sent', 'pending', 'skipped', 'failed'])
     .optional()
     .meta({ description: 'Whether Slack was told.' }),
   recordedAt: timestamp,

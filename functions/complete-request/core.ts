@@ -7,7 +7,7 @@ import {
   NO_WEBHOOK,
   type RoleAccess,
   type SuccessDetails,
-  sendToRequester,
+  sendThroughOutbox,
   successMessage,
 } from '../shared/slack.ts';
 import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
@@ -25,13 +25,15 @@ export interface CompleteRequestInput extends StepInput {
 export interface CompleteRequestOutput {
   /** Whether the requester has been told the account is ready (by this run or an earlier one). */
   notified: boolean;
+  /** The message is in the outbox and not delivered yet: the deliverer keeps trying. */
+  pending?: boolean;
 }
 
 /**
  * Ends a request that succeeded: records the account's desired state (what the drift fix keeps it at), marks the
- * request succeeded, and tells the requester on Slack, once. A re-run after the message went out changes nothing
- * and sends nothing. Slack being down propagates (SlackUnavailableError), for the state machine to retry and then
- * record; the account itself is ready either way.
+ * request succeeded, and tells the requester on Slack, once, through the outbox (its id is the request id and
+ * `ready`). A re-run after the message went out changes nothing and sends nothing. When Slack does not take it, the
+ * step still succeeds (the account is ready either way): the message stays pending and the deliverer retries it.
  */
 export async function completeRequest(
   deps: Deps,
@@ -59,13 +61,29 @@ export async function completeRequest(
       return { result: { notified: true }, detail: 'the requester was already told' };
     }
     const message = successMessage(successDetails(deps, request, accountId, configured));
-    const outcome = await sendToRequester(deps, message, { requestId: request.requestId, accountId });
+    const outcome = await sendThroughOutbox(deps, {
+      id: `${request.requestId}#ready`,
+      kind: 'ready',
+      message,
+      context: { requestId: request.requestId, accountId },
+    });
     const at = new Date().toISOString();
     if (outcome === 'skipped') {
       await deps.requests.update(request.requestId, {
         notification: { kind: 'success', status: 'skipped', at, error: NO_WEBHOOK },
       });
       return { result: { notified: false }, detail: `account ${accountId} ready; ${NO_WEBHOOK}` };
+    }
+    if (outcome !== 'delivered') {
+      const status = outcome === 'refused' ? 'failed' : 'pending';
+      await deps.requests.update(request.requestId, { notification: { kind: 'success', status, at } });
+      return {
+        result: { notified: false, ...(status === 'pending' ? { pending: true } : {}) },
+        detail:
+          status === 'pending'
+            ? `account ${accountId} ready; the Slack message waits in the outbox`
+            : `account ${accountId} ready; Slack refused the message`,
+      };
     }
     await deps.requests.update(request.requestId, { notification: { kind: 'success', status: 'sent', at } });
     return {

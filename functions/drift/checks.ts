@@ -16,7 +16,7 @@ import {
 } from '../shared/errors.ts';
 import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
 import { type RetryPolicy, retry } from '../shared/retry.ts';
-import { type SlackMessage, sendToRequester } from '../shared/slack.ts';
+import { type SlackMessage, sendThroughOutbox } from '../shared/slack.ts';
 
 /**
  * What the drift function and the sweep share: checking (and putting back) an account's OU and tags, the
@@ -259,19 +259,26 @@ export function isOwnPrincipal(identity: UserIdentity | undefined, roleArns: rea
 }
 
 /**
- * Posts a drift message and records in the history whether Slack got it. Never throws: the drift is handled
- * (and recorded) whatever Slack does.
+ * Posts a drift message through the outbox under `outbox.id` (from the drift event's id, or the sweep run's), so a retried
+ * event or sweep never announces twice, and records in the history whether Slack got it (`pending`: the deliverer
+ * retries it). Never throws: the drift is handled (and recorded) whatever Slack does.
  */
 export async function announce(
   deps: Deps,
+  outbox: { id: string; kind: 'drift' | 'sweep' },
   message: SlackMessage,
   records: { accountId: string; recordId: string }[],
 ): Promise<DriftRecord['announcement']> {
   let announcement: DriftRecord['announcement'];
   try {
-    announcement = await sendToRequester(deps, message, { records: records.map((r) => r.recordId) });
+    const outcome = await sendThroughOutbox(deps, {
+      ...outbox,
+      message,
+      context: { records },
+    });
+    announcement = outcome === 'delivered' ? 'sent' : outcome === 'refused' ? 'failed' : outcome;
   } catch (error) {
-    deps.log.warn('Slack did not take the drift message', { error: errorText(error) });
+    deps.log.warn('the drift message could not be put in the outbox', { error: errorText(error) });
     announcement = 'failed';
   }
   for (const { accountId, recordId } of records) {

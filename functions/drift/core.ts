@@ -192,7 +192,9 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
   if (record.outcome !== 'in-sync') deps.metrics.count(METRIC.driftDetected);
   if (record.outcome === 'fixed') deps.metrics.count(METRIC.driftFixed);
   if (record.outcome !== 'in-sync') {
-    await announce(deps, driftEventMessage(record, account), [{ accountId, recordId: record.id }]);
+    await announce(deps, { id: `drift#${event.id}`, kind: 'drift' }, driftEventMessage(record, account), [
+      { accountId, recordId: record.id },
+    ]);
   }
   await deps.drift.finishEvent(event.id);
   deps.log.info('drift event handled', {

@@ -160,6 +160,7 @@ export async function sweepDrift(
   if (checked > inSync) {
     result.announcement = await announce(
       deps,
+      { id: `sweep#${runId}`, kind: 'sweep' },
       sweepMessage({ mode, checked, findings, omitted }),
       findings.map((finding) => ({
         accountId: finding.accountId,

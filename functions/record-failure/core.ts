@@ -7,16 +7,9 @@ import type { Deps } from '../shared/deps.ts';
 import { aws } from '../shared/errors.ts';
 import { explainCreationFailure } from '../shared/failure-reasons.ts';
 import { METRIC, METRIC_DIMENSION } from '../shared/metrics-names.ts';
-import {
-  type RequestFailure,
-  type RequestRecord,
-  STEP_NAMES,
-  type StepName,
-  type VendRequest,
-} from '../shared/model.ts';
-import { failureMessage, NO_WEBHOOK, sendToRequester, tellRequesterOfFailure } from '../shared/slack.ts';
+import { type RequestFailure, type RequestRecord, STEP_NAMES, type StepName } from '../shared/model.ts';
+import { tellRequesterOfFailure } from '../shared/slack.ts';
 import { checkExecution, type StepInput } from '../shared/steps.ts';
-import { errorText } from '../shared/text.ts';
 
 /** What a Catch puts in the state: the error's name and its cause (for a Lambda error, JSON with `errorMessage`). */
 export interface CaughtError {
@@ -95,8 +88,11 @@ async function recordNotificationFailure(deps: Deps, input: RecordFailureInput):
       detail: `Slack: ${error}`,
     });
   }
-  const alreadySent = record.notification?.kind === 'success' && record.notification.status === 'sent';
-  if (!alreadySent) {
+  // A message in the outbox (pending) is the deliverer's to deliver: only a message that never got there failed.
+  const inHand =
+    record.notification?.kind === 'success' &&
+    (record.notification.status === 'sent' || record.notification.status === 'pending');
+  if (!inHand) {
     await deps.requests.update(requestId, {
       notification: { kind: 'success', status: 'failed', at: now, error },
       // "Announce ready" runs only after the account was configured: it is ready, whatever became of the message.

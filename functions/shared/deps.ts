@@ -11,6 +11,7 @@ import {
 } from './aws-clients.ts';
 import type { VendConfig } from './config.ts';
 import { MemoryMetrics, type MetricsRecorder } from './metrics.ts';
+import { checkWebhookUrl, type WebhookSource } from './slack-secret.ts';
 
 /** How the functions log: Powertools' Logger on AWS, a quiet or console logger locally. */
 export interface Log {
@@ -21,7 +22,7 @@ export interface Log {
 
 /**
  * Everything a step needs from the outside world; built once per cold start (or per local pipeline). The
- * registry's stores are its fields: `deps.requests`, `deps.idempotency`, `deps.accounts`, `deps.drift`.
+ * registry's stores are its fields: `deps.requests`, `deps.idempotency`, `deps.accounts`, `deps.drift`, `deps.outbox`.
  */
 export interface Deps extends Stores {
   config: VendConfig;
@@ -36,14 +37,17 @@ export interface Deps extends Stores {
     roleName: string,
     options?: { externalId?: string; region?: string },
   ): Promise<AccountSession>;
-  /** Sends a Slack message; undefined when no webhook is configured. */
-  slackWebhookUrl: () => Promise<string | undefined>;
+  /**
+   * The Slack webhook URL, checked (`checkWebhookUrl`: a URL elsewhere than Slack's webhook hosts is a ConfigError);
+   * undefined when no webhook is configured. `refresh` reads the secret again.
+   */
+  slackWebhookUrl: WebhookSource;
+  /** Milliseconds since the epoch: the local runtime's simulated clock, real time on AWS. */
+  now(): number;
   /** Waits; the local runtime runs it on its simulated clock. */
   sleep(ms: number): Promise<void>;
   /** A number in [0, 1) for the retry helper's jitter: seeded locally and in tests. */
   random(): number;
-  /** The time in epoch milliseconds: the local runtime's simulated clock; real time on AWS. */
-  now(): number;
   log: Log;
   /** Where metrics go: `deps.metrics.count(METRIC.vendsRequested)`. */
   metrics: MetricsRecorder;
@@ -55,7 +59,12 @@ export interface DepsSettings {
   tableName: string;
   /** DynamoDB's endpoint when it differs from the other services' (dynalite locally). */
   dynamoEndpoint?: string;
-  slackWebhookUrl: () => Promise<string | undefined>;
+  slackWebhookUrl: WebhookSource;
+  /**
+   * Accept a Slack webhook on a loopback address over http (the local Slack sink). Only the local pipeline and
+   * tests set it, in code: a deployed function never does, whatever its environment says. @default false
+   */
+  allowLoopbackSlackWebhook?: boolean;
   sleep?: (ms: number) => Promise<void>;
   /** The random source of the retries' jitter: a seeded one locally and in tests, a cryptographic one on AWS. */
   random: () => number;
@@ -90,10 +99,15 @@ export function buildDeps(settings: DepsSettings): Deps {
     ...stores,
     client: (Client, options) => management.client(Client, options),
     clientsFor: (accountId, roleName, options) => crossAccount.clientsFor(accountId, roleName, options),
-    slackWebhookUrl: settings.slackWebhookUrl,
+    slackWebhookUrl: async (options) => {
+      const url = await settings.slackWebhookUrl(options);
+      return url === undefined
+        ? undefined
+        : checkWebhookUrl(url, { allowLoopback: settings.allowLoopbackSlackWebhook === true });
+    },
+    now: settings.now ?? Date.now,
     sleep: settings.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     random: settings.random,
-    now: settings.now ?? Date.now,
     log: settings.log ?? silentLog,
     metrics: settings.metrics ?? new MemoryMetrics(),
   };

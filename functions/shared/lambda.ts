@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import { configFromEnv } from './config.ts';
 import { buildDeps, type Deps } from './deps.ts';
 import { ENV } from './env.ts';
-import { slackWebhookFromSecret } from './slack-secret.ts';
+import { checkWebhookUrl, slackWebhookFromSecret } from './slack-secret.ts';
 
 /** The resolution of the jitter's random source (the largest range `randomInt` takes). */
 const RANDOM_RANGE = 2 ** 48 - 1;
@@ -27,7 +27,9 @@ export function depsFromEnv(
 ): Deps {
   const tableName = env[ENV.tableName];
   if (!tableName) throw new Error(`${ENV.tableName} is not set`);
-  const webhook = env[ENV.slackWebhookUrl];
+  // Checked at init, and never allowed on a loopback address: that is for the local pipeline, which sets it in code.
+  const configured = env[ENV.slackWebhookUrl];
+  const webhook = configured ? checkWebhookUrl(configured) : undefined;
   const secretArn = env[ENV.slackWebhookSecretArn];
   return buildDeps({
     config: configFromEnv(env),

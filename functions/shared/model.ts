@@ -61,7 +61,8 @@ export interface RequestRecord {
   /** The last message to the requester: `skipped` when no Slack webhook is configured. */
   notification?: {
     kind: 'success' | 'failure';
-    status: 'sent' | 'failed' | 'skipped';
+    /** `pending`: in the outbox, not delivered yet (the deliverer retries it). */
+    status: 'sent' | 'pending' | 'failed' | 'skipped';
     at: string;
     error?: string;
   };
@@ -133,7 +134,7 @@ export interface DriftRecord {
   /** Why the fix failed. */
   reason?: string;
   /** Whether Slack was told: absent for what is not announced (`in-sync`). */
-  announcement?: 'sent' | 'skipped' | 'failed';
+  announcement?: 'sent' | 'pending' | 'skipped' | 'failed';
   recordedAt: string;
 }
 

@@ -1,15 +1,19 @@
 /**
  * Telling the requester: Block Kit messages for "your account is ready" and "your request failed", and their
- * delivery to a Slack incoming webhook.
+ * delivery to a Slack incoming webhook through the registry's outbox (sent once, retried until delivered).
  *
  * Every value that a requester (or anyone else outside Vend) could have typed goes through `escapeSlack` before it
  * goes into a message: it can then neither ping, link, format, nor hide or reorder text. Only Vend's own text holds
  * links (`link`) and the one mention Vend makes, of the requester by a validated Slack member id. Reasons and advice
  * are Vend's own words: raw AWS error text stays in the logs and the registry's internal fields.
  */
+import { randomUUID } from 'node:crypto';
+import type { OutboxKind } from '../store/outbox.ts';
 import type { Deps } from './deps.ts';
 import { SlackRejectedError, SlackUnavailableError } from './errors.ts';
+import { METRIC } from './metrics-names.ts';
 import type { RequestRecord, StepName, VendRequest } from './model.ts';
+import { backoffDelayMs } from './retry.ts';
 import { errorText } from './text.ts';
 
 export type SlackText =
@@ -422,39 +426,148 @@ function networkErrorText(error: unknown): string {
   return cause ? `${error.name}: ${cause.code ?? cause.message}` : `${error.name}: ${error.message}`;
 }
 
+/** How long one attempt holds a message: longer than a post with its own retries can take (3 x 10 s, 2 x 30 s). */
+export const OUTBOX_LEASE_MS = 3 * 60_000;
+/** How long a message may stay undelivered before the metric SlackUndelivered reports it (and infra alarms). */
+export const UNDELIVERED_REPORT_MS = 60 * 60_000;
 /**
- * Sends a message through the configured webhook: `sent`, or `skipped` (logged) when no webhook is configured.
- * Slack's errors propagate.
+ * The deliverer's back-off between attempts at one message: full jitter up to 1 minute, doubling to 15 minutes
+ * (the deliverer runs every minute, so a message is tried again at its first run after its next attempt is due).
  */
-export async function sendToRequester(
-  deps: Deps,
-  message: SlackMessage,
-  context: Record<string, unknown>,
-): Promise<'sent' | 'skipped'> {
-  const url = await deps.slackWebhookUrl();
-  if (!url) {
-    deps.log.warn('no Slack webhook configured: the requester is not told', context);
+export const OUTBOX_BACKOFF = { baseDelayMs: 60_000, maxDelayMs: 15 * 60_000 } as const;
+
+/**
+ * Statuses by which Slack says the webhook itself is gone rather than the message being wrong (Slack API docs,
+ * "Sending messages using incoming webhooks", "Handling errors": 403 `invalid_token`, 404 `no_service` or
+ * `channel_not_found`, 410 `channel_is_archived`): the URL was revoked or rotated, so the secret is read again.
+ */
+const WEBHOOK_GONE = new Set([403, 404, 410]);
+
+/**
+ * What became of a message: `delivered` (now or earlier), `pending` (in the outbox: the deliverer retries it, or a
+ * live attempt holds it), `refused` (Slack refused the message itself), `skipped` (no webhook configured).
+ */
+export type Delivery = 'delivered' | 'pending' | 'refused' | 'skipped';
+
+/** A message for the outbox: its deterministic id (request id and kind, or drift event id), kind and context. */
+export interface OutgoingMessage {
+  id: string;
+  kind: OutboxKind;
+  message: SlackMessage;
+  /** Ids for the logs and for recording the outcome (requestId, accountId, records): never a secret. */
+  context: Record<string, unknown>;
+}
+
+/**
+ * Sends a message once: writes it to the outbox under its id (a retried step finds the one already there, never
+ * making a second), then tries to deliver it now (`deliverMessage`). When Slack does not take it within the post's
+ * own short retries it stays pending for the deliverer (functions/deliver-messages), and this returns `pending`
+ * rather than failing the step. Without a webhook configured nothing is written: `skipped`, logged.
+ */
+export async function sendThroughOutbox(deps: Deps, outgoing: OutgoingMessage): Promise<Delivery> {
+  const configured = await deps.slackWebhookUrl().then(
+    (url) => url !== undefined,
+    // A webhook that is refused (not Slack's) is configured, wrongly: the message waits in the outbox with the
+    // reason until the operator fixes the secret, and the metric SlackUndelivered reports it after an hour.
+    () => true,
+  );
+  if (!configured) {
+    deps.log.warn('no Slack webhook configured: the message is not sent', {
+      outboxId: outgoing.id,
+      ...outgoing.context,
+    });
     return 'skipped';
   }
-  await postToSlack(url, message, { sleep: deps.sleep });
-  return 'sent';
+  await deps.outbox.enqueue(outgoing, deps.now());
+  return deliverMessage(deps, outgoing.id);
+}
+
+/**
+ * One attempt at an outbox message: claims it (a conditional write, so one attempt at a time), posts it and marks
+ * it delivered. Already delivered or refused: nothing is sent. Held by a live attempt: `pending` (that attempt, or
+ * the deliverer once its lease runs out, finishes it). Slack unavailable, rate limited, the webhook gone even after
+ * reading the secret again, or refused by `checkWebhookUrl`: the message goes back to pending with a back-off
+ * delay (`OUTBOX_BACKOFF`, jittered by `deps.random`). Slack refusing the message itself (400 ...): `refused`,
+ * reported at once by the metric SlackUndelivered.
+ */
+export async function deliverMessage(deps: Deps, id: string): Promise<Delivery> {
+  const token = randomUUID();
+  const claim = await deps.outbox.claim(id, token, deps.now(), OUTBOX_LEASE_MS);
+  if (!claim.claimed) {
+    if (claim.state === 'delivered' || claim.state === 'refused') return claim.state;
+    return 'pending';
+  }
+  const { message } = claim;
+  const context = { outboxId: id, kind: message.kind, attempts: message.attempts, ...message.context };
+  try {
+    await postWithCurrentWebhook(deps, message.message as SlackMessage);
+  } catch (error) {
+    if (error instanceof SlackRejectedError && !WEBHOOK_GONE.has(error.status)) {
+      await deps.outbox.markRefused(id, deps.now(), errorText(error));
+      deps.log.error('Slack refused the message: it will not be sent', {
+        ...context,
+        error: errorText(error),
+      });
+      deps.metrics.count(METRIC.slackUndelivered);
+      return 'refused';
+    }
+    const policy = { ...OUTBOX_BACKOFF, retryable: () => true, random: deps.random };
+    const next = deps.now() + backoffDelayMs(policy, Math.max(1, message.attempts));
+    await deps.outbox.release(id, token, next, errorText(error));
+    deps.log.warn('Slack did not take the message yet: it stays in the outbox', {
+      ...context,
+      error: errorText(error),
+      nextAttemptAt: new Date(next).toISOString(),
+    });
+    return 'pending';
+  }
+  // Slack's incoming webhooks take no idempotency key: a crash (or a lost write) between Slack's 200 and this mark
+  // leaves the message claimed, and the attempt after its lease posts it a second time. That is the one window
+  // left, and nothing but this write runs inside it.
+  await deps.outbox.markDelivered(id, deps.now());
+  return 'delivered';
+}
+
+/**
+ * Posts with the configured webhook. When Slack says the webhook is gone (see WEBHOOK_GONE), reads the secret
+ * again (cached for the function's life otherwise) and, if the URL changed, posts once more with the new one.
+ */
+async function postWithCurrentWebhook(deps: Deps, message: SlackMessage): Promise<void> {
+  const url = await deps.slackWebhookUrl();
+  if (!url) throw new SlackUnavailableError(NO_WEBHOOK);
+  try {
+    await postToSlack(url, message, { sleep: deps.sleep });
+  } catch (error) {
+    if (!(error instanceof SlackRejectedError) || !WEBHOOK_GONE.has(error.status)) throw error;
+    const fresh = await deps.slackWebhookUrl({ refresh: true });
+    if (!fresh || fresh === url) throw error;
+    deps.log.info('the Slack webhook was replaced: posting with the new one');
+    await postToSlack(fresh, message, { sleep: deps.sleep });
+  }
 }
 
 /** The text recorded for a missing webhook. */
 export const NO_WEBHOOK = 'no Slack webhook configured';
 
 /**
- * Tells the requester their request failed (`failureMessage`) and records the outcome on the request as its
- * notification. Slack trouble is logged and recorded, never thrown: the failure itself is already recorded.
+ * Tells the requester their request failed (`failureMessage`), through the outbox under the request id and
+ * `failure` (a retried step never sends it twice), and records the outcome on the request as its notification
+ * (`pending`: the deliverer retries it). Trouble is logged and recorded, never thrown: the failure itself is
+ * already recorded.
  */
 export async function tellRequesterOfFailure(deps: Deps, details: FailureDetails): Promise<void> {
   const { requestId } = details.request;
   let notification: NonNullable<RequestRecord['notification']>;
   try {
-    const outcome = await sendToRequester(deps, failureMessage(details), { requestId, step: details.step });
+    const outcome = await sendThroughOutbox(deps, {
+      id: `${requestId}#failure`,
+      kind: 'failure',
+      message: failureMessage(details),
+      context: { requestId, step: details.step },
+    });
     notification = {
       kind: 'failure',
-      status: outcome,
+      status: outcome === 'delivered' ? 'sent' : outcome === 'refused' ? 'failed' : outcome,
       at: new Date().toISOString(),
       ...(outcome === 'skipped' ? { error: NO_WEBHOOK } : {}),
     };

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AccountStore } from './accounts.ts';
 import { DriftStore } from './drift.ts';
 import { IdempotencyStore } from './idempotency.ts';
+import { OutboxStore } from './outbox.ts';
 import { RequestStore } from './requests.ts';
 import { SweepStore } from './sweep.ts';
 import { RegistryTable } from './table.ts';
@@ -12,6 +13,7 @@ export interface Stores {
   idempotency: IdempotencyStore;
   accounts: AccountStore;
   drift: DriftStore;
+  outbox: OutboxStore;
   sweep: SweepStore;
 }
 
@@ -23,6 +25,7 @@ export function createStores(db: DynamoDBDocumentClient, tableName: string): Sto
     idempotency: new IdempotencyStore(table),
     accounts: new AccountStore(table),
     drift: new DriftStore(table),
+    outbox: new OutboxStore(table),
     sweep: new SweepStore(table),
   };
 }

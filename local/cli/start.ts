@@ -1,5 +1,10 @@
 import { relative } from 'node:path';
-import { DEFAULT_REAP_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS, startLocalPipeline } from '../pipeline.ts';
+import {
+  DEFAULT_DELIVER_INTERVAL_MS,
+  DEFAULT_REAP_INTERVAL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  startLocalPipeline,
+} from '../pipeline.ts';
 import { describeCloud, parseCloudArgs, stopOnSignal } from './local-cloud.ts';
 
 /**
@@ -29,6 +34,7 @@ async function main(): Promise<void> {
       seed: options.seed,
       printSlack: true,
       sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
+      deliverIntervalMs: DEFAULT_DELIVER_INTERVAL_MS,
       reapIntervalMs: DEFAULT_REAP_INTERVAL_MS,
       ...(dataDir ? { dataDir } : {}),
     });

@@ -61,7 +61,15 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'organizations:DescribeCreateAccountStatus',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
+    'dynamodb:PutItem',
     'dynamodb:DeleteItem',
+    'secretsmanager:GetSecretValue',
+  ],
+  'deliver-messages': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
     'secretsmanager:GetSecretValue',
   ],
   api: [
@@ -78,6 +86,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'reap-requests': [
     'dynamodb:GetItem',
+    'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
     'dynamodb:Query',
@@ -264,7 +273,7 @@ describe('the workflow', () => {
 });
 
 describe('the functions', () => {
-  const folders = [...Object.values(TASK_FUNCTION_FOLDERS), 'api', 'reap-requests'];
+  const folders = [...Object.values(TASK_FUNCTION_FOLDERS), 'api', 'reap-requests', 'deliver-messages'];
 
   it('are one Node.js 22 arm64 function per handler, traced, each with its own log group kept three months', () => {
     expect(
@@ -605,7 +614,7 @@ describe('the Slack webhook secret', () => {
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${secret}"`))
       .map(([id]) => id);
     expect(readers.sort()).toEqual(
-      ['complete-request', 'record-failure', 'drift', 'reap-requests']
+      ['complete-request', 'record-failure', 'drift', 'reap-requests', 'deliver-messages']
         .map((folder) =>
           logicalId(
             stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
@@ -617,12 +626,31 @@ describe('the Slack webhook secret', () => {
       const variables = (
         functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
       ).Environment.Variables;
-      if (['complete-request', 'record-failure', 'drift', 'reap-requests'].includes(folder)) {
+      if (
+        ['complete-request', 'record-failure', 'drift', 'reap-requests', 'deliver-messages'].includes(folder)
+      ) {
         expect(variables[ENV.slackWebhookSecretArn], folder).toEqual({ Ref: secret });
       } else {
         expect(variables, folder).not.toHaveProperty(ENV.slackWebhookSecretArn);
       }
     }
+  });
+});
+
+describe('the Slack outbox deliverer', () => {
+  it('runs every minute from an EventBridge schedule, without retries of the rule (the next run makes up a missed one)', () => {
+    const fn = logicalId(stack.functions['deliver-messages']!.function.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        }),
+      ],
+    });
+    expect(functionProperties('deliver-messages')).toMatchObject({ Timeout: 300 });
   });
 });
 
@@ -671,6 +699,20 @@ describe('alarms', () => {
       ],
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
+    });
+  });
+
+  it('fire when a Slack message has not been delivered for an hour (SlackUndelivered)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        Match.objectLike({
+          Expression: `SELECT SUM("${METRIC.slackUndelivered}") FROM "${METRICS_NAMESPACE}"`,
+          Period: 300,
+        }),
+      ],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      AlarmActions: [{ Ref: logicalId(stack.alarms.topic.node.defaultChild as CfnElement) }],
     });
   });
 
@@ -723,9 +765,11 @@ describe('alarms', () => {
 describe('drift', () => {
   it('routes the Organizations events of the shared pattern, and the sweep schedule, to the drift function', () => {
     const drift = logicalId(stack.functions.drift!.function.node.defaultChild as CfnElement);
-    const reaper = logicalId(stack.reapRule.node.defaultChild as CfnElement);
+    const scheduled = [stack.reapRule, stack.messageDelivery].map((rule) =>
+      logicalId(rule.node.defaultChild as CfnElement),
+    );
     const rules = Object.entries(resourcesOfType(template, 'AWS::Events::Rule'))
-      .filter(([id]) => id !== reaper)
+      .filter(([id]) => !scheduled.includes(id))
       .map(([, rule]) => rule) as unknown as {
       Properties: { EventPattern?: unknown; ScheduleExpression?: string; Targets: { Arn: unknown }[] };
     }[];

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
+  checkWebhookUrl,
   SLACK_SECRET_PLACEHOLDER,
   slackWebhookFromSecret,
   UNSET_SECRET_RECHECK_MS,
@@ -37,10 +38,41 @@ describe('the Slack webhook from Secrets Manager', () => {
     expect(read).toHaveBeenCalledTimes(2);
   });
 
-  it('counts an empty or non-https value as no webhook', async () => {
-    for (const value of [undefined, '', '   ', 'http://hooks.slack.com/x', 'hooks.slack.com/x']) {
+  it('counts an empty value or one that is no URL as no webhook', async () => {
+    for (const value of [undefined, '', '   ', 'hooks.slack.com/x', SLACK_SECRET_PLACEHOLDER]) {
       expect(await slackWebhookFromSecret(ARN, { read: async () => value })()).toBeUndefined();
     }
+  });
+
+  it('refuses a URL that is not a Slack webhook, naming the host and not the path, and reads again next time', async () => {
+    const read = vi
+      .fn<(arn: string) => Promise<string | undefined>>()
+      .mockResolvedValueOnce('https://hooks.evil.example/services/T0/B0/secret')
+      .mockResolvedValueOnce(URL);
+    const webhook = slackWebhookFromSecret(ARN, { read });
+
+    const refused = (await webhook().then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as Error;
+    expect(refused).toMatchObject({ name: 'ConfigError' });
+    expect(refused.message).toContain('hooks.evil.example');
+    expect(refused.message).toContain('hooks.slack.com');
+    expect(refused.message).not.toContain('secret');
+    expect(await webhook()).toBe(URL);
+  });
+
+  it('reads the secret again when asked to refresh (Slack said the webhook is gone), and keeps the new URL', async () => {
+    const rotated = 'https://hooks.slack.com/services/T0/B1/rotated';
+    const read = vi
+      .fn<(arn: string) => Promise<string | undefined>>()
+      .mockResolvedValueOnce(URL)
+      .mockResolvedValueOnce(rotated);
+    const webhook = slackWebhookFromSecret(ARN, { read });
+    expect(await webhook()).toBe(URL);
+    expect(await webhook({ refresh: true })).toBe(rotated);
+    expect(await webhook()).toBe(rotated);
+    expect(read).toHaveBeenCalledTimes(2);
   });
 
   it('lets a failed read propagate and tries again on the next message', async () => {
@@ -51,5 +83,40 @@ describe('the Slack webhook from Secrets Manager', () => {
     const webhook = slackWebhookFromSecret(ARN, { read });
     await expect(webhook()).rejects.toMatchObject({ name: 'Vend.Throttled' });
     expect(await webhook()).toBe(URL);
+  });
+});
+
+describe('checkWebhookUrl', () => {
+  it("accepts Slack's and GovSlack's incoming-webhook URLs", () => {
+    expect(checkWebhookUrl(URL)).toBe(URL);
+    const gov = 'https://hooks.slack-gov.com/services/T0/B0/secret';
+    expect(checkWebhookUrl(gov)).toBe(gov);
+  });
+
+  it.each([
+    ['another host', 'https://example.com/services/T0/B0/x'],
+    ['a look-alike host', 'https://hooks.slack.com.evil.example/services/T0/B0/x'],
+    ['a subdomain of the host', 'https://x.hooks.slack.com/services/T0/B0/x'],
+    ['http', 'http://hooks.slack.com/services/T0/B0/x'],
+    ['another port', 'https://hooks.slack.com:8443/services/T0/B0/x'],
+    ['credentials in the URL', 'https://user:pass@hooks.slack.com/services/T0/B0/x'],
+    ['another path', 'https://hooks.slack.com/workflows/T0/x'],
+    ['no URL at all', 'not a url'],
+    ['a loopback sink when not allowed', 'http://127.0.0.1:4000/services/x'],
+  ])('refuses %s with a ConfigError', (_what, url) => {
+    expect(() => checkWebhookUrl(url)).toThrow(expect.objectContaining({ name: 'ConfigError' }));
+  });
+
+  it('accepts a loopback sink only when the local pipeline allows it', () => {
+    for (const url of [
+      'http://127.0.0.1:4000/hook',
+      'http://localhost:4000/hook',
+      'http://[::1]:4000/hook',
+    ]) {
+      expect(checkWebhookUrl(url, { allowLoopback: true })).toBe(url);
+    }
+    expect(() => checkWebhookUrl('http://10.0.0.1:4000/hook', { allowLoopback: true })).toThrow(
+      expect.objectContaining({ name: 'ConfigError' }),
+    );
   });
 });

@@ -511,3 +511,80 @@ describe('the drift store', () => {
     await expect(result).rejects.toBeInstanceOf(ConcurrentModificationError);
   });
 });
+
+describe('the outbox store', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+  const LEASE = 60_000;
+
+  it('keeps the first message under an id: a second enqueue of the same id changes nothing', async () => {
+    const id = unique('outbox');
+    expect(await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'first' } }, T0)).toEqual({
+      created: true,
+    });
+    expect(
+      await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'second' } }, T0 + 1000),
+    ).toEqual({ created: false });
+    expect(await stores.outbox.get(id)).toMatchObject({
+      message: { text: 'first' },
+      state: 'pending',
+      createdAt: T0,
+      attempts: 0,
+    });
+  });
+
+  it('lets one attempt hold a message until its lease runs out, then another take it over', async () => {
+    const id = unique('outbox');
+    await stores.outbox.enqueue({ id, kind: 'drift', message: { text: 'x' } }, T0);
+
+    expect(await stores.outbox.claim(id, 'a', T0, LEASE)).toMatchObject({
+      claimed: true,
+      message: { state: 'sending', attempts: 1, claimToken: 'a' },
+    });
+    expect(await stores.outbox.claim(id, 'b', T0 + LEASE - 1, LEASE)).toMatchObject({
+      claimed: false,
+      state: 'busy',
+    });
+    expect(await stores.outbox.claim(id, 'b', T0 + LEASE + 1, LEASE)).toMatchObject({
+      claimed: true,
+      message: { attempts: 2, claimToken: 'b' },
+    });
+  });
+
+  it('never gives a delivered message to another attempt, and lists it no more', async () => {
+    const id = unique('outbox');
+    await stores.outbox.enqueue({ id, kind: 'failure', message: { text: 'x' } }, T0);
+    await stores.outbox.claim(id, 'a', T0, LEASE);
+    await stores.outbox.markDelivered(id, T0 + 10);
+
+    expect(await stores.outbox.claim(id, 'b', T0 + 10 * LEASE, LEASE)).toMatchObject({
+      claimed: false,
+      state: 'delivered',
+    });
+    expect((await stores.outbox.due(T0 + 10 * LEASE, 100)).map((m) => m.id)).not.toContain(id);
+  });
+
+  it('lists a released message as due only from its next attempt, and a claimed one only after its lease', async () => {
+    const id = unique('outbox');
+    await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'x' } }, T0);
+    expect((await stores.outbox.due(T0, 1000)).map((m) => m.id)).toContain(id);
+
+    await stores.outbox.claim(id, 'a', T0, LEASE);
+    expect((await stores.outbox.due(T0 + LEASE - 1, 1000)).map((m) => m.id)).not.toContain(id);
+    expect((await stores.outbox.due(T0 + LEASE + 1, 1000)).map((m) => m.id)).toContain(id);
+
+    await stores.outbox.release(id, 'a', T0 + 5 * LEASE, 'Vend.SlackUnavailable: HTTP 503');
+    expect(await stores.outbox.get(id)).toMatchObject({
+      state: 'pending',
+      lastError: 'Vend.SlackUnavailable: HTTP 503',
+    });
+    expect((await stores.outbox.due(T0 + 5 * LEASE - 1, 1000)).map((m) => m.id)).not.toContain(id);
+    expect((await stores.outbox.due(T0 + 5 * LEASE, 1000)).map((m) => m.id)).toContain(id);
+  });
+
+  it('marks a message reported undelivered once', async () => {
+    const id = unique('outbox');
+    await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'x' } }, T0);
+    expect(await stores.outbox.markReportedUndelivered(id, T0 + 3_600_000)).toBe(true);
+    expect(await stores.outbox.markReportedUndelivered(id, T0 + 3_700_000)).toBe(false);
+  });
+});

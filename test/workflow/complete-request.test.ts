@@ -1,7 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CompleteRequestInput, completeRequest } from '../../functions/complete-request/core.ts';
+import { deliverMessages } from '../../functions/deliver-messages/core.ts';
+import type { MemoryMetrics } from '../../functions/shared/metrics.ts';
+import { METRIC } from '../../functions/shared/metrics-names.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
+import { OUTBOX_LEASE_MS } from '../../functions/shared/slack.ts';
+import { slackWebhookFromSecret } from '../../functions/shared/slack-secret.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
+import { pollOnClock } from '../local-cloud/wait.ts';
 import { announceInput, startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
 
 /** What "Configure account" hands on, as its three steps report it. */
@@ -39,20 +45,52 @@ let nextAccount = 100_000_000_000;
 describe('complete-request ("Announce ready")', () => {
   let env: WorkflowEnv;
   let sink: SlackSink;
+  /** Where a rotated webhook posts. */
+  let rotatedSink: SlackSink;
+  /** The webhook the steps have read (and keep, as a Lambda caches the secret). */
   let webhook: string | undefined;
+  /** What the secret holds now: read again only on `refresh`. */
+  let secret: string | undefined;
+  /** SlackUndelivered emitted since the test began (the harness keeps metrics in memory). */
+  let undeliveredBefore = 0;
+  const undelivered = () =>
+    (env.deps.metrics as MemoryMetrics).total(METRIC.slackUndelivered) - undeliveredBefore;
 
   beforeAll(async () => {
     sink = await startSlackSink();
-    webhook = sink.url;
-    env = await startWorkflowEnv({ slackWebhookUrl: async () => webhook });
+    rotatedSink = await startSlackSink();
+    webhook = secret = sink.url;
+    env = await startWorkflowEnv({
+      slackWebhookUrl: async (options) => {
+        if (options?.refresh) webhook = secret;
+        return webhook;
+      },
+    });
   });
   afterAll(async () => {
     await env.close();
     await sink.close();
+    await rotatedSink.close();
   });
   afterEach(() => {
-    webhook = sink.url;
+    webhook = secret = sink.url;
+    sink.failNext(200, 0);
+    undeliveredBefore = (env.deps.metrics as MemoryMetrics).total(METRIC.slackUndelivered);
   });
+
+  /** Runs the deliverer every simulated minute until `done` holds (at most 20 s of real time). */
+  const deliverUntil = (done: () => Promise<boolean> | boolean, what: string) =>
+    pollOnClock(
+      env.deps.sleep,
+      async () => {
+        await deliverMessages(env.deps);
+        if (await done()) return true;
+        await env.deps.sleep(59_000);
+        return false;
+      },
+      (ok) => ok,
+      what,
+    );
 
   /** A stored request whose account was created and configured, and the input "Announce ready" gets for it. */
   async function readyRequest(overrides: Partial<VendRequest> = {}) {
@@ -144,39 +182,170 @@ describe('complete-request ("Announce ready")', () => {
     expect(messagesFor(request)).toHaveLength(1);
   });
 
-  it('raises SlackUnavailableError when Slack is down, recording no message, and a later run delivers it once', async () => {
+  it('when Slack answers 500 three times, succeeds with the message pending; the deliverer delivers it later, once', async () => {
     const { request, input } = await readyRequest();
-    sink.failNext(503, 3);
+    sink.failNext(500, 3);
 
-    await expect(completeRequest(env.deps, input)).rejects.toMatchObject({
-      name: 'Vend.SlackUnavailable',
-    });
+    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false, pending: true });
 
     const record = await env.deps.requests.get(request.requestId);
-    expect(record?.notification).toBeUndefined();
-    expect(record?.status).toBe('succeeded');
-    expect(record?.steps.notify?.status).toBe('running');
-    expect(messagesFor(request)).toEqual([]);
-
-    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: true });
-    expect(messagesFor(request)).toHaveLength(1);
-    expect((await env.deps.requests.get(request.requestId))?.steps.notify).toMatchObject({
+    expect(record).toMatchObject({
       status: 'succeeded',
-      attempts: 2,
+      notification: { kind: 'success', status: 'pending' },
     });
+    expect(record?.steps.notify?.status).toBe('succeeded');
+    expect(messagesFor(request)).toEqual([]);
+    expect(await env.deps.outbox.get(`${request.requestId}#ready`)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      lastError: expect.stringContaining('Vend.SlackUnavailable'),
+    });
+
+    await deliverUntil(() => messagesFor(request).length > 0, 'the deliverer to deliver the message');
+    await deliverMessages(env.deps);
+    await env.deps.sleep(20 * 60_000);
+    await deliverMessages(env.deps);
+
+    expect(messagesFor(request)).toHaveLength(1);
+    expect(await env.deps.outbox.get(`${request.requestId}#ready`)).toMatchObject({ state: 'delivered' });
+    expect((await env.deps.requests.get(request.requestId))?.notification).toMatchObject({ status: 'sent' });
+    expect(undelivered()).toBe(0);
   });
 
-  it('treats Slack 404 no_service as final: Vend.SlackRejected, which the state machine does not retry', async () => {
+  it('after the message was delivered, a retried step sends nothing, even when the crash came before the record', async () => {
     const { request, input } = await readyRequest();
+    await completeRequest(env.deps, input);
+    // As if the step had crashed between the outbox's delivered mark and the request's record of it.
+    await env.deps.requests.update(request.requestId, {
+      notification: { kind: 'success', status: 'pending', at: new Date().toISOString() },
+    });
+    const before = sink.requests();
+
+    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: true });
+
+    expect(sink.requests()).toBe(before);
+    expect(messagesFor(request)).toHaveLength(1);
+    expect((await env.deps.requests.get(request.requestId))?.notification).toMatchObject({ status: 'sent' });
+  });
+
+  it('leaves a message a live attempt holds to that attempt, and the deliverer sends one whose claim expired, once', async () => {
+    const live = await readyRequest();
+    const liveId = `${live.request.requestId}#ready`;
+    await env.deps.outbox.enqueue(
+      { id: liveId, kind: 'ready', message: { text: `held ${live.request.requestId}`, blocks: [] } },
+      env.deps.now(),
+    );
+    // A lease far longer than the test: the scaled clock runs on while the test works.
+    expect(
+      await env.deps.outbox.claim(liveId, 'live-attempt', env.deps.now(), 30 * 86_400_000),
+    ).toMatchObject({
+      claimed: true,
+    });
+    const crashed = await readyRequest();
+    const crashedId = `${crashed.request.requestId}#ready`;
+    await env.deps.outbox.enqueue(
+      { id: crashedId, kind: 'ready', message: { text: `lost ${crashed.request.requestId}`, blocks: [] } },
+      env.deps.now() - 2 * OUTBOX_LEASE_MS,
+    );
+    // An attempt that crashed: its claim ran out a lease ago.
+    await env.deps.outbox.claim(
+      crashedId,
+      'crashed-attempt',
+      env.deps.now() - 2 * OUTBOX_LEASE_MS,
+      OUTBOX_LEASE_MS,
+    );
+    const before = sink.requests();
+
+    await expect(completeRequest(env.deps, live.input)).resolves.toEqual({ notified: false, pending: true });
+    await deliverMessages(env.deps);
+    await deliverMessages(env.deps);
+
+    expect(sink.requests()).toBe(before + 1);
+    expect(messagesFor(live.request)).toEqual([]);
+    expect(messagesFor(crashed.request)).toHaveLength(1);
+    expect(await env.deps.outbox.get(liveId)).toMatchObject({ state: 'sending', attempts: 1 });
+    expect(await env.deps.outbox.get(crashedId)).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+
+  it('on Slack 404, reads the webhook secret again and delivers with the rotated URL', async () => {
+    const { request, input } = await readyRequest();
+    // The secret as a Lambda reads it: cached after the first read, read again only when Slack says it is gone.
+    const read = vi
+      .fn<(arn: string) => Promise<string | undefined>>()
+      .mockResolvedValueOnce(sink.url)
+      .mockResolvedValueOnce(rotatedSink.url);
+    const deps = {
+      ...env.deps,
+      slackWebhookUrl: slackWebhookFromSecret('arn:aws:secretsmanager:us-east-1:000000000000:secret:hook', {
+        read,
+        allowLoopback: true,
+      }),
+    };
+    expect(await deps.slackWebhookUrl()).toBe(sink.url);
     sink.failNext(404, 1);
 
-    await expect(completeRequest(env.deps, input)).rejects.toMatchObject({
-      name: 'Vend.SlackRejected',
-      status: 404,
-    });
+    await expect(completeRequest(deps, input)).resolves.toEqual({ notified: true });
 
+    expect(read).toHaveBeenCalledTimes(2);
     expect(messagesFor(request)).toEqual([]);
-    expect((await env.deps.requests.get(request.requestId))?.notification).toBeUndefined();
+    const delivered = rotatedSink
+      .messages()
+      .filter((m) => JSON.stringify(m.payload).includes(request.requestId));
+    expect(delivered).toHaveLength(1);
+    expect(await deps.slackWebhookUrl()).toBe(rotatedSink.url);
+  });
+
+  it('on Slack 404 with the same URL in the secret, posts no more and keeps the message for the deliverer', async () => {
+    const { request, input } = await readyRequest();
+    sink.failNext(404, 1);
+    const before = sink.requests();
+
+    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false, pending: true });
+
+    expect(sink.requests()).toBe(before + 1);
+    expect(await env.deps.outbox.get(`${request.requestId}#ready`)).toMatchObject({
+      state: 'pending',
+      lastError: expect.stringContaining('HTTP 404'),
+    });
+    await deliverUntil(() => messagesFor(request).length > 0, 'the deliverer to deliver the message');
+    expect(messagesFor(request)).toHaveLength(1);
+  });
+
+  it('reports a message undelivered for an hour with SlackUndelivered, once, and keeps trying', async () => {
+    const { request, input } = await readyRequest();
+    sink.failNext(503, 100_000);
+    await completeRequest(env.deps, input);
+    const id = `${request.requestId}#ready`;
+    const created = (await env.deps.outbox.get(id))!.createdAt;
+
+    await deliverUntil(() => undelivered() > 0, 'SlackUndelivered');
+
+    expect(undelivered()).toBe(1);
+    expect(env.deps.now() - created).toBeGreaterThanOrEqual(60 * 60_000);
+    expect(await env.deps.outbox.get(id)).toMatchObject({ state: 'pending' });
+    for (let round = 0; round < 5; round++) {
+      await env.deps.sleep(15 * 60_000);
+      await deliverMessages(env.deps);
+    }
+    expect(undelivered()).toBe(1);
+
+    sink.failNext(200, 0);
+    await deliverUntil(() => messagesFor(request).length > 0, 'the deliverer to deliver the message');
+    expect(messagesFor(request)).toHaveLength(1);
+  });
+
+  it('refuses a webhook that is not on a Slack host: nothing is sent, the message waits in the outbox', async () => {
+    const { request, input } = await readyRequest();
+    webhook = 'https://hooks.evil.example/services/T0/B0/x';
+    const before = sink.requests();
+
+    await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false, pending: true });
+
+    expect(sink.requests()).toBe(before);
+    expect(await env.deps.outbox.get(`${request.requestId}#ready`)).toMatchObject({
+      state: 'pending',
+      lastError: expect.stringContaining('ConfigError'),
+    });
   });
 
   it('escapes hostile text from the request in what it posts', async () => {
@@ -204,7 +373,7 @@ describe('complete-request ("Announce ready")', () => {
 
   it('without a Slack webhook, completes the request and records that nobody was told', async () => {
     const { request, accountId, input } = await readyRequest();
-    webhook = undefined;
+    webhook = secret = undefined;
     const before = sink.requests();
 
     await expect(completeRequest(env.deps, input)).resolves.toEqual({ notified: false });

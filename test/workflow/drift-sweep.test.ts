@@ -247,16 +247,39 @@ describe('drift events when AWS or Slack fail', () => {
     expect(entries).toHaveLength(1);
   });
 
-  it('puts the account back even when Slack is down, and records that Slack was not told', async () => {
-    env.pipeline.slack.failNext(503, 10);
+  it('puts the account back even when Slack is down; the announcement waits in the outbox and is delivered once', async () => {
+    env.pipeline.slack.failNext(503, 3);
     await env.admin.send(new UntagResourceCommand({ ResourceId: accountId, TagKeys: ['team'] }));
     await env.pipeline.events.idle();
     expect(await tagsOf(env, accountId)).toMatchObject({ team: 'payments' });
-    expect((await history(env, accountId))[0]).toMatchObject({
+    const [entry] = await history(env, accountId);
+    expect(entry).toMatchObject({
       eventName: 'UntagResource',
       by: ADMIN_ARN,
       outcome: 'fixed',
-      announcement: 'failed',
+      announcement: 'pending',
+    });
+    const id = `drift#${entry!.id}`;
+    expect(await env.pipeline.deps.outbox.get(id)).toMatchObject({ kind: 'drift', state: 'pending' });
+    const mentions = () =>
+      env.pipeline.slack.messages().filter((m) => JSON.stringify(m.payload).includes(entry!.id)).length;
+    expect(mentions()).toBe(0);
+
+    await eventually(
+      env,
+      async () => {
+        await env.pipeline.deliver();
+        return mentions();
+      },
+      (count) => count > 0,
+      'the deliverer to deliver the drift announcement',
+    );
+    await env.pipeline.deliver();
+
+    expect(mentions()).toBe(1);
+    expect(await env.pipeline.deps.outbox.get(id)).toMatchObject({ state: 'delivered' });
+    expect((await history(env, accountId)).find((e) => e.id === entry!.id)).toMatchObject({
+      announcement: 'sent',
     });
   });
 });

@@ -94,7 +94,7 @@ export async function startWorkflowEnv(
     config?: VendConfigInput;
     seed?: Seed;
     speed?: number;
-    slackWebhookUrl?: () => Promise<string | undefined>;
+    slackWebhookUrl?: Deps['slackWebhookUrl'];
   } = {},
 ): Promise<WorkflowEnv> {
   const speed = options.speed ?? TEST_SPEED;
@@ -116,6 +116,7 @@ export async function startWorkflowEnv(
     tableName,
     dynamoEndpoint: dynamo.endpoint,
     slackWebhookUrl: options.slackWebhookUrl ?? (async () => undefined),
+    allowLoopbackSlackWebhook: true,
     sleep: (ms) => new Promise((resolve) => clock.schedule(ms, () => resolve())),
     random: seededRandom(1).next,
     now: () => clock.now(),

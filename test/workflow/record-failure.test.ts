@@ -5,15 +5,18 @@ import {
 } from '@aws-sdk/client-organizations';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completeRequest } from '../../functions/complete-request/core.ts';
+import { deliverMessages } from '../../functions/deliver-messages/core.ts';
 import { causeMessage, recordFailure } from '../../functions/record-failure/core.ts';
-import { ThrottledError, VendFailureError } from '../../functions/shared/errors.ts';
+import { ThrottledError, TransientError, VendFailureError } from '../../functions/shared/errors.ts';
 import { explainCreationFailure } from '../../functions/shared/failure-reasons.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import { runStep } from '../../functions/shared/steps.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
+import { pollOnClock } from '../local-cloud/wait.ts';
 import {
   announceInput,
   failureInput,
+  recordAccount,
   startWorkflowEnv,
   stepInput,
   storeRequest,
@@ -33,7 +36,10 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     await env.close();
     await sink.close();
   });
-  afterEach(() => env.cloud.cloud.faults.clear());
+  afterEach(() => {
+    env.cloud.cloud.faults.clear();
+    sink.failNext(200, 0);
+  });
 
   const messagesFor = (request: VendRequest) =>
     sink.messages().filter((m) => JSON.stringify(m.payload).includes(request.requestId));
@@ -305,7 +311,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     [503, 3, 'Vend.SlackUnavailable'],
     [404, 1, 'Vend.SlackRejected'],
   ])(
-    'when Slack answers %i, records the failure and that the message failed, without failing itself',
+    'when Slack answers %i, records the failure and leaves the message pending in the outbox, without failing itself',
     async (status, times, name) => {
       const request = testRequest();
       await storeRequest(env.deps, request);
@@ -326,11 +332,40 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       const record = await stored(request);
       expect(record.status).toBe('failed');
       expect(record.failure?.step).toBe('waitForAccount');
-      expect(record.notification).toMatchObject({ kind: 'failure', status: 'failed' });
-      expect(record.notification?.error).toContain(name);
-      expect(record.notification?.error).not.toContain(sink.url);
+      expect(record.notification).toMatchObject({ kind: 'failure', status: 'pending' });
+      const outboxed = await env.deps.outbox.get(`${request.requestId}#failure`);
+      expect(outboxed).toMatchObject({ kind: 'failure', state: 'pending' });
+      expect(outboxed?.lastError).toContain(name);
+      expect(outboxed?.lastError).not.toContain(sink.url);
+      expect(messagesFor(request)).toEqual([]);
     },
   );
+
+  it('a failure message the step could not deliver is delivered by the deliverer, once, and recorded as sent', async () => {
+    const request = testRequest();
+    await storeRequest(env.deps, request);
+    sink.failNext(500, 3);
+    const input = failureInput({ request, creation: { state: 'FAILED', failureReason: 'INTERNAL_FAILURE' } });
+    await recordFailure(env.deps, input);
+    expect(messagesFor(request)).toEqual([]);
+
+    await pollOnClock(
+      env.deps.sleep,
+      async () => {
+        await deliverMessages(env.deps);
+        if (messagesFor(request).length > 0) return true;
+        await env.deps.sleep(59_000);
+        return false;
+      },
+      (ok) => ok,
+      'the deliverer to deliver the failure message',
+    );
+    await recordFailure(env.deps, input);
+    await deliverMessages(env.deps);
+
+    expect(messagesFor(request)).toHaveLength(1);
+    expect((await stored(request)).notification).toMatchObject({ kind: 'failure', status: 'sent' });
+  });
 
   it('escapes a hostile name in the failure message', async () => {
     const request = testRequest({ name: '<!channel>', tags: { x: '@everyone' } });
@@ -352,12 +387,12 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       await storeRequest(env.deps, request);
       const accountId = '210987654329';
       await env.deps.requests.update(request.requestId, { accountId, status: 'configuring' });
-      sink.failNext(503, 3);
+      // "Announce ready" failed before it reached the outbox (its retries ran out on an error of its own).
       await expect(
-        completeRequest(env.deps, announceInput({ request, accountId, configured: [] })),
-      ).rejects.toMatchObject({
-        name: 'Vend.SlackUnavailable',
-      });
+        runStep(env.deps, stepInput(request), 'notify', async () => {
+          throw new TransientError('the registry kept failing');
+        }),
+      ).rejects.toMatchObject({ name: 'Vend.Transient' });
 
       const output = await recordFailure(
         env.deps,
@@ -365,10 +400,8 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
           request,
           stage: 'notify',
           failure: {
-            Error: 'Vend.SlackUnavailable',
-            Cause: JSON.stringify({
-              errorMessage: 'Slack did not take the message after 3 attempts: HTTP 503',
-            }),
+            Error: 'Vend.Transient',
+            Cause: JSON.stringify({ errorMessage: 'the registry kept failing' }),
           },
         }),
       );
@@ -378,11 +411,33 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
       expect(record.status).toBe('succeeded');
       expect(record.failure).toBeUndefined();
       expect(record.notification).toMatchObject({ kind: 'success', status: 'failed' });
-      expect(record.notification?.error).toContain('Vend.SlackUnavailable: Slack did not take the message');
+      expect(record.notification?.error).toContain('Vend.Transient: the registry kept failing');
       expect(record.steps.notify?.status).toBe('failed');
-      expect(await env.deps.accounts.get(accountId)).toMatchObject({ status: 'active' });
       expect(await env.deps.requests.reservationHolder('email', request.email)).toBe(request.requestId);
       expect(messagesFor(request)).toEqual([]);
+    });
+
+    it('does not overwrite a message waiting in the outbox, which the deliverer delivers', async () => {
+      const request = testRequest();
+      await storeRequest(env.deps, request);
+      const accountId = '210987654331';
+      await recordAccount(env.deps, request, accountId);
+      sink.failNext(503, 3);
+      await expect(completeRequest(env.deps, announceInput({ request, configured: [] }))).resolves.toEqual({
+        notified: false,
+        pending: true,
+      });
+
+      await recordFailure(
+        env.deps,
+        failureInput({
+          request,
+          stage: 'notify',
+          failure: { Error: 'States.Timeout', Cause: 'Task timed out' },
+        }),
+      );
+
+      expect((await stored(request)).notification).toMatchObject({ kind: 'success', status: 'pending' });
     });
 
     it('does not overwrite a message that did go out', async () => {

@@ -2,11 +2,13 @@ import { GetRoleCommand, IAMClient, ListAccountAliasesCommand } from '@aws-sdk/c
 import { ListParentsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { deliverMessages } from '../../functions/deliver-messages/core.ts';
 import { RequestRejectedError } from '../../functions/shared/errors.ts';
 import { explainCreationFailure } from '../../functions/shared/failure-reasons.ts';
 import { submitRequest } from '../../functions/shared/submit.ts';
 import { LocalRunner } from '../../local/runner.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
+import { pollOnClock } from '../local-cloud/wait.ts';
 import { startWorkflowEnv, TEST_SPEED, type WorkflowEnv } from './harness.ts';
 
 const ADMIN = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -261,19 +263,35 @@ describe('vending an account through the real state machine', () => {
     sink.failNext(503, 4);
     const { execution, stored } = await vend();
     expect(execution.status).toBe('SUCCEEDED');
-    expect(stored.notification).toMatchObject({ kind: 'success', status: 'sent' });
+    expect(stored.notification).toMatchObject({ kind: 'success', status: 'pending' });
+    expect(sink.messages().slice(before)).toHaveLength(0);
+
+    await pollOnClock(
+      env.deps.sleep,
+      async () => {
+        await deliverMessages(env.deps);
+        if (sink.messages().length > before) return true;
+        await env.deps.sleep(59_000);
+        return false;
+      },
+      (ok) => ok,
+      'the deliverer to deliver the ready message',
+    );
+    await deliverMessages(env.deps);
     expect(sink.messages().slice(before)).toHaveLength(1);
+    expect((await env.deps.requests.get(stored.requestId))?.notification).toMatchObject({ status: 'sent' });
   });
 
   it('still vends the account when Slack refuses for good, and records that the requester was not told', async () => {
-    sink.failNext(404, 1000);
+    // 400 invalid_payload: the message itself is refused (a 404 would make Vend read the webhook again and retry).
+    sink.failNext(400, 1000);
     try {
       const { execution, stored } = await vend();
       expect(execution.status).toBe('SUCCEEDED');
       expect(stored.status).toBe('succeeded');
       expect(stored.notification).toMatchObject({ kind: 'success', status: 'failed' });
     } finally {
-      sink.failNext(404, 0);
+      sink.failNext(400, 0);
     }
   });
 
