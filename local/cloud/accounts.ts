@@ -90,11 +90,29 @@ export function completeCreation(cloud: Cloud, request: CreateAccountRequestReco
     request.state = 'SUCCEEDED';
     request.accountId = account.id;
   }
-  const management = state.organization.managementAccountId;
+  recordServiceEvent(cloud, 'CreateAccountResult', {
+    createAccountStatus: {
+      id: request.id,
+      state: request.state,
+      accountName: request.accountName,
+      ...(request.accountId ? { accountId: request.accountId } : {}),
+      requestedTimestamp: new Date(request.requestedAt).toISOString(),
+      completedTimestamp: new Date(request.completesAt).toISOString(),
+      ...(request.failureReason ? { failureReason: request.failureReason } : {}),
+    },
+  });
+}
+
+/**
+ * Records an Organizations service event in the management account's trail, as AWS records its own events
+ * (`eventType: AwsServiceEvent`, invoked by AWS, the outcome in `serviceEventDetails`).
+ */
+export function recordServiceEvent(cloud: Cloud, eventName: string, details: Record<string, unknown>): void {
+  const management = cloud.state.organization.managementAccountId;
   cloud.record({
     eventType: 'AwsServiceEvent',
     eventSource: 'organizations.amazonaws.com',
-    eventName: 'CreateAccountResult',
+    eventName,
     awsRegion: 'us-east-1',
     userIdentity: { accountId: management, invokedBy: 'AWS Internal' },
     sourceIPAddress: 'AWS Internal',
@@ -102,17 +120,7 @@ export function completeCreation(cloud: Cloud, request: CreateAccountRequestReco
     requestParameters: null,
     responseElements: null,
     recipientAccountId: management,
-    serviceEventDetails: {
-      createAccountStatus: {
-        id: request.id,
-        state: request.state,
-        accountName: request.accountName,
-        ...(request.accountId ? { accountId: request.accountId } : {}),
-        requestedTimestamp: new Date(request.requestedAt).toISOString(),
-        completedTimestamp: new Date(request.completesAt).toISOString(),
-        ...(request.failureReason ? { failureReason: request.failureReason } : {}),
-      },
-    },
+    serviceEventDetails: details,
   });
 }
 

@@ -1,3 +1,4 @@
+import { recordServiceEvent } from '../accounts.ts';
 import { AwsError } from '../errors.ts';
 import { jsonProtocol } from '../protocols/json.ts';
 import type { CallContext, Input, ServiceDefinition } from '../service.ts';
@@ -130,24 +131,11 @@ function depart(context: CallContext, account: AccountRecord, method: 'LEFT' | '
   const now = cloud.clock.now();
   account.departed = { method, at: now };
   delete cloud.state.tags[account.id];
-  const management = cloud.state.organization.managementAccountId;
-  cloud.record({
-    eventType: 'AwsServiceEvent',
-    eventSource: 'organizations.amazonaws.com',
-    eventName: 'AccountDepartedOrganization',
-    awsRegion: 'us-east-1',
-    userIdentity: { accountId: management, invokedBy: 'AWS Internal' },
-    sourceIPAddress: 'AWS Internal',
-    userAgent: 'AWS Internal',
-    requestParameters: null,
-    responseElements: null,
-    recipientAccountId: management,
-    serviceEventDetails: {
-      accountDepartedOrganization: {
-        accountId: account.id,
-        departureMethod: method,
-        departureTime: new Date(now).toISOString(),
-      },
+  recordServiceEvent(cloud, 'AccountDepartedOrganization', {
+    accountDepartedOrganization: {
+      accountId: account.id,
+      departureMethod: method,
+      departureTime: new Date(now).toISOString(),
     },
   });
 }
