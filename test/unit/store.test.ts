@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConcurrentModificationError,
@@ -8,40 +8,20 @@ import {
 } from '../../functions/shared/errors.ts';
 import type { AccountDesiredState, DriftRecord, RequestRecord } from '../../functions/shared/model.ts';
 import { conditionalWrite } from '../../functions/store/conditional.ts';
-import { createStores, type Stores } from '../../functions/store/stores.ts';
-import { ensureRegistryTable, type LocalDynamo, startDynamo } from '../../local/dynamo.ts';
+import { createStores } from '../../functions/store/stores.ts';
+import { useStores } from './store-harness.ts';
 
 const TABLE = 'vend-store-test';
 
-let dynamo: LocalDynamo;
-let db: DynamoDBDocumentClient;
-let stores: Stores;
+const env = useStores(TABLE);
 let serial = 0;
 /** A fresh id per test, so that no test depends on another's items. */
 const unique = (prefix: string) => `${prefix}-${++serial}`;
 
-beforeAll(async () => {
-  dynamo = await startDynamo();
-  await ensureRegistryTable(dynamo.endpoint, TABLE);
-  db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  stores = createStores(db, TABLE);
-});
-
-afterAll(async () => {
-  db.destroy();
-  await dynamo.close();
-});
-
 /** An item exactly as stored, keys included. */
 async function raw(pk: string, sk: string) {
-  return (await db.send(new GetCommand({ TableName: TABLE, Key: { pk, sk }, ConsistentRead: true }))).Item;
+  return (await env.db.send(new GetCommand({ TableName: TABLE, Key: { pk, sk }, ConsistentRead: true })))
+    .Item;
 }
 
 function requestRecord(
@@ -100,8 +80,8 @@ describe('conditionalWrite', () => {
       });
 
     // Act
-    const first = await conditionalWrite(db, put('first'));
-    const second = await conditionalWrite(db, put('second'));
+    const first = await conditionalWrite(env.db, put('first'));
+    const second = await conditionalWrite(env.db, put('second'));
 
     // Assess
     expect(first).toEqual({ ok: true });
@@ -112,11 +92,11 @@ describe('conditionalWrite', () => {
   it("returns the item's new attributes when the write asks for them", async () => {
     // Prepare
     const pk = unique('COND');
-    await conditionalWrite(db, new PutCommand({ TableName: TABLE, Item: { pk, sk: 'X', count: 1 } }));
+    await conditionalWrite(env.db, new PutCommand({ TableName: TABLE, Item: { pk, sk: 'X', count: 1 } }));
 
     // Act
     const result = await conditionalWrite(
-      db,
+      env.db,
       new UpdateCommand({
         TableName: TABLE,
         Key: { pk, sk: 'X' },
@@ -156,7 +136,7 @@ describe('the request store', () => {
     const record = requestRecord({ accountName: unique('Plat-Dev-Mixed') });
 
     // Act
-    await stores.requests.create(record);
+    await env.stores.requests.create(record);
 
     // Assess
     const { requestId, request } = record;
@@ -169,53 +149,53 @@ describe('the request store', () => {
     expect(await raw(`NAME#${request.accountName.toLowerCase()}`, 'RESERVATION')).toMatchObject({
       requestId,
     });
-    expect(await stores.requests.get(requestId)).toEqual(record);
+    expect(await env.stores.requests.get(requestId)).toEqual(record);
   });
 
   it('refuses a second request for a taken email, whatever its case, and frees what the loser took', async () => {
     // Prepare
     const first = requestRecord();
-    await stores.requests.create(first);
+    await env.stores.requests.create(first);
     const second = requestRecord({ email: first.request.email.toUpperCase() });
 
     // Act
-    const refused = await stores.requests.create(second);
+    const refused = await env.stores.requests.create(second);
 
     // Assess
     expect(refused).toEqual({ created: false, taken: 'email', heldBy: first.requestId });
-    expect(await stores.requests.get(second.requestId)).toBeUndefined();
-    expect(await stores.requests.reservationHolder('name', second.request.accountName)).toBeUndefined();
+    expect(await env.stores.requests.get(second.requestId)).toBeUndefined();
+    expect(await env.stores.requests.reservationHolder('name', second.request.accountName)).toBeUndefined();
   });
 
   it('refuses a taken account name and releases the email it had reserved', async () => {
     // Prepare
     const first = requestRecord();
-    await stores.requests.create(first);
+    await env.stores.requests.create(first);
     const second = requestRecord({
       accountName: first.request.accountName,
       email: `${unique('other')}@example.com`,
     });
 
     // Act
-    const refused = await stores.requests.create(second);
+    const refused = await env.stores.requests.create(second);
 
     // Assess
     expect(refused).toEqual({ created: false, taken: 'name', heldBy: first.requestId });
-    expect(await stores.requests.reservationHolder('email', second.request.email)).toBeUndefined();
+    expect(await env.stores.requests.reservationHolder('email', second.request.email)).toBeUndefined();
   });
 
   it('answers a second store of the same request id with a result, and keeps its reservations', async () => {
     // Prepare
     const record = requestRecord();
-    await stores.requests.create(record);
+    await env.stores.requests.create(record);
 
     // Act
-    const again = await stores.requests.create(record);
+    const again = await env.stores.requests.create(record);
 
     // Assess
     expect(again).toEqual({ created: false, taken: 'requestId' });
-    expect(await stores.requests.reservationHolder('email', record.request.email)).toBe(record.requestId);
-    expect(await stores.requests.reservationHolder('name', record.request.accountName)).toBe(
+    expect(await env.stores.requests.reservationHolder('email', record.request.email)).toBe(record.requestId);
+    expect(await env.stores.requests.reservationHolder('name', record.request.accountName)).toBe(
       record.requestId,
     );
   });
@@ -224,11 +204,11 @@ describe('the request store', () => {
     // Prepare: a year of its own, so that no other test's request falls in the window.
     const at = (minute: number) => `2001-02-03T04:${String(minute).padStart(2, '0')}:00.000Z`;
     const records = [1, 2, 3, 4].map((minute) => ({ ...requestRecord(), createdAt: at(minute) }));
-    for (const record of records) await stores.requests.create(record);
-    await stores.requests.update(records[1]!.requestId, { status: 'creating' });
+    for (const record of records) await env.stores.requests.create(record);
+    await env.stores.requests.update(records[1]!.requestId, { status: 'creating' });
 
     // Act
-    const pending = await stores.requests.listPending(at(1), at(4));
+    const pending = await env.stores.requests.listPending(at(1), at(4));
 
     // Assess: minute 4 is past the window's end (its sort key is `<createdAt>#<id>`), minute 2 is no longer pending.
     expect(pending.map((record) => record.requestId)).toEqual([records[0]!.requestId, records[2]!.requestId]);
@@ -237,33 +217,35 @@ describe('the request store', () => {
   it('records the first attempt of a step in one write, and only once', async () => {
     // Prepare
     const record = requestRecord();
-    await stores.requests.create(record);
+    await env.stores.requests.create(record);
 
     // Act
-    const first = await stores.requests.startFirstAttempt(record.requestId, 'createAccount', 'creating');
-    const again = await stores.requests.startFirstAttempt(record.requestId, 'createAccount');
+    const first = await env.stores.requests.startFirstAttempt(record.requestId, 'createAccount', 'creating');
+    const again = await env.stores.requests.startFirstAttempt(record.requestId, 'createAccount');
 
     // Assess
     expect(first?.record.status).toBe('creating');
     expect(first?.record.steps.createAccount).toEqual(first?.started);
     expect(first?.record).not.toHaveProperty('pk');
     expect(again).toBeUndefined();
-    expect(await stores.requests.startFirstAttempt(unique('req-missing'), 'createAccount')).toBeUndefined();
+    expect(
+      await env.stores.requests.startFirstAttempt(unique('req-missing'), 'createAccount'),
+    ).toBeUndefined();
   });
 
   it('keeps the first CreateAccount request id and refuses another', async () => {
     // Prepare
     const record = requestRecord();
-    await stores.requests.create(record);
-    await stores.requests.setCreateAccountRequestId(record.requestId, 'car-1');
+    await env.stores.requests.create(record);
+    await env.stores.requests.setCreateAccountRequestId(record.requestId, 'car-1');
 
     // Act
-    await stores.requests.setCreateAccountRequestId(record.requestId, 'car-1');
-    const refused = stores.requests.setCreateAccountRequestId(record.requestId, 'car-2');
+    await env.stores.requests.setCreateAccountRequestId(record.requestId, 'car-1');
+    const refused = env.stores.requests.setCreateAccountRequestId(record.requestId, 'car-2');
 
     // Assess
     await expect(refused).rejects.toBeInstanceOf(RegistryConditionFailedError);
-    expect((await stores.requests.get(record.requestId))?.createAccountRequestId).toBe('car-1');
+    expect((await env.stores.requests.get(record.requestId))?.createAccountRequestId).toBe('car-1');
   });
 
   it('refuses to update a request the registry does not hold, rather than creating half of one', async () => {
@@ -271,10 +253,10 @@ describe('the request store', () => {
     const requestId = unique('req-missing');
 
     // Act
-    const update = await stores.requests
+    const update = await env.stores.requests
       .update(requestId, { status: 'failed' })
       .catch((error: unknown) => error);
-    const step = await stores.requests
+    const step = await env.stores.requests
       .updateStep(requestId, 'notify', {
         status: 'running',
         startedAt: new Date().toISOString(),
@@ -291,18 +273,18 @@ describe('the request store', () => {
   it('frees only the reservations the request still holds', async () => {
     // Prepare
     const record = requestRecord();
-    await stores.requests.create(record);
+    await env.stores.requests.create(record);
     const impostor = { ...record, requestId: unique('req-other') };
 
     // Act
-    await stores.requests.releaseReservations(impostor);
-    const heldAfterImpostor = await stores.requests.reservationHolder('email', record.request.email);
-    await stores.requests.releaseReservations(record);
+    await env.stores.requests.releaseReservations(impostor);
+    const heldAfterImpostor = await env.stores.requests.reservationHolder('email', record.request.email);
+    await env.stores.requests.releaseReservations(record);
 
     // Assess
     expect(heldAfterImpostor).toBe(record.requestId);
-    expect(await stores.requests.reservationHolder('email', record.request.email)).toBeUndefined();
-    expect(await stores.requests.reservationHolder('name', record.request.accountName)).toBeUndefined();
+    expect(await env.stores.requests.reservationHolder('email', record.request.email)).toBeUndefined();
+    expect(await env.stores.requests.reservationHolder('name', record.request.accountName)).toBeUndefined();
   });
 });
 
@@ -314,7 +296,7 @@ describe('the idempotency store', () => {
     // Act
     const claims = await Promise.all(
       ['req-a', 'req-b', 'req-c'].map((requestId) =>
-        stores.idempotency.claim('alice', key, 'hash', requestId),
+        env.stores.idempotency.claim('alice', key, 'hash', requestId),
       ),
     );
 
@@ -328,22 +310,22 @@ describe('the idempotency store', () => {
   it('frees a key only for the request it stands for', async () => {
     // Prepare
     const key = unique('key');
-    await stores.idempotency.claim('alice', key, 'hash', 'req-a');
+    await env.stores.idempotency.claim('alice', key, 'hash', 'req-a');
 
     // Act
-    await stores.idempotency.release('alice', key, 'req-b');
-    const afterOther = await stores.idempotency.get('alice', key);
-    await stores.idempotency.release('alice', key, 'req-a');
+    await env.stores.idempotency.release('alice', key, 'req-b');
+    const afterOther = await env.stores.idempotency.get('alice', key);
+    await env.stores.idempotency.release('alice', key, 'req-a');
 
     // Assess
     expect(afterOther?.requestId).toBe('req-a');
-    expect(await stores.idempotency.get('alice', key)).toBeUndefined();
+    expect(await env.stores.idempotency.get('alice', key)).toBeUndefined();
   });
 
   it('ignores an expired key and lets a new claim take it', async () => {
     // Prepare: a key whose TTL has passed but that DynamoDB has not deleted yet.
     const key = unique('key');
-    await db.send(
+    await env.db.send(
       new PutCommand({
         TableName: TABLE,
         Item: {
@@ -360,8 +342,8 @@ describe('the idempotency store', () => {
     );
 
     // Act
-    const before = await stores.idempotency.get('alice', key);
-    const claim = await stores.idempotency.claim('alice', key, 'new', 'req-new');
+    const before = await env.stores.idempotency.get('alice', key);
+    const claim = await env.stores.idempotency.claim('alice', key, 'new', 'req-new');
 
     // Assess
     expect(before).toBeUndefined();
@@ -374,12 +356,12 @@ describe('the account store', () => {
     // Prepare: created later than any other test's accounts, so that they lead the listing.
     const ids = [unique('1000000000'), unique('1000000000'), unique('1000000000')];
     for (const [i, id] of ids.entries()) {
-      await stores.accounts.put(desiredAccount(id, `2999-01-0${i + 1}T00:00:00.000Z`));
+      await env.stores.accounts.put(desiredAccount(id, `2999-01-0${i + 1}T00:00:00.000Z`));
     }
 
     // Act
-    const first = await stores.accounts.list(2);
-    const second = await stores.accounts.list(2, first.cursor);
+    const first = await env.stores.accounts.list(2);
+    const second = await env.stores.accounts.list(2, first.cursor);
 
     // Assess
     expect(first.items.map((account) => account.accountId)).toEqual([ids[2], ids[1]]);
@@ -393,16 +375,16 @@ describe('the account store', () => {
   it('changes the status of an account it holds, and refuses one it does not', async () => {
     // Prepare
     const accountId = unique('2000000000');
-    await stores.accounts.put(desiredAccount(accountId, new Date().toISOString()));
+    await env.stores.accounts.put(desiredAccount(accountId, new Date().toISOString()));
 
     // Act
-    await stores.accounts.setStatus(accountId, 'closed');
-    const missing = await stores.accounts
+    await env.stores.accounts.setStatus(accountId, 'closed');
+    const missing = await env.stores.accounts
       .setStatus(unique('3000000000'), 'closed')
       .catch((error: unknown) => error);
 
     // Assess
-    expect((await stores.accounts.get(accountId))?.status).toBe('closed');
+    expect((await env.stores.accounts.get(accountId))?.status).toBe('closed');
     expect(missing).toBeInstanceOf(RegistryConditionFailedError);
   });
 });
@@ -414,14 +396,14 @@ describe('the drift store', () => {
 
     // Act
     const claims = [
-      await stores.drift.claimEvent(finished, 60_000),
-      await stores.drift.claimEvent(finished, 60_000),
+      await env.stores.drift.claimEvent(finished, 60_000),
+      await env.stores.drift.claimEvent(finished, 60_000),
     ];
-    await stores.drift.finishEvent(finished);
-    claims.push(await stores.drift.claimEvent(finished, 60_000));
-    await stores.drift.claimEvent(givenUp, 60_000);
-    await stores.drift.releaseEvent(givenUp);
-    claims.push(await stores.drift.claimEvent(givenUp, 60_000));
+    await env.stores.drift.finishEvent(finished);
+    claims.push(await env.stores.drift.claimEvent(finished, 60_000));
+    await env.stores.drift.claimEvent(givenUp, 60_000);
+    await env.stores.drift.releaseEvent(givenUp);
+    claims.push(await env.stores.drift.claimEvent(givenUp, 60_000));
 
     // Assess
     expect(claims).toEqual(['claimed', 'busy', 'done', 'claimed']);
@@ -431,10 +413,10 @@ describe('the drift store', () => {
   it('takes over an event claim whose lease has passed (its holder crashed)', async () => {
     // Prepare
     const eventId = unique('event');
-    await stores.drift.claimEvent(eventId, -1);
+    await env.stores.drift.claimEvent(eventId, -1);
 
     // Act
-    const claim = await stores.drift.claimEvent(eventId, 60_000);
+    const claim = await env.stores.drift.claimEvent(eventId, 60_000);
 
     // Assess
     expect(claim).toBe('claimed');
@@ -446,15 +428,15 @@ describe('the drift store', () => {
 
     // Act
     const taken = [
-      await stores.drift.acquireLock(accountId, 'a', 60_000),
-      await stores.drift.acquireLock(accountId, 'b', 60_000),
-      await stores.drift.acquireLock(accountId, 'a', 60_000),
+      await env.stores.drift.acquireLock(accountId, 'a', 60_000),
+      await env.stores.drift.acquireLock(accountId, 'b', 60_000),
+      await env.stores.drift.acquireLock(accountId, 'a', 60_000),
     ];
-    await stores.drift.releaseLock(accountId, 'b');
-    taken.push(await stores.drift.acquireLock(accountId, 'b', 60_000));
-    await stores.drift.releaseLock(accountId, 'a');
-    taken.push(await stores.drift.acquireLock(accountId, 'b', -1));
-    taken.push(await stores.drift.acquireLock(accountId, 'c', 60_000));
+    await env.stores.drift.releaseLock(accountId, 'b');
+    taken.push(await env.stores.drift.acquireLock(accountId, 'b', 60_000));
+    await env.stores.drift.releaseLock(accountId, 'a');
+    taken.push(await env.stores.drift.acquireLock(accountId, 'b', -1));
+    taken.push(await env.stores.drift.acquireLock(accountId, 'c', 60_000));
 
     // Assess
     expect(taken).toEqual([true, false, true, false, true, true]);
@@ -476,16 +458,16 @@ describe('the drift store', () => {
 
     // Act
     const results = await Promise.all([
-      stores.drift.record(accountId, { aspects: { organizationalUnit: 'drifted' }, record: entry('e1') }),
-      stores.drift.record(accountId, { record: entry('e2') }),
-      stores.drift.record(accountId, { record: entry('e3') }),
+      env.stores.drift.record(accountId, { aspects: { organizationalUnit: 'drifted' }, record: entry('e1') }),
+      env.stores.drift.record(accountId, { record: entry('e2') }),
+      env.stores.drift.record(accountId, { record: entry('e3') }),
     ]);
-    const again = await stores.drift.record(accountId, { record: entry('e1') });
+    const again = await env.stores.drift.record(accountId, { record: entry('e1') });
 
     // Assess
     expect(results.every((result) => result.recorded)).toBe(true);
     expect(again.recorded).toBe(false);
-    const state = await stores.drift.get(accountId);
+    const state = await env.stores.drift.get(accountId);
     expect(state?.history.map((item) => item.id).sort()).toEqual(['e1', 'e2', 'e3']);
     expect(state?.version).toBe(4);
     expect(await raw(`ACCOUNT#${accountId}`, 'DRIFT')).toMatchObject({ accountId });
@@ -518,13 +500,13 @@ describe('the outbox store', () => {
 
   it('keeps the first message under an id: a second enqueue of the same id changes nothing', async () => {
     const id = unique('outbox');
-    expect(await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'first' } }, T0)).toEqual({
+    expect(await env.stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'first' } }, T0)).toEqual({
       created: true,
     });
     expect(
-      await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'second' } }, T0 + 1000),
+      await env.stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'second' } }, T0 + 1000),
     ).toEqual({ created: false });
-    expect(await stores.outbox.get(id)).toMatchObject({
+    expect(await env.stores.outbox.get(id)).toMatchObject({
       message: { text: 'first' },
       state: 'pending',
       createdAt: T0,
@@ -534,17 +516,17 @@ describe('the outbox store', () => {
 
   it('lets one attempt hold a message until its lease runs out, then another take it over', async () => {
     const id = unique('outbox');
-    await stores.outbox.enqueue({ id, kind: 'drift', message: { text: 'x' } }, T0);
+    await env.stores.outbox.enqueue({ id, kind: 'drift', message: { text: 'x' } }, T0);
 
-    expect(await stores.outbox.claim(id, 'a', T0, LEASE)).toMatchObject({
+    expect(await env.stores.outbox.claim(id, 'a', T0, LEASE)).toMatchObject({
       claimed: true,
       message: { state: 'sending', attempts: 1, claimToken: 'a' },
     });
-    expect(await stores.outbox.claim(id, 'b', T0 + LEASE - 1, LEASE)).toMatchObject({
+    expect(await env.stores.outbox.claim(id, 'b', T0 + LEASE - 1, LEASE)).toMatchObject({
       claimed: false,
       state: 'busy',
     });
-    expect(await stores.outbox.claim(id, 'b', T0 + LEASE + 1, LEASE)).toMatchObject({
+    expect(await env.stores.outbox.claim(id, 'b', T0 + LEASE + 1, LEASE)).toMatchObject({
       claimed: true,
       message: { attempts: 2, claimToken: 'b' },
     });
@@ -552,39 +534,39 @@ describe('the outbox store', () => {
 
   it('never gives a delivered message to another attempt, and lists it no more', async () => {
     const id = unique('outbox');
-    await stores.outbox.enqueue({ id, kind: 'failure', message: { text: 'x' } }, T0);
-    await stores.outbox.claim(id, 'a', T0, LEASE);
-    await stores.outbox.markDelivered(id, T0 + 10);
+    await env.stores.outbox.enqueue({ id, kind: 'failure', message: { text: 'x' } }, T0);
+    await env.stores.outbox.claim(id, 'a', T0, LEASE);
+    await env.stores.outbox.markDelivered(id, T0 + 10);
 
-    expect(await stores.outbox.claim(id, 'b', T0 + 10 * LEASE, LEASE)).toMatchObject({
+    expect(await env.stores.outbox.claim(id, 'b', T0 + 10 * LEASE, LEASE)).toMatchObject({
       claimed: false,
       state: 'delivered',
     });
-    expect((await stores.outbox.due(T0 + 10 * LEASE, 100)).map((m) => m.id)).not.toContain(id);
+    expect((await env.stores.outbox.due(T0 + 10 * LEASE, 100)).map((m) => m.id)).not.toContain(id);
   });
 
   it('lists a released message as due only from its next attempt, and a claimed one only after its lease', async () => {
     const id = unique('outbox');
-    await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'x' } }, T0);
-    expect((await stores.outbox.due(T0, 1000)).map((m) => m.id)).toContain(id);
+    await env.stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'x' } }, T0);
+    expect((await env.stores.outbox.due(T0, 1000)).map((m) => m.id)).toContain(id);
 
-    await stores.outbox.claim(id, 'a', T0, LEASE);
-    expect((await stores.outbox.due(T0 + LEASE - 1, 1000)).map((m) => m.id)).not.toContain(id);
-    expect((await stores.outbox.due(T0 + LEASE + 1, 1000)).map((m) => m.id)).toContain(id);
+    await env.stores.outbox.claim(id, 'a', T0, LEASE);
+    expect((await env.stores.outbox.due(T0 + LEASE - 1, 1000)).map((m) => m.id)).not.toContain(id);
+    expect((await env.stores.outbox.due(T0 + LEASE + 1, 1000)).map((m) => m.id)).toContain(id);
 
-    await stores.outbox.release(id, 'a', T0 + 5 * LEASE, 'Vend.SlackUnavailable: HTTP 503');
-    expect(await stores.outbox.get(id)).toMatchObject({
+    await env.stores.outbox.release(id, 'a', T0 + 5 * LEASE, 'Vend.SlackUnavailable: HTTP 503');
+    expect(await env.stores.outbox.get(id)).toMatchObject({
       state: 'pending',
       lastError: 'Vend.SlackUnavailable: HTTP 503',
     });
-    expect((await stores.outbox.due(T0 + 5 * LEASE - 1, 1000)).map((m) => m.id)).not.toContain(id);
-    expect((await stores.outbox.due(T0 + 5 * LEASE, 1000)).map((m) => m.id)).toContain(id);
+    expect((await env.stores.outbox.due(T0 + 5 * LEASE - 1, 1000)).map((m) => m.id)).not.toContain(id);
+    expect((await env.stores.outbox.due(T0 + 5 * LEASE, 1000)).map((m) => m.id)).toContain(id);
   });
 
   it('marks a message reported undelivered once', async () => {
     const id = unique('outbox');
-    await stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'x' } }, T0);
-    expect(await stores.outbox.markReportedUndelivered(id, T0 + 3_600_000)).toBe(true);
-    expect(await stores.outbox.markReportedUndelivered(id, T0 + 3_700_000)).toBe(false);
+    await env.stores.outbox.enqueue({ id, kind: 'ready', message: { text: 'x' } }, T0);
+    expect(await env.stores.outbox.markReportedUndelivered(id, T0 + 3_600_000)).toBe(true);
+    expect(await env.stores.outbox.markReportedUndelivered(id, T0 + 3_700_000)).toBe(false);
   });
 });
