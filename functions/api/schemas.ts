@@ -24,11 +24,22 @@ export const requestIdSchema = z
   });
 
 export const requestStatusSchema = z
-  .enum(['pending', 'creating', 'configuring', 'succeeded', 'failed'])
+  .enum([
+    'awaiting-approval',
+    'pending',
+    'creating',
+    'configuring',
+    'succeeded',
+    'failed',
+    'denied',
+    'expired',
+  ])
   .meta({
     description:
+      'awaiting-approval: its name and email are reserved, nothing starts until an approver decides; ' +
       'pending: accepted, not started; creating: AWS is creating the account; configuring: moving it to its OU, ' +
-      'applying the baseline, budget and DNS; succeeded: ready; failed: see `failure`.',
+      'applying the baseline, budget and DNS; succeeded: ready; failed: see `failure`; denied: an approver said no ' +
+      '(see `approval`); expired: nobody decided in time. Denied and expired requests free their name and email.',
   });
 
 export const organizationalUnitSchema = z

@@ -56,6 +56,132 @@ const thresholdSchema = z.strictObject({
   type: z.enum(['ACTUAL', 'FORECASTED']),
 });
 
+const domain = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'a lower-case domain such as example.com',
+  );
+
+/** An OU path from `organization.allowedOrganizationalUnits`, or `*` for all of them. */
+const ouRef = z.string().min(1).max(512);
+
+/** A role or user ARN, where `*` stands for any run of characters: `arn:aws:iam::123456789012:role/Developer*`. */
+const principalPattern = z
+  .string()
+  .max(512)
+  .regex(
+    /^arn:aws[\w*-]*:(iam|sts)::(\d{12}|\*):[\w+=,.@/*-]+$/,
+    'a role or user ARN such as arn:aws:iam::123456789012:role/Developer (* matches any characters)',
+  );
+
+/** What a tag a profile declares may hold. */
+const tagRuleSchema = z
+  .strictObject({
+    /** A request without this tag is refused. @default true */
+    required: z.boolean().default(true),
+    /** The values allowed, exactly. */
+    allowedValues: z.array(z.string().max(256)).min(1).max(100).optional(),
+    /** A regular expression the whole value must match (anchors are added). */
+    pattern: regex.optional(),
+    /** Shown in a refusal, e.g. "the finance cost center, cc-0000 to cc-9999". */
+    description: z.string().max(256).optional(),
+  })
+  .refine((rule) => !(rule.allowedValues && rule.pattern), 'give allowedValues or pattern, not both');
+
+/**
+ * A profile: how accounts in an OU are vended. `profiles.default` applies to every vendable OU; `profiles["<OU
+ * path>"]` overrides it key by key (a section such as `budget` is merged field by field).
+ */
+const profileSchema = z.strictObject({
+  /** What the profile is for, shown in a dry run. */
+  description: z.string().max(256).optional(),
+  /** The names of the `baseline.roles` created in each account. @default every role of `baseline.roles` */
+  baselineRoles: z
+    .array(z.string().regex(/^[\w+=,.@-]{1,64}$/))
+    .max(20)
+    .optional(),
+  budget: z
+    .strictObject({
+      defaultMonthlyLimitUsd: z.number().positive().max(1_000_000).optional(),
+      /** The most a request may ask for. */
+      maxMonthlyLimitUsd: z.number().positive().max(10_000_000).optional(),
+      /**
+       * The organization's alerts, a floor: a request may add alerts or lower a threshold, never remove one or raise
+       * it. Each must be met by a request's threshold of the same type at the same or a lower percent.
+       */
+      thresholds: z.array(thresholdSchema).max(10).optional(),
+    })
+    .optional(),
+  /** Tags by key, with what they may hold. */
+  tags: z.record(z.string().min(1).max(128), tagRuleSchema).optional(),
+  /** Whether a request may carry tags the profile does not declare. @default true */
+  allowUndeclaredTags: z.boolean().optional(),
+  approval: z
+    .strictObject({
+      /** Whether a request waits for an approver before anything starts in AWS. */
+      required: z.boolean().optional(),
+      /**
+       * The `access` entries whose principals decide (each must be granted `approve` for the OU); empty means
+       * every entry granted `approve` for the OU.
+       */
+      approvers: z.array(z.string().min(1).max(64)).max(20).optional(),
+      /** An undecided request expires after this many hours and frees its name and email. @default 168 */
+      expiresAfterHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90)
+        .optional(),
+    })
+    .optional(),
+  /** The Slack channel for announcements and approvals (honoured by webhooks that may post to several channels). */
+  slackChannel: z
+    .string()
+    .regex(/^#[a-z0-9][a-z0-9._-]{0,79}$/, 'a channel name such as #vend-prod')
+    .optional(),
+  /**
+   * Where the root email comes from. `template`: only from `email.template` (a request that gives one is
+   * refused), so the organization owns every root mailbox. `request-in-domains`: a request may give an address in
+   * `allowedDomains`; the template fills it in otherwise. @default template
+   */
+  rootEmail: z
+    .discriminatedUnion('source', [
+      z.strictObject({ source: z.literal('template') }),
+      z.strictObject({
+        source: z.literal('request-in-domains'),
+        allowedDomains: z.array(domain).min(1).max(20),
+      }),
+    ])
+    .optional(),
+  /** The domains an owner's address may be in (budget alerts go there). @default the domain of `email.template` */
+  ownerDomains: z.array(domain).min(1).max(20).optional(),
+});
+
+/** What principals matching an `access` entry may do. */
+const accessEntrySchema = z.strictObject({
+  description: z.string().max(256).optional(),
+  /**
+   * Who: role or user ARNs, `*` matching any characters. A caller that assumed a role matches as the role's ARN
+   * (`arn:aws:iam::<account>:role/<name>`: an STS session ARN carries no role path, so match roles with paths
+   * with `*`).
+   */
+  principals: z.array(principalPattern).min(1).max(50),
+  /** Slack member ids of the people behind these principals, for Slack's Approve and Deny buttons. */
+  slackUserIds: z
+    .array(z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'a Slack member id such as U0123ABCD'))
+    .max(100)
+    .default([]),
+  /** OUs they may request accounts in (`*`: every vendable OU). */
+  request: z.array(ouRef).max(100).default([]),
+  /** OUs whose requests they may approve or deny (`*`: every vendable OU). */
+  approve: z.array(ouRef).max(100).default([]),
+  /** `own`: the requests and accounts they asked for; `all`: every one. @default own */
+  read: z.enum(['own', 'all']).default('own'),
+  /** Everything an administrator does (adopting, closing, holding accounts), and reading all. */
+  administer: z.boolean().default(false),
+});
+
 /** The organization's policy for vending: one file, checked at start. */
 /**
  * Email subscribers AWS Budgets allows per notification: "one SNS subscriber and up to 10 email subscribers"
@@ -164,6 +290,15 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  /** How accounts are vended, per OU: `default`, then `"<OU path>"` overrides. See `profileFor`. */
+  profiles: z.record(z.string().min(1).max(512), profileSchema).default({}),
+  /** Who may do what, by named entry. Absent, nobody may call the API. */
+  access: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and dashes'),
+      accessEntrySchema,
+    )
+    .default({}),
   dns: z
     .strictObject({
       /** The network hub account that owns the shared private hosted zone. */
@@ -216,6 +351,9 @@ export const configSchema = z.strictObject({
 export type VendConfig = z.output<typeof configSchema>;
 export type VendConfigInput = z.input<typeof configSchema>;
 export type BaselineRole = VendConfig['baseline']['roles'][number];
+export type ProfileInput = z.output<typeof profileSchema>;
+export type AccessEntry = VendConfig['access'][string];
+export type TagRule = z.output<typeof tagRuleSchema>;
 
 /** Checks a configuration; an error names each key at fault and what is wrong with it. */
 export function parseConfig(raw: unknown, source = 'configuration'): VendConfig {
@@ -227,13 +365,9 @@ export function parseConfig(raw: unknown, source = 'configuration'): VendConfig 
     throw new ConfigError(`${source} is invalid:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
-  for (const path of Object.keys(config.naming.prefixes)) {
-    if (!config.organization.allowedOrganizationalUnits.includes(path)) {
-      throw new ConfigError(
-        `${source} is invalid:\n  naming.prefixes.${path}: not one of organization.allowedOrganizationalUnits`,
-      );
-    }
-  }
+  const problems = crossChecks(config);
+  if (problems.length > 0)
+    throw new ConfigError(`${source} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return config;
 }
 
@@ -285,4 +419,151 @@ function configFromEnvOnly(env: NodeJS.ProcessEnv): VendConfig {
 /** Replaces `{key}` placeholders. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (match, key: string) => values[key] ?? match);
+}
+
+/** What the schema alone cannot check: keys that must name OUs, roles or access entries of the same file. */
+function crossChecks(config: VendConfig): string[] {
+  const problems: string[] = [];
+  const ous = config.organization.allowedOrganizationalUnits;
+  const allowed = `one of organization.allowedOrganizationalUnits (${ous.join(', ')})`;
+  for (const path of Object.keys(config.naming.prefixes)) {
+    if (!ous.includes(path))
+      problems.push(`naming.prefixes.${path}: not one of organization.allowedOrganizationalUnits`);
+  }
+  const roles = new Set(config.baseline.roles.map((role) => role.name));
+  for (const [name, profile] of Object.entries(config.profiles)) {
+    const at = `profiles.${name}`;
+    if (name !== 'default' && !ous.includes(name)) problems.push(`${at}: not 'default' nor ${allowed}`);
+    for (const [i, role] of (profile.baselineRoles ?? []).entries()) {
+      if (!roles.has(role))
+        problems.push(`${at}.baselineRoles.${i}: '${role}' is not a role of baseline.roles`);
+    }
+    for (const [i, entry] of (profile.approval?.approvers ?? []).entries()) {
+      if (!config.access[entry])
+        problems.push(`${at}.approval.approvers.${i}: '${entry}' is not an entry of access`);
+    }
+    for (const key of Object.keys(profile.tags ?? {})) {
+      if (/^(aws|vend):/i.test(key))
+        problems.push(`${at}.tags.${key}: the prefixes aws: and vend: are reserved`);
+    }
+    if (profile.rootEmail?.source === 'template' && !config.email.template) {
+      problems.push(`${at}.rootEmail: 'template' needs email.template`);
+    }
+  }
+  for (const [name, entry] of Object.entries(config.access)) {
+    for (const grant of ['request', 'approve'] as const) {
+      for (const [i, ou] of entry[grant].entries()) {
+        if (ou !== '*' && !ous.includes(ou))
+          problems.push(`access.${name}.${grant}.${i}: '${ou}' is not '*' nor ${allowed}`);
+      }
+    }
+  }
+  // Each profile, resolved: its numbers agree, and the approvers it names may approve in its OU.
+  for (const ou of ous) {
+    const profile = resolveProfile(config, ou);
+    const at = config.profiles[ou] ? `profiles.${ou}` : 'profiles.default';
+    if (profile.budget.defaultMonthlyLimitUsd > profile.budget.maxMonthlyLimitUsd) {
+      problems.push(`${at}.budget.defaultMonthlyLimitUsd: above maxMonthlyLimitUsd for ${ou}`);
+    }
+    // Without profiles (a configuration from before them) and without a template, owners' domains are not limited.
+    if (profile.ownerDomains.length === 0 && Object.keys(config.profiles).length > 0) {
+      problems.push(
+        `${at}.ownerDomains: give the domains an owner's address may be in (no email.template to take one from)`,
+      );
+    }
+    for (const entry of profile.approval.approvers) {
+      if (config.access[entry] && !grants(config.access[entry].approve, ou)) {
+        problems.push(
+          `${at}.approval.approvers: '${entry}' is not granted approve for ${ou} in access.${entry}.approve`,
+        );
+      }
+    }
+    if (profile.approval.required && approversFor(config, ou).length === 0) {
+      problems.push(`${at}.approval.required: nobody is granted approve for ${ou} in access`);
+    }
+  }
+  return problems;
+}
+
+/** Whether an OU grant list (`request` or `approve`) covers an OU path. */
+export function grants(list: readonly string[], ou: string): boolean {
+  return list.includes('*') || list.includes(ou);
+}
+
+/** A profile with every key decided: what a request in one OU is checked against and vended with. */
+export interface Profile {
+  /** The OU path it is for. */
+  organizationalUnit: string;
+  /** `default`, or the OU path when `profiles` overrides the default for it. */
+  name: string;
+  description?: string;
+  baselineRoles: string[];
+  budget: {
+    defaultMonthlyLimitUsd: number;
+    maxMonthlyLimitUsd: number;
+    /** The floor of alerts (see the profile schema). */
+    thresholds: { percent: number; type: 'ACTUAL' | 'FORECASTED' }[];
+  };
+  tags: Record<string, TagRule>;
+  allowUndeclaredTags: boolean;
+  approval: { required: boolean; approvers: string[]; expiresAfterHours: number };
+  slackChannel?: string;
+  rootEmail: { source: 'template' } | { source: 'request-in-domains'; allowedDomains: string[] };
+  ownerDomains: string[];
+}
+
+/** The default approval expiry: seven days. */
+export const DEFAULT_APPROVAL_HOURS = 168;
+
+/**
+ * The profile of an OU path: the organization-wide keys (`baseline.roles`, `budget`), then `profiles.default`,
+ * then `profiles["<OU path>"]`, each key of a later one replacing the earlier one's (a section field by field).
+ */
+export function resolveProfile(config: VendConfig, ou: string): Profile {
+  const base = config.profiles.default ?? {};
+  const own = ou !== 'default' ? (config.profiles[ou] ?? {}) : {};
+  const pick = <K extends keyof ProfileInput>(key: K): ProfileInput[K] => own[key] ?? base[key];
+  const templateDomain = config.email.template?.split('@')[1]?.toLowerCase();
+  const approvers = pick('approval')?.approvers;
+  const description = pick('description');
+  const slackChannel = pick('slackChannel');
+  return {
+    organizationalUnit: ou,
+    name: config.profiles[ou] ? ou : 'default',
+    ...(description !== undefined ? { description } : {}),
+    baselineRoles: pick('baselineRoles') ?? config.baseline.roles.map((role) => role.name),
+    budget: {
+      defaultMonthlyLimitUsd:
+        own.budget?.defaultMonthlyLimitUsd ??
+        base.budget?.defaultMonthlyLimitUsd ??
+        config.budget.defaultMonthlyLimitUsd,
+      maxMonthlyLimitUsd:
+        own.budget?.maxMonthlyLimitUsd ?? base.budget?.maxMonthlyLimitUsd ?? config.budget.maxMonthlyLimitUsd,
+      thresholds: own.budget?.thresholds ?? base.budget?.thresholds ?? config.budget.thresholds,
+    },
+    tags: { ...base.tags, ...own.tags },
+    allowUndeclaredTags: pick('allowUndeclaredTags') ?? true,
+    approval: {
+      required: own.approval?.required ?? base.approval?.required ?? false,
+      approvers: own.approval?.approvers ?? approvers ?? [],
+      expiresAfterHours:
+        own.approval?.expiresAfterHours ?? base.approval?.expiresAfterHours ?? DEFAULT_APPROVAL_HOURS,
+    },
+    ...(slackChannel !== undefined ? { slackChannel } : {}),
+    rootEmail: pick('rootEmail') ?? { source: 'template' },
+    ownerDomains: pick('ownerDomains') ?? (templateDomain ? [templateDomain] : []),
+  };
+}
+
+/**
+ * The access entries whose principals may decide requests in an OU: those the profile names (all granted
+ * `approve` for the OU when it names none).
+ */
+export function approversFor(config: VendConfig, ou: string): string[] {
+  const named = resolveProfile(config, ou).approval.approvers;
+  const candidates = named.length > 0 ? named : Object.keys(config.access);
+  return candidates.filter((name) => {
+    const entry = config.access[name];
+    return entry !== undefined && grants(entry.approve, ou);
+  });
 }

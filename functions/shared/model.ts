@@ -1,3 +1,5 @@
+import type { Profile } from './config.ts';
+
 /** A request as the workflow carries it: checked, with the OU resolved and defaults applied. */
 export interface VendRequest {
   requestId: string;
@@ -13,10 +15,49 @@ export interface VendRequest {
   budget: { monthlyLimitUsd: number; thresholds: { percent: number; type: 'ACTUAL' | 'FORECASTED' }[] };
   tags: Record<string, string>;
   vpc?: { id: string; region: string };
+  /**
+   * The OU's profile as it was when the request was checked: the account is vended, and later kept, to it (absent
+   * in requests stored before profiles existed: the configuration's profile for the OU applies).
+   */
+  profile?: Profile;
   submittedAt: string;
 }
 
-export type RequestStatus = 'pending' | 'creating' | 'configuring' | 'succeeded' | 'failed';
+/**
+ * Where a request stands. `awaiting-approval`: its name and email are reserved, nothing runs in AWS until an
+ * approver decides; `denied` and `expired` end it without an account and free its reservations.
+ */
+export type RequestStatus =
+  | 'awaiting-approval'
+  | 'pending'
+  | 'creating'
+  | 'configuring'
+  | 'succeeded'
+  | 'failed'
+  | 'denied'
+  | 'expired';
+
+/** How a request's approval was decided. */
+export interface ApprovalDecision {
+  outcome: 'approved' | 'denied' | 'expired';
+  /** Who decided: the caller's ARN, or `slack:<member id>` for Slack's buttons; absent for an expiry. */
+  by?: string;
+  /** The `access` entries the decider matched. */
+  as?: string[];
+  via: 'api' | 'slack' | 'expiry';
+  at: string;
+  reason?: string;
+}
+
+/** A request's approval: who may decide, until when, and the decision once made. */
+export interface ApprovalRecord {
+  /** The `access` entries whose principals may decide. */
+  approvers: string[];
+  requestedAt: string;
+  /** When an undecided request expires. */
+  expiresAt: string;
+  decision?: ApprovalDecision;
+}
 
 export const STEP_NAMES = [
   'createAccount',
@@ -58,6 +99,8 @@ export interface RequestRecord {
   createAccountRequestId?: string;
   accountId?: string;
   failure?: RequestFailure;
+  /** Present when the request's profile needs approval. */
+  approval?: ApprovalRecord;
   /** The last message to the requester: `skipped` when no Slack webhook is configured. */
   notification?: {
     kind: 'success' | 'failure';
