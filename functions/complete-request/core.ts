@@ -164,6 +164,7 @@ function desiredState(
     ...(dns ? { dns } : {}),
     ...(alias ? { alias } : {}),
     owner: request.owner,
+    requester: request.requester.principal,
     requestId: request.requestId,
     status: 'active',
     createdAt: existing?.createdAt ?? now,

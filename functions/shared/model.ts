@@ -125,6 +125,8 @@ export interface AccountDesiredState {
   dns?: { hostedZoneId: string; vpcId: string; region: string };
   alias?: string;
   owner: string;
+  /** Who asked for it: the requester's ARN (absent on records from before it was kept). */
+  requester?: string;
   requestId: string;
   status: 'active' | 'closed' | 'removed';
   createdAt: string;
