@@ -58,27 +58,30 @@ function meets(thresholds: readonly Threshold[], floor: Threshold): boolean {
 
 /**
  * An account's alerts raised to meet a new floor (each floor alert met by an alert of the same type at the same or
- * a lower percent, the rule requests are checked by). An alert the new floor lacks is added, or, when the account
- * has a higher alert of that type that only the old floor put there, that one is lowered to it. Nothing else is
- * removed or raised: the account's own alerts stay, and a floor that was lowered or dropped changes nothing.
+ * a lower percent, the rule requests are checked by). A floor alert the account does not meet is added, or, when the
+ * account has a higher alert of that type that the old floor put there and the new one no longer lists, that one
+ * is lowered to it. Nothing else is removed or raised: the account's own alerts stay, and a floor that was lowered
+ * or dropped changes nothing.
  */
 export function raiseToFloor(
   thresholds: readonly Threshold[],
   oldFloor: readonly Threshold[],
   newFloor: readonly Threshold[],
 ): Threshold[] {
-  const fromOldFloor = new Set(oldFloor.map(thresholdKey));
+  // Only an alert the old floor put there and the new one no longer lists may be lowered.
+  const newKeys = new Set(newFloor.map(thresholdKey));
+  const lowerable = new Set(oldFloor.map(thresholdKey).filter((key) => !newKeys.has(key)));
   const result = [...thresholds];
   // Lowest first: a lowered or added alert may then meet a higher one of the same type as well.
   for (const floor of [...newFloor].sort((a, b) => a.percent - b.percent)) {
     if (meets(result, floor)) continue;
-    const lowerable = result.findIndex(
+    const lowered = result.findIndex(
       (threshold) =>
         threshold.type === floor.type &&
         threshold.percent > floor.percent &&
-        fromOldFloor.has(thresholdKey(threshold)),
+        lowerable.has(thresholdKey(threshold)),
     );
-    if (lowerable >= 0) result[lowerable] = { percent: floor.percent, type: floor.type };
+    if (lowered >= 0) result[lowered] = { percent: floor.percent, type: floor.type };
     else result.push({ percent: floor.percent, type: floor.type });
   }
   return result;
