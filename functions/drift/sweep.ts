@@ -67,9 +67,11 @@ export interface SweepResult {
  * The periodic drift sweep: for every active vended account, checks whether it is still an open member of the
  * organization (DescribeAccount), what no Organizations event tells of (the IAM baseline, the budget, the DNS
  * association) and what an event may have been missed for (its OU and tags), with the same idempotent code the
- * workflow converges with, under the same per-account lock as the drift events. In fix mode it puts back what
- * differs; in report mode it changes nothing (the converging functions run as dry runs) and reports what it would
- * change. What it found is recorded in each account's drift history and told on Slack in one message per run
+ * workflow converges with, under the same per-account lock as the drift events. Each account is kept at the
+ * profile recorded with it (its baseline roles, its alerts); when the configuration's profile for its OU has changed
+ * since, the sweep rolls the change out and records the new profile (`rollOut`). In fix mode it puts back what
+ * differs; in report mode it changes nothing, not even the registry (the converging functions run as dry runs), and
+ * reports what it would change. What it found is recorded in each account's drift history and told on Slack in one message per run
  * (none when everything is in sync). Paced: `concurrency` accounts at a time, each worker pausing
  * `delayBetweenAccountsMs` between accounts; one account failing does not stop the others.
  *
