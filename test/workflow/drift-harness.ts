@@ -79,9 +79,10 @@ export async function vend(env: Env, ou = 'Workloads/Dev'): Promise<string> {
       name: `drift-${++counter}-${Math.random().toString(36).slice(2, 6)}`,
       organizationalUnit: ou,
       owner: 'alice@example.com',
-      tags: { team: 'payments' },
+      tags: { team: 'payments', 'cost-center': 'cc-1234' },
     },
-    'arn:aws:iam::000000000000:user/alice',
+    // The local API's unsigned caller: the API shows each caller the accounts it asked for.
+    'arn:aws:iam::000000000000:user/local-developer',
   );
   const execution = await env.pipeline.runner.get(record.requestId)!.done;
   if (execution.status !== 'SUCCEEDED') {

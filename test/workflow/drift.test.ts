@@ -87,7 +87,7 @@ describe('drift fix: changes made by hand to a vended account are put back', () 
     const entriesBefore = (await history(env, accountId)).length;
 
     await env.admin.send(
-      new TagResourceCommand({ ResourceId: accountId, Tags: [{ Key: 'cost-center', Value: '42' }] }),
+      new TagResourceCommand({ ResourceId: accountId, Tags: [{ Key: 'project', Value: '42' }] }),
     );
     await env.admin.send(
       new UntagResourceCommand({ ResourceId: accountId, TagKeys: ['team', 'vend:owner'] }),
@@ -106,7 +106,7 @@ describe('drift fix: changes made by hand to a vended account are put back', () 
       'the tags back',
     );
     await env.pipeline.events.idle();
-    expect(tags).toMatchObject({ ...desired.tags, 'cost-center': '42' });
+    expect(tags).toMatchObject({ ...desired.tags, project: '42' });
     expect(desired.tags).toMatchObject({ team: 'payments', 'vend:owner': 'alice@example.com' });
 
     const entries = (await history(env, accountId)).slice(0, -entriesBefore || undefined);

@@ -71,6 +71,8 @@ export const TEST_CONFIG: VendConfigInput = {
     accountAliasTemplate: 'acme-{accountName}',
   },
   budget: { defaultMonthlyLimitUsd: 200, subscribers: ['finops@example.com'] },
+  // Workflow tests give root emails of their own (the API tests check the template-only default).
+  profiles: { default: { rootEmail: { source: 'request-in-domains', allowedDomains: ['example.com'] } } },
   dns: { hubAccountId: '222222222222', hostedZoneId: 'Z0VENDTESTINTERNAL01', roleName: 'VendDnsAuthorizer' },
 };
 
