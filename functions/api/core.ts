@@ -9,6 +9,7 @@ import { METRIC } from '../shared/metrics-names.ts';
 import type { RequestRecord, VendRequest } from '../shared/model.ts';
 import { type Accepted, acceptRequest, prepareRequest, type WorkflowStarter } from '../shared/submit.ts';
 import { readJsonBody } from './body.ts';
+import { callerOf } from './caller.ts';
 import { accessLog, httpErrors, json } from './http.ts';
 import { idempotencyKeyOf, type Submission, submitUnderKey } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
@@ -72,7 +73,7 @@ class RequestApi {
    * and started once; under an Idempotency-Key the key protocol decides which of these run.
    */
   private async postAccount(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const principal = callerOf(event);
+    const principal = callerOf(event).arn;
     const body = readJsonBody(event, this.deps.maxBodyBytes);
     const key = idempotencyKeyOf(event);
     const submission: Submission = {
@@ -182,19 +183,6 @@ class RequestApi {
     }
     return json(200, accountView(account, await this.deps.drift.get(accountId)));
   }
-}
-
-/** Who is asking: API Gateway's IAM authorization fills the caller's ARN. */
-function callerOf(event: APIGatewayProxyEvent): string {
-  const identity = event.requestContext?.identity;
-  const principal = identity?.userArn || identity?.caller;
-  if (!principal) {
-    throw new HttpError(401, 'the request carries no caller identity', {
-      field: 'Authorization',
-      fix: 'Sign the request with AWS credentials (SigV4, service execute-api).',
-    });
-  }
-  return principal;
 }
 
 /** A cursor is the registry's LastEvaluatedKey of the account list; anything else is refused before DynamoDB sees it. */

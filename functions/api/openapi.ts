@@ -6,6 +6,7 @@ import {
   accountListSchema,
   accountSchema,
   errorResponseSchema,
+  gatewayErrorSchema,
   idempotencyKeySchema,
   listQuerySchema,
   requestAcceptedSchema,
@@ -28,6 +29,7 @@ export const RESPONSE_SCHEMAS = {
   Account: accountSchema,
   AccountList: accountListSchema,
   Error: errorResponseSchema,
+  GatewayError: gatewayErrorSchema,
 } as const;
 
 type JsonSchema = Record<string, unknown>;
@@ -72,6 +74,14 @@ const unavailable = {
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'string' } } },
 };
 
+/** Every route is behind IAM authorization: API Gateway refuses a bad signature before the handler runs. */
+const signatureRefused = {
+  description:
+    'API Gateway refused the signature: an unknown access key, a wrong or missing session token, expired ' +
+    'credentials, a signature that does not match, or an X-Amz-Date more than 5 minutes off.',
+  content: jsonContent(ref('GatewayError')),
+};
+
 let cached: JsonSchema | undefined;
 
 /** The document; built once. */
@@ -88,7 +98,8 @@ function build(): JsonSchema {
       version: '1.0.0',
       description:
         'Ask for an AWS account and follow the request. Requests are signed with AWS credentials (SigV4, ' +
-        'service execute-api). Every error answers `{ "error": { "status", "field"?, "message", "fix"? } }`; a ' +
+        'service execute-api); a signature API Gateway refuses answers 403 `{ "message" }` in its own words. Every ' +
+        'other error answers `{ "error": { "status", "field"?, "message", "fix"? } }`; a ' +
         'method a path does not support answers 405 with an `Allow` header, an unknown path 404.',
     },
     security: [{ sigv4: [] }],
@@ -131,7 +142,7 @@ function build(): JsonSchema {
               'The body is not valid JSON, breaks the schema, the naming rule or the email rules, names an OU by ' +
                 'a bare name, or the Idempotency-Key header is malformed.',
             ),
-            '401': errorResponse('The request is not signed by a known principal.'),
+            '403': signatureRefused,
             '409': errorResponse(
               'The name or email is already used by another request or account, the Idempotency-Key was used ' +
                 'with another body, or the organization has reached its account quota.',
@@ -166,6 +177,7 @@ function build(): JsonSchema {
           responses: {
             '200': { description: 'A page of accounts.', content: jsonContent(ref('AccountList')) },
             '400': errorResponse('`limit` is not 1-100, or `cursor` is not one this API gave.'),
+            '403': signatureRefused,
             '500': internalError,
             '503': unavailable,
           },
@@ -189,6 +201,7 @@ function build(): JsonSchema {
           responses: {
             '200': { description: 'The account.', content: jsonContent(ref('Account')) },
             '400': errorResponse('The account id is not 12 digits.'),
+            '403': signatureRefused,
             '404': errorResponse('Vend has not vended this account.'),
             '500': internalError,
             '503': unavailable,
@@ -213,6 +226,7 @@ function build(): JsonSchema {
           ],
           responses: {
             '200': { description: 'The request.', content: jsonContent(ref('Request')) },
+            '403': signatureRefused,
             '404': errorResponse('There is no such request.'),
             '500': internalError,
             '503': unavailable,
@@ -228,6 +242,7 @@ function build(): JsonSchema {
               description: 'The OpenAPI 3.1 document.',
               content: jsonContent({ type: 'object' }),
             },
+            '403': signatureRefused,
           },
         },
       },
