@@ -3,9 +3,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { nonLocalCallerReason } from './loopback.ts';
+import { type CredentialLookup, type SignatureCheck, verifySignature } from './sigv4.ts';
 
 /** The API Lambda's handler, as API Gateway invokes it. */
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** The principal of unsigned local requests: a developer of the management account, documented in the README. */
+export const LOCAL_DEVELOPER: LocalPrincipal = {
+  arn: 'arn:aws:iam::000000000000:user/local-developer',
+  accountId: '000000000000',
+};
 
 /** Bodies larger than this are cut off here, as API Gateway would refuse them (10 MB); the handler has its own, lower limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -20,25 +27,45 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
+/** Who the event's `requestContext.identity` names: the local developer, or the principal whose signature was verified. */
+export interface LocalPrincipal {
+  arn: string;
+  accountId: string;
+}
+
 /**
- * Reads the caller from a SigV4 Authorization header's access key, the way API Gateway's IAM authorization
- * fills `requestContext.identity`; `resolvePrincipal` maps the key to an ARN (the local cloud knows its keys).
+ * `requestContext.identity` as API Gateway's IAM authorization fills it. For an assumed role, `userArn` is the
+ * session's ARN (arn:aws:sts::ACCOUNT:assumed-role/Role/session) and `caller` and `user` its principal id
+ * (AROA...:session); for a user or the root, the ARN.
  */
 function identityOf(
   request: IncomingMessage,
-  resolvePrincipal: (accessKeyId: string) => { arn: string; accountId: string } | undefined,
-  anonymous: { arn: string; accountId: string },
+  check: Exclude<SignatureCheck, { kind: 'refused' }>,
+  anonymous: LocalPrincipal,
 ) {
-  const accessKeyId = /Credential=([^/,\s]+)\//.exec(request.headers.authorization ?? '')?.[1];
-  const principal = accessKeyId ? resolvePrincipal(accessKeyId) : anonymous;
-  return {
-    accessKey: accessKeyId ?? null,
-    accountId: principal?.accountId ?? null,
-    caller: principal?.arn ?? null,
-    userArn: principal?.arn ?? null,
-    user: principal?.arn ?? null,
+  const common = {
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
     userAgent: request.headers['user-agent'] ?? null,
+  };
+  if (check.kind === 'unsigned') {
+    return {
+      accessKey: null,
+      accountId: anonymous.accountId,
+      caller: anonymous.arn,
+      userArn: anonymous.arn,
+      user: anonymous.arn,
+      ...common,
+    };
+  }
+  const { caller } = check;
+  const callerId = caller.type === 'AssumedRole' ? caller.principalId : caller.arn;
+  return {
+    accessKey: check.accessKeyId,
+    accountId: caller.accountId,
+    caller: callerId,
+    userArn: caller.arn,
+    user: callerId,
+    ...common,
   };
 }
 
@@ -49,18 +76,20 @@ function identityOf(
 export async function startLocalApi(options: {
   handler: ApiHandler;
   port?: number;
-  resolvePrincipal?: (accessKeyId: string) => { arn: string; accountId: string } | undefined;
+  /**
+   * The credentials signatures are checked against (`credentialsIssuedBy(localCloud)`): a signed request whose
+   * key, session token, expiry, date or signature does not hold is refused with 403 before the handler sees it,
+   * as API Gateway's IAM authorization does. @default none: every signed request is refused
+   */
+  credentials?: CredentialLookup;
   /**
    * Who an unsigned request comes from. API Gateway with IAM authorization refuses unsigned requests; locally
-   * `curl` is welcome, as this developer.
+   * `curl` is welcome, as this developer. @default LOCAL_DEVELOPER
    */
-  anonymous?: { arn: string; accountId: string };
+  anonymous?: LocalPrincipal;
 }): Promise<LocalApi> {
-  const resolvePrincipal = options.resolvePrincipal ?? (() => undefined);
-  const anonymous = options.anonymous ?? {
-    arn: 'arn:aws:iam::000000000000:user/local-developer',
-    accountId: '000000000000',
-  };
+  const credentials = options.credentials ?? (() => undefined);
+  const anonymous = options.anonymous ?? LOCAL_DEVELOPER;
   // Requests being answered, so that close() lets them finish instead of cutting them off mid-write.
   const inFlight = new Set<Promise<void>>();
   let closing = false;
@@ -117,6 +146,16 @@ export async function startLocalApi(options: {
         multiQuery[key] = [...(multiQuery[key] ?? []), value];
       }
       const body = Buffer.concat(chunks);
+      const check = await verifySignature(
+        { method: request.method ?? 'GET', target: request.url ?? '/', rawHeaders: request.rawHeaders, body },
+        credentials,
+      );
+      if (check.kind === 'refused') {
+        response
+          .writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': check.errorType })
+          .end(JSON.stringify({ message: check.message }));
+        return;
+      }
       const requestId = randomUUID();
       const event: APIGatewayProxyEvent = {
         resource: '/{proxy+}',
@@ -137,7 +176,7 @@ export async function startLocalApi(options: {
           protocol: `HTTP/${request.httpVersion}`,
           httpMethod: request.method ?? 'GET',
           identity: {
-            ...identityOf(request, resolvePrincipal, anonymous),
+            ...identityOf(request, check, anonymous),
             apiKey: null,
             apiKeyId: null,
             clientCert: null,

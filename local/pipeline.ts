@@ -14,6 +14,7 @@ import { seededRandom } from './cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LocalRunner } from './runner.ts';
+import { credentialsIssuedBy } from './sigv4.ts';
 import { type SlackSink, startSlackSink } from './slack-sink.ts';
 
 export const DEFAULT_CONFIG = resolve(import.meta.dirname, '..', 'vend.config.json');
@@ -163,7 +164,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       aws: {
         region: config.organization.homeRegion,
         endpoint: cloud.endpoint,
-        credentials: { accessKeyId: PIPELINE_ACCESS_KEY, secretAccessKey: 'local' },
+        // The seed's secret for the key (the local cloud does not check signatures on its own endpoints).
+        credentials: {
+          accessKeyId: PIPELINE_ACCESS_KEY,
+          secretAccessKey: cloud.cloud.state.credentials[PIPELINE_ACCESS_KEY]?.secretAccessKey ?? 'local',
+        },
         ...((options.speed ?? 1) !== 1 ? { maxAttempts: 1 } : {}),
       },
       tableName,
@@ -182,10 +187,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       api = await startLocalApi({
         handler: createApiHandler({ ...deps, starter: runner }),
         port: options.apiPort,
-        resolvePrincipal: (key) => {
-          const caller = cloud.cloud.state.credentials[key]?.caller;
-          return caller && { arn: caller.arn, accountId: caller.accountId };
-        },
+        credentials: credentialsIssuedBy(cloud.cloud),
       });
       started.push(api);
     }

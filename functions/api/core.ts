@@ -3,13 +3,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type Caller, type Grants, grantsFor, matchArnOf } from '../shared/access.ts';
+import { type Caller, type Grants, grantsFor } from '../shared/access.ts';
 import type { Deps } from '../shared/deps.ts';
 import { HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
 import { METRIC } from '../shared/metrics-names.ts';
 import type { AccountDesiredState, RequestRecord, VendRequest } from '../shared/model.ts';
 import { type Accepted, acceptRequest, prepareRequest, type WorkflowStarter } from '../shared/submit.ts';
 import { readJsonBody } from './body.ts';
+import { callerOf } from './caller.ts';
 import { accessLog, httpErrors, json } from './http.ts';
 import { idempotencyKeyOf, type Submission, submitUnderKey } from './idempotency.ts';
 import { openApiDocument } from './openapi.ts';
@@ -259,23 +260,6 @@ function maySeeRequest(grants: Grants, caller: Caller, record: RequestRecord): b
     record.request.requester.principal === caller.arn ||
     grants.mayApprove(record.request.organizationalUnit.path)
   );
-}
-
-/** Who is asking: API Gateway's IAM authorization fills the caller's ARN. */
-function callerOf(event: APIGatewayProxyEvent): Caller {
-  return { arn: callerArnOf(event), matchArn: matchArnOf(callerArnOf(event)) };
-}
-
-function callerArnOf(event: APIGatewayProxyEvent): string {
-  const identity = event.requestContext?.identity;
-  const principal = identity?.userArn || identity?.caller;
-  if (!principal) {
-    throw new HttpError(401, 'the request carries no caller identity', {
-      field: 'Authorization',
-      fix: 'Sign the request with AWS credentials (SigV4, service execute-api).',
-    });
-  }
-  return principal;
 }
 
 /** A cursor is the registry's LastEvaluatedKey of the account list; anything else is refused before DynamoDB sees it. */

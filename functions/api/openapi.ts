@@ -7,6 +7,7 @@ import {
   accountSchema,
   dryRunPlanSchema,
   errorResponseSchema,
+  gatewayErrorSchema,
   idempotencyKeySchema,
   listQuerySchema,
   requestAcceptedSchema,
@@ -30,6 +31,7 @@ export const RESPONSE_SCHEMAS = {
   AccountList: accountListSchema,
   DryRunPlan: dryRunPlanSchema,
   Error: errorResponseSchema,
+  GatewayError: gatewayErrorSchema,
 } as const;
 
 type JsonSchema = Record<string, unknown>;
@@ -74,6 +76,23 @@ const unavailable = {
   headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'string' } } },
 };
 
+/** Every route is behind IAM authorization: API Gateway refuses a bad signature before the handler runs. */
+const signatureRefused = {
+  description:
+    'API Gateway refused the signature: an unknown access key, a wrong or missing session token, expired ' +
+    'credentials, a signature that does not match, or an X-Amz-Date more than 5 minutes off.',
+  content: jsonContent(ref('GatewayError')),
+};
+
+/**
+ * 403 from either place that refuses: API Gateway (the signature, as `{message}`), or Vend (the caller's grants, as
+ * the error JSON).
+ */
+const refusedOrNotGranted = (what: string) => ({
+  description: `${signatureRefused.description} Or ${what}.`,
+  content: jsonContent({ oneOf: [ref('GatewayError'), ref('Error')] }),
+});
+
 let cached: JsonSchema | undefined;
 
 /** The document; built once. */
@@ -90,7 +109,8 @@ function build(): JsonSchema {
       version: '1.0.0',
       description:
         'Ask for an AWS account and follow the request. Requests are signed with AWS credentials (SigV4, ' +
-        'service execute-api). Every error answers `{ "error": { "status", "field"?, "message", "fix"? } }`; a ' +
+        'service execute-api); a signature API Gateway refuses answers 403 `{ "message" }` in its own words. Every ' +
+        'other error answers `{ "error": { "status", "field"?, "message", "fix"? } }`; a ' +
         'method a path does not support answers 405 with an `Allow` header, an unknown path 404.',
     },
     security: [{ sigv4: [] }],
@@ -148,9 +168,8 @@ function build(): JsonSchema {
                 "a bare name, breaks the OU profile's rules (root email, owner's domain, required tags, budget " +
                 'maximum and alert floor), or the Idempotency-Key header is malformed.',
             ),
-            '401': errorResponse('The request is not signed by a known principal.'),
-            '403': errorResponse(
-              'The caller is not granted requests in this OU (the answer names who is), or the signature is not valid.',
+            '403': refusedOrNotGranted(
+              'the caller is not granted requests in this OU (the answer names who is, field `organizationalUnit`)',
             ),
             '409': errorResponse(
               'The name or email is already used by another request or account, the Idempotency-Key was used ' +
@@ -186,6 +205,7 @@ function build(): JsonSchema {
           responses: {
             '200': { description: 'A page of accounts.', content: jsonContent(ref('AccountList')) },
             '400': errorResponse('`limit` is not 1-100, or `cursor` is not one this API gave.'),
+            '403': signatureRefused,
             '500': internalError,
             '503': unavailable,
           },
@@ -209,6 +229,7 @@ function build(): JsonSchema {
           responses: {
             '200': { description: 'The account.', content: jsonContent(ref('Account')) },
             '400': errorResponse('The account id is not 12 digits.'),
+            '403': signatureRefused,
             '404': errorResponse('Vend has not vended this account.'),
             '500': internalError,
             '503': unavailable,
@@ -233,6 +254,7 @@ function build(): JsonSchema {
           ],
           responses: {
             '200': { description: 'The request.', content: jsonContent(ref('Request')) },
+            '403': signatureRefused,
             '404': errorResponse('There is no such request.'),
             '500': internalError,
             '503': unavailable,
@@ -248,6 +270,7 @@ function build(): JsonSchema {
               description: 'The OpenAPI 3.1 document.',
               content: jsonContent({ type: 'object' }),
             },
+            '403': signatureRefused,
           },
         },
       },

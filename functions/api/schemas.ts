@@ -62,6 +62,15 @@ export const errorResponseSchema = z.strictObject({
   }),
 });
 
+/**
+ * API Gateway's own answer when IAM authorization refuses a request's signature (403), before the handler runs:
+ * `{"message": "The security token included in the request is invalid."}` and the like. The local API answers
+ * the same way.
+ */
+export const gatewayErrorSchema = z.strictObject({
+  message: z.string().meta({ description: "API Gateway's reason, in AWS's words." }),
+});
+
 /** 202 to POST /accounts. */
 export const requestAcceptedSchema = z.strictObject({
   requestId: requestIdSchema,
@@ -292,6 +301,7 @@ export const idempotencyKeySchema = z
   });
 
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
+export type GatewayError = z.output<typeof gatewayErrorSchema>;
 export type RequestAccepted = z.output<typeof requestAcceptedSchema>;
 export type StepView = z.output<typeof stepSchema>;
 export type RequestView = z.output<typeof requestViewSchema>;

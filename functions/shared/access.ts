@@ -69,12 +69,17 @@ export function whoMayRequest(config: VendConfig, ou: string): string {
   return names.map((name) => `${name} (${config.access[name]!.principals.join(', ')})`).join('; ');
 }
 
+/** arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION (IAM User Guide, "IAM identifiers"). */
+const ASSUMED_ROLE_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/;
+
 /**
  * The ARN an `access` pattern is matched against: an assumed-role session
  * (`arn:aws:sts::123456789012:assumed-role/Developer/alice`) matches as its role
  * (`arn:aws:iam::123456789012:role/Developer`); any other ARN as it is. The STS ARN carries no role path.
  */
 export function matchArnOf(arn: string): string {
-  const session = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
-  return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : arn;
+  const session = ASSUMED_ROLE_ARN.exec(arn);
+  if (!session) return arn;
+  const [, partition, accountId, roleName] = session;
+  return `arn:${partition}:iam::${accountId}:role/${roleName}`;
 }

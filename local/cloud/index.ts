@@ -60,6 +60,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const state = JSON.parse(readFileSync(options.dataFile, 'utf8')) as CloudState;
     if (state.version !== 1)
       throw new Error(`${options.dataFile}: unknown state version ${String(state.version)}`);
+    backfillSecrets(state);
     cloud = new Cloud(state, clock, random, options.dataFile);
   } else {
     cloud = new Cloud(emptyState(seed), clock, random, options.dataFile);
@@ -89,4 +90,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A state saved before credentials kept their secret: seeded keys get the seed's default secret (the key id), and
+ * temporary credentials, whose secret is lost, are forgotten (AssumeRole again).
+ */
+function backfillSecrets(state: CloudState): void {
+  for (const [id, credential] of Object.entries(state.credentials)) {
+    if (credential.secretAccessKey !== undefined) continue;
+    if (credential.sessionToken === undefined) credential.secretAccessKey = id;
+    else delete state.credentials[id];
+  }
 }

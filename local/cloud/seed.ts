@@ -62,6 +62,11 @@ export const seedSchema = z.strictObject({
     .array(
       z.strictObject({
         accessKeyId: z.string().min(1),
+        /**
+         * The secret that signs with this key (the local request API verifies signatures against it).
+         * @default the access key id itself: key `test` has secret `test`, as the AWS CLI examples use.
+         */
+        secretAccessKey: z.string().min(1).optional(),
         account: z.string(),
         /** Acts as this role of the account (the role must be declared in `roles` or be the access role); root when absent. */
         role: z.string().optional(),
@@ -236,9 +241,11 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
 
   for (const [index, key] of seed.accessKeys.entries()) {
     const id = accountRef(key.account, `accessKeys.${index}.account`);
+    const secretAccessKey = key.secretAccessKey ?? key.accessKeyId;
     if (key.role === undefined) {
       state.credentials[key.accessKeyId] = {
         accessKeyId: key.accessKeyId,
+        secretAccessKey,
         caller: { accountId: id, arn: `arn:aws:iam::${id}:root`, type: 'Root', principalId: id },
       };
       continue;
@@ -247,6 +254,7 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
     if (!role) throw new Error(`seed: accessKeys.${index}.role '${key.role}' is not a role of account ${id}`);
     state.credentials[key.accessKeyId] = {
       accessKeyId: key.accessKeyId,
+      secretAccessKey,
       caller: {
         accountId: id,
         arn: `arn:aws:sts::${id}:assumed-role/${role.roleName}/${key.sessionName}`,

@@ -159,9 +159,14 @@ export interface CreateAccountRequestRecord {
   requestedBy: CallerRecord;
 }
 
-/** An access key and the principal it acts as. */
+/** An access key, its secret, and the principal it acts as. */
 export interface CredentialRecord {
   accessKeyId: string;
+  /**
+   * The secret that signs with this key. The local cloud does not check signatures on its own endpoints (as
+   * LocalStack does not); the local request API does (local/sigv4.ts).
+   */
+  secretAccessKey: string;
   caller: CallerRecord;
   /** Present for temporary credentials (AssumeRole). */
   sessionToken?: string;

@@ -1,3 +1,4 @@
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { z } from 'zod';
 import { type ApiDeps, createApiHandler } from '../../functions/api/core.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
@@ -5,7 +6,9 @@ import { readConfigFile, type VendConfig } from '../../functions/shared/config.t
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { steppedClock } from '../../local/cloud/index.ts';
 import { DEFAULT_CONFIG, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { credentialsIssuedBy } from '../../local/sigv4.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
+import { signedHeaders } from '../unit/sign.ts';
 
 /** Simulated seconds per real millisecond: a 3-second account creation takes 3 ms. */
 export const SPEED = 1000;
@@ -26,8 +29,8 @@ export interface CallOptions {
   /** Sent as it is, instead of `body` as JSON. */
   raw?: string;
   headers?: Record<string, string>;
-  /** Sign as this access key (the local cloud resolves it to its principal). */
-  accessKeyId?: string;
+  /** Sign with these credentials (SigV4, execute-api), which the local API checks against the local cloud's. */
+  credentials?: AwsCredentialIdentity;
 }
 
 export interface ApiEnv {
@@ -74,10 +77,7 @@ export async function startApiEnv(options: { config?: VendConfig } = {}): Promis
     const api = await startLocalApi({
       handler,
       port: 0,
-      resolvePrincipal: (key) => {
-        const c = pipeline.cloud.cloud.state.credentials[key]?.caller;
-        return c && { arn: c.arn, accountId: c.accountId };
-      },
+      credentials: credentialsIssuedBy(pipeline.cloud.cloud),
     });
     servers.push(api);
     return api;
@@ -85,16 +85,20 @@ export async function startApiEnv(options: { config?: VendConfig } = {}): Promis
   const caller =
     (api: LocalApi) =>
     async (method: string, path: string, options: CallOptions = {}) => {
-      const headers: Record<string, string> = { ...options.headers };
-      if (options.accessKeyId) {
-        headers.authorization = `AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/20261122/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0`;
-      }
+      let headers: Record<string, string> = { ...options.headers };
       let body: string | undefined = options.raw;
       if (options.body !== undefined) {
         body = JSON.stringify(options.body);
         if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
           headers['content-type'] = 'application/json';
         }
+      }
+      if (options.credentials) {
+        headers = await signedHeaders(
+          `${api.url}${path}`,
+          { method, headers, ...(body !== undefined ? { body } : {}) },
+          options.credentials,
+        );
       }
       const response = await fetch(`${api.url}${path}`, {
         method,

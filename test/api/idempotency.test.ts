@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyHash } from '../../functions/api/idempotency.ts';
 import { requestAcceptedSchema, requestViewSchema } from '../../functions/api/schemas.ts';
 import { submitRequest } from '../../functions/shared/submit.ts';
-import { type ApiEnv, accountBody, DEVELOPER, expectError, startApiEnv } from './harness.ts';
+import {
+  type ApiEnv,
+  accountBody,
+  type CallOptions,
+  DEVELOPER,
+  expectError,
+  startApiEnv,
+} from './harness.ts';
 
 describe('POST /accounts with an Idempotency-Key', () => {
   let env: ApiEnv;
@@ -15,7 +22,7 @@ describe('POST /accounts with an Idempotency-Key', () => {
 
   let keys = 0;
   const newKey = () => `key-${++keys}-${Math.random().toString(36).slice(2)}`;
-  const post = (body: unknown, key: string, options: { accessKeyId?: string } = {}) =>
+  const post = (body: unknown, key: string, options: Pick<CallOptions, 'credentials'> = {}) =>
     env.call('POST', '/accounts', { body, headers: { 'idempotency-key': key }, ...options });
   const executionsNamed = (name: string) => env.pipeline.runner.list().filter((e) => e.name === name);
 
@@ -75,7 +82,9 @@ describe('POST /accounts with an Idempotency-Key', () => {
   it('a key belongs to its caller: another principal may use it for its own request', async () => {
     const key = newKey();
     const mine = await post(accountBody(), key);
-    const theirs = await post(accountBody(), key, { accessKeyId: 'test' });
+    const theirs = await post(accountBody(), key, {
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     expect(mine.status).toBe(202);
     expect(theirs.status, theirs.text).toBe(202);
     expect(theirs.body.requestId).not.toBe(mine.body.requestId);

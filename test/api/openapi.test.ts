@@ -1,3 +1,4 @@
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openApiDocument, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../../functions/api/openapi.ts';
@@ -8,6 +9,8 @@ import { type Answer, type ApiEnv, accountBody, eventually, startApiEnv } from '
 // biome-ignore lint/suspicious/noExplicitAny: the document is plain JSON, walked by key.
 const doc = openApiDocument() as any;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** Credentials the local cloud never issued: API Gateway (here the local API) refuses their signature. */
+const UNKNOWN_KEY: AwsCredentialIdentity = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' };
 
 /** The documented operations: path template, method, and the statuses each documents. */
 const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(
@@ -152,12 +155,12 @@ describe('the OpenAPI document and the handler agree', () => {
   });
 
   it('every status documented for POST /accounts is produced, and each answer matches its schema', async () => {
-    const post = (body: unknown, headers: Record<string, string> = {}, accessKeyId?: string) =>
+    const post = (body: unknown, headers: Record<string, string> = {}, credentials?: AwsCredentialIdentity) =>
       env
-        .call('POST', '/accounts', { body, headers, ...(accessKeyId ? { accessKeyId } : {}) })
+        .call('POST', '/accounts', { body, headers, ...(credentials ? { credentials } : {}) })
         .then((answer) => record('/accounts', 'POST', answer));
     expect((await post(accountBody({ name: 'Bad_Name' }))).status).toBe(400);
-    expect((await post(accountBody(), {}, 'AKIAUNKNOWNKEY000000')).status).toBe(401);
+    expect((await post(accountBody(), {}, UNKNOWN_KEY)).status).toBe(403);
     const taken = accountBody();
     expect((await post(taken, { 'idempotency-key': 'openapi-409' })).status).toBe(202);
     expect((await post(taken, { 'idempotency-key': 'openapi-409' })).status).toBe(202);
@@ -167,7 +170,9 @@ describe('the OpenAPI document and the handler agree', () => {
     expect((await post(accountBody(), { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(accountBody({ organizationalUnit: 'Shared' }))).status).toBe(422);
     // The management account's root is no access entry's principal: it may request nowhere.
-    expect((await post(accountBody(), {}, 'test')).status).toBe(403);
+    expect((await post(accountBody(), {}, { accessKeyId: 'test', secretAccessKey: 'test' })).status).toBe(
+      403,
+    );
     const dryRun = record(
       '/accounts',
       'POST',
@@ -223,6 +228,15 @@ describe('the OpenAPI document and the handler agree', () => {
     await get('/accounts/{accountId}', '/accounts/123456789012');
     await get('/accounts/requests/{requestId}', `/accounts/requests/${requestId}`);
     await get('/accounts/requests/{requestId}', '/accounts/requests/req-unknown');
+    for (const [template, path] of [
+      ['/accounts', '/accounts'],
+      ['/accounts/{accountId}', `/accounts/${accountId}`],
+      ['/accounts/requests/{requestId}', `/accounts/requests/${requestId}`],
+      ['/openapi.json', '/openapi.json'],
+    ] as const) {
+      const refused = record(template, 'GET', await env.call('GET', path, { credentials: UNKNOWN_KEY }));
+      expect(refused.status).toBe(403);
+    }
 
     // A registry that fails every call: unexpectedly (500, nothing said), or throttled by AWS (503, retry later).
     const failing = <T extends object>(store: T, error: () => Error): T =>

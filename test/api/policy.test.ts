@@ -18,10 +18,12 @@ describe('POST /accounts follows the OU profile and the caller grants', () => {
   });
   afterAll(() => env.close());
 
-  const post = (body: unknown, options: { accessKeyId?: string; query?: string } = {}) =>
+  /** The management account's root (the seed's key `test`): no access entry names it. */
+  const ROOT = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const post = (body: unknown, options: { credentials?: typeof ROOT; query?: string } = {}) =>
     env.call('POST', `/accounts${options.query ?? ''}`, {
       body,
-      ...(options.accessKeyId ? { accessKeyId: options.accessKeyId } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
     });
 
   /** A refusal naming the field and a fix that changed nothing: no request stored, no execution started. */
@@ -141,11 +143,7 @@ describe('POST /accounts follows the OU profile and the caller grants', () => {
 
   it('refuses with 403 a caller not granted the OU, naming the OU and who may ask', async () => {
     // The management account's root (the seed's key `test`) matches no access entry.
-    const error = await refused(
-      () => post(accountBody(), { accessKeyId: 'test' }),
-      403,
-      'organizationalUnit',
-    );
+    const error = await refused(() => post(accountBody(), { credentials: ROOT }), 403, 'organizationalUnit');
     expect(error.message).toContain('may not request accounts in Workloads/Dev');
     expect(error.fix).toContain('developers (arn:aws:iam::000000000000:role/Developer');
   });
@@ -200,7 +198,7 @@ describe('POST /accounts follows the OU profile and the caller grants', () => {
     // As the developer, its own request; as the root (no grants), none: answered as not there.
     expect((await env.call('GET', `/accounts/requests/${mine.body.requestId}`)).status).toBe(200);
     expectError(
-      await env.call('GET', `/accounts/requests/${mine.body.requestId}`, { accessKeyId: 'test' }),
+      await env.call('GET', `/accounts/requests/${mine.body.requestId}`, { credentials: ROOT }),
       404,
       'requestId',
     );

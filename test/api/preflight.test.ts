@@ -164,12 +164,15 @@ describe('POST /accounts refuses at once, naming the field and the fix, and star
     expect(error.fix).toContain('another address');
   });
 
-  it('401 for a request signed by a principal it does not know', async () => {
-    await refused(
-      () => env.call('POST', '/accounts', { body: accountBody(), accessKeyId: 'AKIAUNKNOWNKEY000000' }),
-      401,
-      'Authorization',
-    );
+  it('403, as API Gateway answers, for a request signed with a key the local cloud never issued', async () => {
+    const before = await env.snapshot();
+    const answer = await env.call('POST', '/accounts', {
+      body: accountBody(),
+      credentials: { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' },
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body).toEqual({ message: 'The security token included in the request is invalid.' });
+    expect(await env.snapshot()).toEqual(before);
   });
 
   it('500 with nothing internal when a dependency fails unexpectedly', async () => {

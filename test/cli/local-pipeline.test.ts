@@ -5,6 +5,7 @@ import { createApiHandler } from '../../functions/api/core.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { credentialsIssuedBy } from '../../local/sigv4.ts';
 import { expectInOrder, vend } from './support.ts';
 
 describe('vend against the real request API on the local pipeline', () => {
@@ -15,10 +16,7 @@ describe('vend against the real request API on the local pipeline', () => {
     local = await startLocalApi({
       handler: createApiHandler({ ...pipeline.deps, starter: pipeline.runner }),
       port: 0,
-      resolvePrincipal: (key) => {
-        const caller = pipeline.cloud.cloud.state.credentials[key]?.caller;
-        return caller && { arn: caller.arn, accountId: caller.accountId };
-      },
+      credentials: credentialsIssuedBy(pipeline.cloud.cloud),
     });
   }, 30_000);
   afterAll(async () => {

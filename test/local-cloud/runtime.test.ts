@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeBudgetsCommand } from '@aws-sdk/client-budgets';
@@ -17,7 +17,7 @@ import {
   TooManyRequestsException,
 } from '@aws-sdk/client-organizations';
 import { ListHostedZonesByVPCCommand } from '@aws-sdk/client-route-53';
-import { AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AuditEvent,
@@ -467,6 +467,47 @@ describe('persistence', () => {
       expect(Object.keys(second.cloud.state.hostedZones)).toHaveLength(1);
     } finally {
       await second.close();
+    }
+  });
+
+  it('keeps issued secrets across a restart, and gives a state saved without them the seed defaults', async () => {
+    const dataFile = join(directory, 'cloud.json');
+    const clock = manualClock();
+    const first = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+    const sts = new STSClient({
+      endpoint: first.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: 'arn:aws:iam::222222222222:role/VendDnsAuthorizer',
+        RoleSessionName: 'kept',
+      }),
+    );
+    await first.close();
+
+    const second = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+    expect(second.cloud.state.credentials[Credentials!.AccessKeyId!]?.secretAccessKey).toBe(
+      Credentials!.SecretAccessKey,
+    );
+    expect(second.cloud.state.credentials['test']?.secretAccessKey).toBe('test');
+    await second.close();
+
+    // A state written before credentials carried their secret.
+    const saved = JSON.parse(readFileSync(dataFile, 'utf8')) as {
+      credentials: Record<string, { secretAccessKey?: string }>;
+    };
+    for (const credential of Object.values(saved.credentials)) delete credential.secretAccessKey;
+    writeFileSync(dataFile, JSON.stringify(saved));
+    const third = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+    try {
+      expect(third.cloud.state.credentials['test']?.secretAccessKey).toBe('test');
+      expect(third.cloud.state.credentials['security-admin']?.secretAccessKey).toBe('security-admin');
+      expect(third.cloud.state.credentials[Credentials!.AccessKeyId!]).toBeUndefined();
+    } finally {
+      await third.close();
     }
   });
 

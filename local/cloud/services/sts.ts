@@ -89,6 +89,7 @@ export const sts: ServiceDefinition = {
         const assumedArn = `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
         cloud.state.credentials[accessKeyId] = {
           accessKeyId,
+          secretAccessKey,
           sessionToken,
           expiresAt,
           caller: {
