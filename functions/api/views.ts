@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
   type AccountDesiredState,
+  type ApprovalRecord,
   type DriftState,
   driftStatus,
   type RequestRecord,
@@ -8,7 +9,7 @@ import {
   type StepName,
 } from '../shared/model.ts';
 import { json } from './http.ts';
-import type { AccountView, DriftView, RequestAccepted, RequestView } from './schemas.ts';
+import type { AccountView, ApprovalView, DriftView, RequestAccepted, RequestView } from './schemas.ts';
 
 /**
  * The 202 answer to a POST: the request's summary and its link; `replayed` when it is a request stored earlier
@@ -23,6 +24,7 @@ export function acceptedAnswer(record: RequestRecord, replayed: boolean): APIGat
     accountName: request.accountName,
     email: request.email,
     organizationalUnit: { id: request.organizationalUnit.id, path: request.organizationalUnit.path },
+    ...(record.approval ? { approval: approvalView(record.approval) } : {}),
     links: { self },
   };
   return json(202, body, { location: self, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
@@ -86,6 +88,7 @@ export function requestView(record: RequestRecord): RequestView {
           },
         }
       : {}),
+    ...(record.approval ? { approval: approvalView(record.approval) } : {}),
     ...(record.notification
       ? {
           notification: {
@@ -97,6 +100,28 @@ export function requestView(record: RequestRecord): RequestView {
       : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+  };
+}
+
+/** A request's approval, field by field. */
+export function approvalView(approval: ApprovalRecord): ApprovalView {
+  const { decision } = approval;
+  return {
+    approvers: [...approval.approvers],
+    requestedAt: approval.requestedAt,
+    expiresAt: approval.expiresAt,
+    ...(decision
+      ? {
+          decision: {
+            outcome: decision.outcome,
+            ...(decision.by ? { by: decision.by } : {}),
+            ...(decision.as ? { as: [...decision.as] } : {}),
+            via: decision.via,
+            at: decision.at,
+            ...(decision.reason ? { reason: decision.reason } : {}),
+          },
+        }
+      : {}),
   };
 }
 
