@@ -3,7 +3,7 @@ import { type ApiDeps, createApiHandler } from '../../functions/api/core.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { steppedClock } from '../../local/cloud/index.ts';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { type LocalPipeline, type LocalPipelineOptions, startLocalPipeline } from '../../local/pipeline.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 
 /** Simulated seconds per real millisecond: a 3-second account creation takes 3 ms. */
@@ -40,9 +40,17 @@ export interface ApiEnv {
   close(): Promise<void>;
 }
 
-/** The local pipeline (cloud, registry, runner, Slack sink) on a scaled clock, with the API over HTTP in front. */
-export async function startApiEnv(): Promise<ApiEnv> {
-  const pipeline = await startLocalPipeline({ cloudPort: 0, clock: steppedClock(SPEED), speed: SPEED });
+/**
+ * The local pipeline (cloud, registry, runner, Slack sink) on a scaled clock, with the API over HTTP in front;
+ * `options` override the pipeline's (another seed, configuration or schedule).
+ */
+export async function startApiEnv(options: LocalPipelineOptions = {}): Promise<ApiEnv> {
+  const pipeline = await startLocalPipeline({
+    cloudPort: 0,
+    clock: steppedClock(SPEED),
+    speed: SPEED,
+    ...options,
+  });
   const servers: LocalApi[] = [];
   const serve = async (overrides: Partial<ApiDeps>) => {
     const handler = createApiHandler({ ...pipeline.deps, starter: pipeline.runner, ...overrides });
