@@ -252,6 +252,38 @@ describe('approval of requests in Workloads/Prod', () => {
     expect(JSON.stringify(told?.payload)).not.toMatch(/<b>|@channel|<!channel>/);
   });
 
+  it('answers a denial at once while Slack is down, and the deliverer tells the requester later', async () => {
+    // Prepare
+    const accepted = await submit(env);
+    env.pipeline.slack.failNext(503, 1);
+
+    // Act
+    const denied = await decide(
+      env,
+      accepted.requestId,
+      { decision: 'deny', reason: 'not this quarter' },
+      PLATFORM_ADMIN,
+    );
+    const delivered = await eventually(
+      env,
+      async () => {
+        await env.pipeline.deliver();
+        return view(env, accepted.requestId);
+      },
+      (current) => current.notification?.status === 'sent',
+      'the deliverer to send the denial',
+    );
+
+    // Assess
+    expect(denied.status, denied.text).toBe(200);
+    expect(denied.body.notification).toMatchObject({ kind: 'decision', status: 'pending' });
+    expect(delivered.notification?.kind).toBe('decision');
+    const told = env.pipeline.slack
+      .messages()
+      .filter((m) => m.rendered.includes(accepted.accountName) && m.rendered.includes('not this quarter'));
+    expect(told).toHaveLength(1);
+  });
+
   it('lets exactly one of concurrent decisions win', async () => {
     // Prepare
     const requests = await Promise.all([1, 2, 3, 4].map(() => submit(env)));

@@ -79,9 +79,11 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'organizations:ListOrganizationalUnitsForParent',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
     'dynamodb:Query',
     'sts:AssumeRole',
+    'secretsmanager:GetSecretValue',
     'states:StartExecution',
   ],
   'reap-requests': [
