@@ -260,7 +260,14 @@ function plain(mrkdwn: string): string {
   );
 }
 
-const EMOJI: Record<string, string> = { ':white_check_mark:': '✅', ':x:': '❌', ':warning:': '⚠️' };
+const EMOJI: Record<string, string> = {
+  ':white_check_mark:': '✅',
+  ':x:': '❌',
+  ':warning:': '⚠️',
+  ':raised_hand:': '✋',
+  ':no_entry:': '⛔',
+  ':hourglass:': '⌛',
+};
 
 function emoji(text: string): string {
   return text.replace(/:[a-z_]+:/g, (name) => EMOJI[name] ?? name);
