@@ -13,7 +13,7 @@ export interface FlagSpec {
 }
 
 /** The commands, in the order the help lists them. */
-export type Command = 'request' | 'status' | 'list' | 'show' | 'drift';
+export type Command = 'request' | 'status' | 'approve' | 'deny' | 'list' | 'show' | 'drift';
 
 /** Flags every command takes. */
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
@@ -60,6 +60,12 @@ export const COMMAND_FLAGS: Record<Command, Record<string, FlagSpec>> = {
   status: {
     watch: { type: 'boolean', help: 'follow the request until it succeeds or fails' },
   },
+  approve: {
+    reason: { type: 'string', value: '<text>', help: 'why (optional): recorded, and told to the requester' },
+  },
+  deny: {
+    reason: { type: 'string', value: '<text>', help: 'why (required): recorded, and told to the requester' },
+  },
   list: {
     limit: { type: 'string', value: '<n>', help: 'accounts per page' },
     cursor: { type: 'string', value: '<cursor>', help: 'the page after a previous one (its nextCursor)' },
@@ -75,6 +81,8 @@ export const COMMANDS = Object.keys(COMMAND_FLAGS) as Command[];
 const POSITIONALS: Record<Command, string[]> = {
   request: [],
   status: ['<requestId>'],
+  approve: ['<requestId>'],
+  deny: ['<requestId>'],
   list: [],
   show: ['<accountId>'],
   drift: ['[accountId]'],
@@ -87,6 +95,8 @@ export const SYNOPSIS: Record<Command, string> = {
     '             [--tag <key=value> ...] [--vpc <vpc-id:region>] [--idempotency-key <key>] [--watch | --dry-run]\n' +
     '       vend request --file <request.json> [flags overriding its fields] [--watch]',
   status: 'vend status <requestId> [--watch]',
+  approve: 'vend approve <requestId> [--reason <text>]',
+  deny: 'vend deny <requestId> --reason <text>',
   list: 'vend list [--limit <n>] [--cursor <cursor>] [--all]',
   show: 'vend show <accountId>',
   drift: 'vend drift [accountId]',

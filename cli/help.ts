@@ -10,7 +10,9 @@ import {
 
 const SUMMARY: Record<Command, string> = {
   request: 'ask for an account; prints the request id and how to follow it',
-  status: "a request's status and steps; on failure, the step, the reason and what to do",
+  status: "a request's status, approval and steps; on failure, the step, the reason and what to do",
+  approve: 'approve a request awaiting approval (as an approver, never its requester): it is vended now',
+  deny: 'deny a request awaiting approval, saying why: it ends, and its name and email are free again',
   list: 'the vended accounts, as a table',
   show: "an account's desired state, as Vend recorded it, and its latest drift",
   drift:
@@ -19,7 +21,7 @@ const SUMMARY: Record<Command, string> = {
 
 const EXIT_CODES_HELP = `Exit codes:
   0  ok (status, --watch: the request succeeded; status without --watch: also while it is still under way)
-  1  the request failed
+  1  the request failed, was denied or expired
   2  usage error: a bad flag or argument (the message names it and the fix), or no AWS credentials for a remote API
   3  the API refused the call (4xx): the field, the message and the fix are printed
   4  the API could not be reached, or answered 5xx or something unreadable`;

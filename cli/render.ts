@@ -104,6 +104,36 @@ function requesterText(requester: RequestView['requester'] | undefined): string 
   );
 }
 
+/** Who decided, in words: the principal's ARN, or the Slack member. */
+function decider(by: string | undefined): string {
+  if (!by) return 'an approver';
+  return by.startsWith('slack:') ? `Slack user ${by.slice('slack:'.length)}` : by;
+}
+
+/**
+ * A request's approval in words: awaiting whom until when, or who decided, when, through what and why; undefined
+ * for a request that needed none.
+ */
+export function approvalText(request: RequestView): string | undefined {
+  const approval = request.approval;
+  if (!approval) return undefined;
+  const decision = approval.decision;
+  if (!decision) {
+    return `awaiting a decision by ${approval.approvers.join(', ') || 'an approver'} until ${dateTime(approval.expiresAt)}`;
+  }
+  if (decision.outcome === 'expired') {
+    return `expired at ${dateTime(decision.at)}: nobody decided by ${dateTime(approval.expiresAt)}`;
+  }
+  const via = decision.via === 'slack' ? ' in Slack' : '';
+  return `${decision.outcome} by ${decider(decision.by)}${via} at ${dateTime(decision.at)}${decision.reason ? `: ${decision.reason}` : ''}`;
+}
+
+/** `approval: …` (see `approvalText`), or undefined. */
+export function approvalLine(request: RequestView): string | undefined {
+  const text = approvalText(request);
+  return text === undefined ? undefined : `approval: ${text}`;
+}
+
 /** The request and each of its steps, as `vend status` prints it. */
 export function describeRequest(request: RequestView): string[] {
   const ou = request.organizationalUnit;
@@ -114,6 +144,7 @@ export function describeRequest(request: RequestView): string[] {
       ['OU', ou ? `${ou.path}${ou.id && ou.id !== ou.path ? ` (${ou.id})` : ''}` : ''],
       ['owner', request.owner],
       ['requester', requesterText(request.requester) ?? ''],
+      ['approval', approvalText(request) ?? ''],
       ['created', dateTime(request.createdAt)],
       ['updated', dateTime(request.updatedAt)],
     ]
@@ -152,8 +183,33 @@ export function describeRequest(request: RequestView): string[] {
   return lines;
 }
 
-/** What to do next, under the request: the account, the failure and its advice, or how to follow it. */
-export function outcome(request: RequestView, followHint: string): string[] {
+/**
+ * What to do next, under the request: the account, the failure and its advice, the decision awaited (and how an
+ * approver makes it) or made, or how to follow it. `apiUrlFlag` is repeated in the commands it shows.
+ */
+export function outcome(request: RequestView, followHint: string, apiUrlFlag = ''): string[] {
+  const approval = request.approval;
+  if (request.status === 'awaiting-approval') {
+    const id = request.requestId;
+    return [
+      `Waiting for approval by ${approval?.approvers.join(', ') || 'an approver'}${approval ? ` until ${dateTime(approval.expiresAt)}` : ''}; nothing is created until then.`,
+      `An approver decides with:  npm run vend -- approve ${id}${apiUrlFlag}   or   npm run vend -- deny ${id} --reason <why>${apiUrlFlag}`,
+      `Follow it: ${followHint}`,
+    ];
+  }
+  if (request.status === 'denied') {
+    const decision = approval?.decision;
+    return [
+      `Denied by ${decider(decision?.by)}${decision?.reason ? `: ${decision.reason}` : '.'}`,
+      'What to do: ask again with a changed request if you still need it; its name and email are free again.',
+    ];
+  }
+  if (request.status === 'expired') {
+    return [
+      `Expired: nobody decided${approval ? ` by ${dateTime(approval.expiresAt)}` : ''}.`,
+      `What to do: ask again if you still need it (its name and email are free again), and let an approver${approval?.approvers.length ? ` (${approval.approvers.join(', ')})` : ''} know.`,
+    ];
+  }
   if (request.status === 'succeeded') {
     return [
       `Account ${request.accountId ?? ''} (${request.accountName}) is ready in ${request.organizationalUnit?.path ?? 'its OU'}.`,

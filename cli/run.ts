@@ -1,5 +1,6 @@
-import { type Command, checkPositionals, type Parsed, parseCommandLine, str } from './args.ts';
+import { COMMANDS, type Command, checkPositionals, type Parsed, parseCommandLine, str } from './args.ts';
 import { ApiClient, resolveApiBase } from './client.ts';
+import { approveCommand, denyCommand } from './commands/approval.ts';
 import type { CommandRun, Context } from './commands/context.ts';
 import { driftCommand } from './commands/drift.ts';
 import { listCommand } from './commands/list.ts';
@@ -14,6 +15,8 @@ import { Output } from './render.ts';
 const COMMAND_RUNS: Record<Command, CommandRun> = {
   request: requestCommand,
   status: statusCommand,
+  approve: approveCommand,
+  deny: denyCommand,
   list: listCommand,
   show: showCommand,
   drift: driftCommand,
@@ -32,7 +35,7 @@ export async function runVend(argv: string[], io: VendIo): Promise<number> {
       if (command === undefined && !parsed.values['help']) {
         throw new UsageError(
           'no command given',
-          'Give one of request, status, list, show, drift; see npm run vend -- --help.',
+          `Give one of ${COMMANDS.join(', ')}; see npm run vend -- --help.`,
         );
       }
       io.stdout.write(command ? commandHelp(command) : mainHelp());

@@ -180,7 +180,7 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     notifies: true,
   },
   api: {
-    description: 'Vend: the request API (submit, list and read requests and accounts)',
+    description: 'Vend: the request API (submit, approve, list and read requests and accounts)',
     organizations: [
       {
         actions: [
@@ -197,15 +197,19 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         why: 'resolve OU paths',
       },
     ],
-    registry: ['GetItem', 'PutItem', 'DeleteItem'],
+    // UpdateItem: an approval decision (and its notification) on the request, the Slack outbox's claim and marks;
+    // DeleteItem: the reservations a denial frees.
+    registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     queriesListIndex: true,
     // The pre-flight reads the shared zone's VPC limit (GetHostedZoneLimit) through the hub's role.
     assumesDnsHubRole: true,
+    // It asks the approvers of a request awaiting approval, and tells the requester of a decision.
+    notifies: true,
     startsExecutions: true,
   },
   'reap-requests': {
     description:
-      'Vend: starts requests left pending with no execution, and fails those that cannot start (schedule)',
+      'Vend: starts requests left pending with no execution, fails those that cannot start, expires unapproved ones (schedule)',
     organizations: [],
     // PutItem: the failure message into the Slack outbox.
     registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],

@@ -188,8 +188,9 @@ export function parsePayload(body: string, contentType: string | undefined): Sla
 }
 
 /**
- * A message as plain lines: headers, sections (their text and `label: value` fields), context, dividers; or the
- * `text` when there are no blocks. Mentions show as `@U123`, links as `label (url)`, entities decoded.
+ * A message as plain lines: headers, sections (their text and `label: value` fields), context, dividers, buttons
+ * (`[Approve] [Deny]`); or the `text` when there are no blocks. Mentions show as `@U123`, links as `label (url)`,
+ * entities decoded.
  */
 export function renderSlackMessage(payload: SlackPayload): string {
   const blocks = Array.isArray(payload.blocks) ? payload.blocks : [];
@@ -219,6 +220,11 @@ export function renderSlackMessage(payload: SlackPayload): string {
         break;
       case 'divider':
         lines.push('---');
+        break;
+      case 'actions':
+        lines.push(
+          (b.elements ?? []).map((element) => `[${textOf((element as { text?: unknown }).text)}]`).join(' '),
+        );
         break;
       default:
         if (b.text !== undefined) lines.push(textOf(b.text));
@@ -254,7 +260,14 @@ function plain(mrkdwn: string): string {
   );
 }
 
-const EMOJI: Record<string, string> = { ':white_check_mark:': '✅', ':x:': '❌', ':warning:': '⚠️' };
+const EMOJI: Record<string, string> = {
+  ':white_check_mark:': '✅',
+  ':x:': '❌',
+  ':warning:': '⚠️',
+  ':raised_hand:': '✋',
+  ':no_entry:': '⛔',
+  ':hourglass:': '⌛',
+};
 
 function emoji(text: string): string {
   return text.replace(/:[a-z_]+:/g, (name) => EMOJI[name] ?? name);

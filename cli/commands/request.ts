@@ -4,7 +4,7 @@ import { type Parsed, str } from '../args.ts';
 import type { Accepted, DryRunPlan } from '../contract.ts';
 import { UnavailableError, usage } from '../errors.ts';
 import { EXIT } from '../io.ts';
-import { renderPlan } from '../render.ts';
+import { dateTime, renderPlan } from '../render.ts';
 import { type Context, followHint } from './context.ts';
 import { finish, watch } from './status.ts';
 
@@ -156,6 +156,11 @@ export async function requestCommand(context: Context, parsed: Parsed): Promise<
   out.line(
     `Request ${accepted.requestId} accepted: ${accepted.accountName} (${accepted.email}) in ${accepted.organizationalUnit?.path}, ${accepted.status}.`,
   );
+  if (accepted.approval) {
+    out.line(
+      `It waits for approval by ${accepted.approval.approvers.join(', ') || 'an approver'} until ${dateTime(accepted.approval.expiresAt)}; nothing is created until then.`,
+    );
+  }
   out.line(`Follow it:  ${followHint(context, accepted.requestId)}`);
   return EXIT.ok;
 }

@@ -2,14 +2,18 @@ import type { Parsed } from '../args.ts';
 import type { RequestView } from '../contract.ts';
 import { UnavailableError } from '../errors.ts';
 import { EXIT } from '../io.ts';
-import { clock, describeRequest, orderedSteps, outcome, took } from '../render.ts';
+import { approvalText, clock, describeRequest, orderedSteps, outcome, took } from '../render.ts';
 import { type Context, followHint } from './context.ts';
 
 /** How often `--watch` asks for the request's progress. */
 export const WATCH_INTERVAL_MS = 1000;
+/** The key under which `events` remembers that it showed the approval's decision. */
+const DECISION = '#decision';
 /** Polls after the request ended, while its last step is still recorded as running. */
 const SETTLE_POLLS = 5;
-const TERMINAL = new Set<RequestView['status']>(['succeeded', 'failed']);
+const TERMINAL = new Set<RequestView['status']>(['succeeded', 'failed', 'denied', 'expired']);
+/** The statuses that end a request without its account: the exit code says so (EXIT.requestFailed). */
+const UNSUCCESSFUL = new Set<RequestView['status']>(['failed', 'denied', 'expired']);
 
 async function getRequest(context: Context, requestId: string): Promise<RequestView> {
   return context.api.call<RequestView>('GET', `/accounts/requests/${encodeURIComponent(requestId)}`);
@@ -82,6 +86,11 @@ function events(
 ): string[] {
   const found: { at: string; text: string }[] = [];
   if (request.status !== lastStatus) found.push({ at: request.updatedAt, text: `request ${request.status}` });
+  const decision = request.approval?.decision;
+  if (decision && !seen.has(DECISION)) {
+    found.push({ at: decision.at, text: approvalText(request) ?? decision.outcome });
+    seen.set(DECISION, { status: decision.outcome, attempts: 1 });
+  }
   for (const step of orderedSteps(request.steps)) {
     const previous = seen.get(step.name);
     if (!previous) {
@@ -124,8 +133,9 @@ export function finish(context: Context, request: RequestView, watched: boolean)
   // Watching has shown the steps already, as lines or redrawn.
   if (!watched) for (const line of describeRequest(request)) out.line(line);
   out.line();
-  for (const line of outcome(request, followHint(context, request.requestId))) out.line(line);
-  return request.status === 'failed' ? EXIT.requestFailed : EXIT.ok;
+  for (const line of outcome(request, followHint(context, request.requestId), context.apiUrlFlag))
+    out.line(line);
+  return UNSUCCESSFUL.has(request.status) ? EXIT.requestFailed : EXIT.ok;
 }
 
 /** `vend status <requestId> [--watch]`. */

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type Caller, type Grants, grantsFor } from '../shared/access.ts';
+import { askApprovers, decideApproval } from '../shared/approval.ts';
 import type { Deps } from '../shared/deps.ts';
 import { HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
 import { METRIC } from '../shared/metrics-names.ts';
@@ -16,7 +17,13 @@ import { idempotencyKeyOf, type Submission, submitUnderKey } from './idempotency
 import { openApiDocument } from './openapi.ts';
 import { AccountCount } from './quota.ts';
 import { createRouter } from './routing.ts';
-import { accountIdSchema, listQuerySchema, requestIdSchema } from './schemas.ts';
+import {
+  type ApprovalDecisionInput,
+  accountIdSchema,
+  approvalDecisionSchema,
+  listQuerySchema,
+  requestIdSchema,
+} from './schemas.ts';
 import { acceptedAnswer, accountView, dryRunPlan, LIST_DRIFT_HISTORY, requestView } from './views.ts';
 
 /** What the API needs: the step dependencies, something that starts the workflow, and limits. */
@@ -58,6 +65,10 @@ class RequestApi {
       {
         template: '/accounts/requests/{requestId}',
         methods: { GET: (event, params) => this.getRequest(event, params.requestId!) },
+      },
+      {
+        template: '/accounts/requests/{requestId}/approval',
+        methods: { POST: (event, params) => this.decide(event, params.requestId!) },
       },
       {
         template: '/accounts/{accountId}',
@@ -134,11 +145,32 @@ class RequestApi {
 
   /**
    * The same request again. While it is still pending, its execution is started again (a no-op when it runs),
-   * which mends a crash between storing the request and starting it.
+   * which mends a crash between storing the request and starting it; while it awaits approval, the approvers'
+   * message is sent if it was not (it goes out once, under its outbox id), and nothing starts.
    */
   private async replay(record: RequestRecord): Promise<Accepted> {
     if (record.status === 'pending') await this.start(record.requestId, { requestId: record.requestId });
+    if (record.status === 'awaiting-approval') await askApprovers(this.deps, record);
     return { record, replayed: true };
+  }
+
+  // POST /accounts/requests/{requestId}/approval -----------------------------------------------------------------
+
+  /** Approves or denies a request awaiting approval, as the signed caller (see `decideApproval`). */
+  private async decide(event: APIGatewayProxyEvent, requestId: string): Promise<APIGatewayProxyResult> {
+    const caller = callerOf(event);
+    if (!requestIdSchema.safeParse(requestId).success) throw noSuchRequest(requestId);
+    const body = readDecisionBody(event, this.deps.maxBodyBytes);
+    const record = await decideApproval(
+      { ...this.deps, starter: { start: (name, input) => this.start(name, input) } },
+      {
+        requestId,
+        decision: body.decision,
+        ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        decider: { by: caller.arn, via: 'api', grants: grantsFor(this.deps.config, caller) },
+      },
+    );
+    return json(200, requestView(record));
   }
 
   /** Step Functions refuses a second start of a name with another input; for the same request that is a success. */
@@ -160,12 +192,7 @@ class RequestApi {
     // A request the caller may not see is answered as one that does not exist, so ids cannot be probed.
     const record =
       found && maySeeRequest(grantsFor(this.deps.config, caller), caller, found) ? found : undefined;
-    if (!record) {
-      throw new HttpError(404, `there is no request ${requestId}`, {
-        field: 'requestId',
-        fix: 'Use the requestId (or the Location header) that POST /accounts answered with.',
-      });
-    }
+    if (!record) throw noSuchRequest(requestId);
     return json(200, requestView(record));
   }
 
@@ -260,6 +287,32 @@ function maySeeRequest(grants: Grants, caller: Caller, record: RequestRecord): b
     record.request.requester.principal === caller.arn ||
     grants.mayApprove(record.request.organizationalUnit.path)
   );
+}
+
+function noSuchRequest(requestId: string): HttpError {
+  return new HttpError(404, `there is no request ${requestId}`, {
+    field: 'requestId',
+    fix: 'Use the requestId (or the Location header) that POST /accounts answered with.',
+  });
+}
+
+/** The decision body, checked: strict, so a field it does not list is named and refused. */
+function readDecisionBody(event: APIGatewayProxyEvent, maxBytes?: number): ApprovalDecisionInput {
+  const parsed = approvalDecisionSchema.safeParse(readJsonBody(event, maxBytes));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const fields = issue.keys.join(', ');
+    throw new HttpError(400, `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}`, {
+      field: fields,
+      fix: 'Send only decision and reason: {"decision": "approve" | "deny", "reason": "…"}.',
+    });
+  }
+  const field = issue.path.join('.') || '(body)';
+  throw new HttpError(400, `${field}: ${issue.message}`, {
+    field,
+    fix: 'Send {"decision": "approve"} or {"decision": "deny", "reason": "why"} (a reason of at most 1000 characters).',
+  });
 }
 
 /** A cursor is the registry's LastEvaluatedKey of the account list; anything else is refused before DynamoDB sees it. */

@@ -5,6 +5,7 @@ import {
   accountIdSchema,
   accountListSchema,
   accountSchema,
+  approvalDecisionSchema,
   dryRunPlanSchema,
   errorResponseSchema,
   gatewayErrorSchema,
@@ -21,7 +22,10 @@ import {
  */
 
 /** The request body schemas, by component name (JSON Schema of what a client may send). */
-export const REQUEST_SCHEMAS = { AccountRequest: accountRequestSchema } as const;
+export const REQUEST_SCHEMAS = {
+  AccountRequest: accountRequestSchema,
+  ApprovalDecision: approvalDecisionSchema,
+} as const;
 
 /** The response schemas, by component name (JSON Schema of what the API answers). */
 export const RESPONSE_SCHEMAS = {
@@ -150,7 +154,9 @@ function build(): JsonSchema {
             },
             '202': {
               description:
-                'Accepted: the workflow is started. A retry with the same Idempotency-Key and body answers the same.',
+                "Accepted: the workflow is started; or, when the OU's profile requires approval, the request is " +
+                '`awaiting-approval` (its name and email reserved, nothing started, the approvers told on Slack). ' +
+                'A retry with the same Idempotency-Key and body answers the same.',
               headers: {
                 Location: {
                   description: 'The request: GET it to follow the progress.',
@@ -256,6 +262,48 @@ function build(): JsonSchema {
             '200': { description: 'The request.', content: jsonContent(ref('Request')) },
             '403': signatureRefused,
             '404': errorResponse('There is no such request.'),
+            '500': internalError,
+            '503': unavailable,
+          },
+        },
+      },
+      '/accounts/requests/{requestId}/approval': {
+        post: {
+          operationId: 'decideApproval',
+          summary: 'Approve or deny a request awaiting approval',
+          description:
+            "Only a principal granted `approve` for the request's OU (and one of the approvers its profile names) " +
+            'may decide, and never the requester. Approve starts the vending; deny ends the request as `denied` ' +
+            'and frees its name and email. The requester is told on Slack either way. A request is decided once: ' +
+            'of two decisions at the same time, one wins and the other is refused (409).',
+          parameters: [
+            {
+              name: 'requestId',
+              in: 'path',
+              required: true,
+              description: requestIdSchema.description,
+              schema: parameterSchema(requestIdSchema),
+            },
+          ],
+          requestBody: { required: true, content: jsonContent(ref('ApprovalDecision')) },
+          responses: {
+            '200': {
+              description: 'Decided: the request as it now stands.',
+              content: jsonContent(ref('Request')),
+            },
+            '400': errorResponse(
+              'The body is not valid JSON, has a field other than decision and reason, a decision other than ' +
+                'approve or deny, or denies without a reason.',
+            ),
+            '403': refusedOrNotGranted(
+              'the caller may not decide requests in this OU, or asked for this request: the answer names who may',
+            ),
+            '404': errorResponse('There is no such request.'),
+            '409': errorResponse(
+              'The request is not awaiting approval: decided already (by whom and when), expired, or it needed none.',
+            ),
+            '413': errorResponse('The body is larger than the API accepts (32 KiB).'),
+            '415': errorResponse('The body is not sent as application/json (UTF-8).'),
             '500': internalError,
             '503': unavailable,
           },

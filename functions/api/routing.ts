@@ -35,7 +35,9 @@ export function createRouter(routes: readonly Route[]) {
       return run(event, params);
     }
     throw new HttpError(404, `there is no route ${event.httpMethod} ${path}`, {
-      fix: 'See GET /openapi.json for the routes: /accounts, /accounts/{accountId}, /accounts/requests/{requestId}.',
+      fix:
+        'See GET /openapi.json for the routes: /accounts, /accounts/{accountId}, /accounts/requests/{requestId}, ' +
+        '/accounts/requests/{requestId}/approval.',
     });
   };
 }

@@ -70,6 +70,34 @@ export const errorResponseSchema = z.strictObject({
 export const gatewayErrorSchema = z.strictObject({
   message: z.string().meta({ description: "API Gateway's reason, in AWS's words." }),
 });
+/** How a request's approval was decided. */
+export const approvalDecisionViewSchema = z
+  .strictObject({
+    outcome: z.enum(['approved', 'denied', 'expired']),
+    by: z.string().optional().meta({
+      description: "Who decided: the principal's ARN, or `slack:<member id>`; absent for an expiry.",
+    }),
+    as: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'The `access` entries through which the decider decided.' }),
+    via: z.enum(['api', 'slack', 'expiry']),
+    at: timestamp,
+    reason: z.string().optional().meta({ description: 'Why: always given for a denial.' }),
+  })
+  .meta({ description: 'The decision: who decided, when, through what and why.' });
+
+/** A request's approval, when its profile requires one. */
+export const approvalViewSchema = z
+  .strictObject({
+    approvers: z
+      .array(z.string())
+      .meta({ description: 'The `access` entries whose principals may decide (never the requester).' }),
+    requestedAt: timestamp,
+    expiresAt: timestamp.meta({ description: 'Undecided by then, the request expires and frees its name.' }),
+    decision: approvalDecisionViewSchema.optional(),
+  })
+  .meta({ description: "Present when the OU's profile requires approval before anything starts." });
 
 /** 202 to POST /accounts. */
 export const requestAcceptedSchema = z.strictObject({
@@ -78,6 +106,9 @@ export const requestAcceptedSchema = z.strictObject({
   accountName: z.string().meta({ description: 'The account name: the requested name with its OU prefix.' }),
   email: z.string().meta({ description: "The account's root email." }),
   organizationalUnit: organizationalUnitSchema,
+  approval: approvalViewSchema
+    .optional()
+    .meta({ description: 'When the request waits for approval: who may decide, and until when.' }),
   links: z.strictObject({
     self: z.string().meta({ description: 'Where to follow the request: GET this path.' }),
   }),
@@ -121,16 +152,17 @@ export const requestViewSchema = z.strictObject({
       advice: z.string().meta({ description: 'What to do about it.' }),
     })
     .optional(),
+  approval: approvalViewSchema.optional(),
   notification: z
     .strictObject({
-      kind: z.enum(['success', 'failure']),
+      kind: z.enum(['success', 'failure', 'decision']),
       status: z.enum(['sent', 'pending', 'failed', 'skipped']),
       at: timestamp,
     })
     .optional()
     .meta({
       description:
-        'The last Slack message to the requester; `pending` while it waits in the outbox to be retried, `skipped` when Slack is not configured.',
+        'The last Slack message to the requester (`decision`: that it was denied or expired); `pending` while it waits in the outbox to be retried, `skipped` when Slack is not configured.',
     }),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -289,6 +321,23 @@ export const listQuerySchema = z.object({
     .meta({ description: 'The `nextCursor` of the previous page.' }),
 });
 
+/** The body of POST /accounts/requests/{requestId}/approval. Strict: a field it does not list is refused. */
+export const approvalDecisionSchema = z
+  .strictObject({
+    decision: z.enum(['approve', 'deny']).meta({
+      description: 'approve: the account is vended now; deny: the request ends and frees its name and email.',
+    }),
+    reason: z
+      .string()
+      .max(1000)
+      .optional()
+      .meta({
+        description: 'Why, for the requester (told on Slack) and the record: required to deny.',
+        examples: ['Use Workloads/Dev for load tests'],
+      }),
+  })
+  .meta({ description: 'A decision on a request awaiting approval.' });
+
 /** The `Idempotency-Key` header: 1-255 printable ASCII characters. */
 export const idempotencyKeySchema = z
   .string()
@@ -302,6 +351,8 @@ export const idempotencyKeySchema = z
 
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
 export type GatewayError = z.output<typeof gatewayErrorSchema>;
+export type ApprovalDecisionInput = z.output<typeof approvalDecisionSchema>;
+export type ApprovalView = z.output<typeof approvalViewSchema>;
 export type RequestAccepted = z.output<typeof requestAcceptedSchema>;
 export type StepView = z.output<typeof stepSchema>;
 export type RequestView = z.output<typeof requestViewSchema>;

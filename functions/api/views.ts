@@ -3,6 +3,7 @@ import { accountAlias } from '../domain/alias.ts';
 import { approversFor, resolveProfile, type VendConfig } from '../shared/config.ts';
 import {
   type AccountDesiredState,
+  type ApprovalRecord,
   type DriftState,
   driftStatus,
   type RequestRecord,
@@ -12,7 +13,14 @@ import {
   vendTags,
 } from '../shared/model.ts';
 import { json } from './http.ts';
-import type { AccountView, DriftView, DryRunPlan, RequestAccepted, RequestView } from './schemas.ts';
+import type {
+  AccountView,
+  ApprovalView,
+  DriftView,
+  DryRunPlan,
+  RequestAccepted,
+  RequestView,
+} from './schemas.ts';
 
 /**
  * The 202 answer to a POST: the request's summary and its link; `replayed` when it is a request stored earlier
@@ -27,6 +35,7 @@ export function acceptedAnswer(record: RequestRecord, replayed: boolean): APIGat
     accountName: request.accountName,
     email: request.email,
     organizationalUnit: { id: request.organizationalUnit.id, path: request.organizationalUnit.path },
+    ...(record.approval ? { approval: approvalView(record.approval) } : {}),
     links: { self },
   };
   return json(202, body, { location: self, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
@@ -90,6 +99,7 @@ export function requestView(record: RequestRecord): RequestView {
           },
         }
       : {}),
+    ...(record.approval ? { approval: approvalView(record.approval) } : {}),
     ...(record.notification
       ? {
           notification: {
@@ -101,6 +111,28 @@ export function requestView(record: RequestRecord): RequestView {
       : {}),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+  };
+}
+
+/** A request's approval, field by field. */
+export function approvalView(approval: ApprovalRecord): ApprovalView {
+  const { decision } = approval;
+  return {
+    approvers: [...approval.approvers],
+    requestedAt: approval.requestedAt,
+    expiresAt: approval.expiresAt,
+    ...(decision
+      ? {
+          decision: {
+            outcome: decision.outcome,
+            ...(decision.by ? { by: decision.by } : {}),
+            ...(decision.as ? { as: [...decision.as] } : {}),
+            via: decision.via,
+            at: decision.at,
+            ...(decision.reason ? { reason: decision.reason } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -75,7 +75,10 @@ async function reportIfLate(deps: Deps, message: OutboxMessage): Promise<boolean
   return true;
 }
 
-/** Records a late delivery where the message's outcome is shown: the request's notification, the drift history. */
+/**
+ * Records a late delivery where the message's outcome is shown: the request's notification (ready, failure, denied
+ * or expired), the drift history.
+ */
 async function recordDelivered(deps: Deps, message: OutboxMessage): Promise<void> {
   const at = new Date(deps.now()).toISOString();
   try {
@@ -83,6 +86,14 @@ async function recordDelivered(deps: Deps, message: OutboxMessage): Promise<void
     if ((message.kind === 'ready' || message.kind === 'failure') && typeof requestId === 'string') {
       const kind = message.kind === 'ready' ? 'success' : 'failure';
       await deps.requests.update(requestId, { notification: { kind, status: 'sent', at } });
+    }
+    // A denial or an expiry is the request's last message; an approval is followed by the ready or failure one.
+    if (
+      message.kind === 'decision' &&
+      message.context.outcome !== 'approved' &&
+      typeof requestId === 'string'
+    ) {
+      await deps.requests.update(requestId, { notification: { kind: 'decision', status: 'sent', at } });
     }
     if ((message.kind === 'drift' || message.kind === 'sweep') && Array.isArray(records)) {
       for (const entry of records as { accountId?: unknown; recordId?: unknown }[]) {

@@ -1,3 +1,5 @@
+import { approvalExpired, expireApproval } from '../shared/approval.ts';
+import { MAX_APPROVAL_HOURS } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
 import { ConcurrentModificationError, isAwsError, ThrottledError, TransientError } from '../shared/errors.ts';
 import type { RequestFailure, RequestRecord } from '../shared/model.ts';
@@ -15,6 +17,11 @@ export const GIVE_UP_AFTER_MS = 60 * 60_000;
  * missed runs to be missed.
  */
 export const LOOK_BACK_MS = 7 * 24 * 60 * 60_000;
+/**
+ * How much further back the reaper looks for requests that waited for approval: an undecided request may wait up to
+ * `MAX_APPROVAL_HOURS` (then expires), and an approved one starts when it is decided, however old it is.
+ */
+export const APPROVAL_LOOK_BACK_MS = MAX_APPROVAL_HOURS * 60 * 60_000;
 
 /** The reaper's dependencies: the steps' and the state machine's executions. */
 export interface ReapDeps extends Deps {
@@ -30,6 +37,8 @@ export interface ReapInput {
 
 /** What a run did, by request id. */
 export interface ReapResult {
+  /** Awaiting approval past its expiry: ended as `expired`, its name and email freed, the requester told. */
+  expired: string[];
   /** Pending with no execution: started now. */
   started: string[];
   /** Could not start, or waited too long: failed, with the reason recorded and the requester told. */
@@ -56,25 +65,41 @@ const NEVER_STARTED: Omit<RequestFailure, 'error'> = {
 
 /**
  * Mends requests left `pending` with no execution: StartExecution failed (or the API stopped) after the request
- * and its reservations were written. Each pending request older than `REAP_AFTER_MS` whose execution does not
- * exist is started under its own name (Step Functions starts a name once: a start racing with another is the
- * same execution). One that cannot start (a permanent error) or has waited `GIVE_UP_AFTER_MS` is failed instead:
- * the reason is recorded, its name and email are released and the requester is told. Safe to run twice at once:
- * a request is failed only while it is still pending, and told only by the run that failed it.
+ * and its reservations were written, or after an approver approved it. Each pending request waiting longer than
+ * `REAP_AFTER_MS` (since it was created, or approved) whose execution does not exist is started under its own name
+ * (Step Functions starts a name once: a start racing with another is the same execution). One that cannot start (a
+ * permanent error) or has waited `GIVE_UP_AFTER_MS` is failed instead: the reason is recorded, its name and email
+ * are released and the requester is told. Safe to run twice at once: a request is failed only while it is still
+ * pending, and told only by the run that failed it.
+ *
+ * It also ends the requests awaiting approval past their expiry (`approval.expiresAt`, against `deps.now()`: the
+ * simulated clock locally) as `expired` (`expireApproval`: a conditional write, so a decision made meanwhile wins).
+ *
+ * One query finds both: the list index over the requests created in the last `LOOK_BACK_MS` +
+ * `APPROVAL_LOOK_BACK_MS`, filtered on the two statuses (DynamoDB reads the window, returns only those).
  */
 export async function reapRequests(deps: ReapDeps, input: ReapInput = {}): Promise<ReapResult> {
   const now = input.now ?? Date.now();
   const reapAfter = input.reapAfterMs ?? REAP_AFTER_MS;
   const giveUpAfter = input.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
-  const result: ReapResult = { started: [], failed: [], retryLater: [] };
-  const pending = await deps.requests.listPending(
-    new Date(now - LOOK_BACK_MS).toISOString(),
-    new Date(now - reapAfter).toISOString(),
+  const result: ReapResult = { expired: [], started: [], failed: [], retryLater: [] };
+  const open = await deps.requests.listByStatus(
+    ['pending', 'awaiting-approval'],
+    new Date(now - LOOK_BACK_MS - APPROVAL_LOOK_BACK_MS).toISOString(),
+    `${new Date(now).toISOString()}#\uffff`,
   );
-  for (const record of pending) {
+  for (const record of open) {
     const { requestId } = record;
+    if (record.status === 'awaiting-approval') {
+      if (approvalExpired(record, deps.now()) && (await expireApproval(deps, record))) {
+        result.expired.push(requestId);
+      }
+      continue;
+    }
+    const waited = waitedMs(deps, record, now);
+    if (waited < reapAfter) continue;
     if (await deps.executions.exists(requestId)) continue;
-    if (now - Date.parse(record.createdAt) >= giveUpAfter) {
+    if (waited >= giveUpAfter) {
       if (await fail(deps, record, 'it waited too long to start')) result.failed.push(requestId);
       continue;
     }
@@ -93,6 +118,18 @@ export async function reapRequests(deps: ReapDeps, input: ReapInput = {}): Promi
     }
   }
   return result;
+}
+
+/**
+ * How long a pending request has waited to start: since it was approved (on `deps.now()`'s clock, as the decision
+ * was recorded), or since it was created (`createdAt`, real time, as `now`).
+ */
+function waitedMs(deps: Deps, record: RequestRecord, now: number): number {
+  const approvedAt = Date.parse(record.approval?.decision?.at ?? '');
+  if (record.approval?.decision?.outcome === 'approved' && Number.isFinite(approvedAt)) {
+    return deps.now() - approvedAt;
+  }
+  return now - Date.parse(record.createdAt);
 }
 
 /**

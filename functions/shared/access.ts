@@ -73,6 +73,18 @@ export function whoMayRequest(config: VendConfig, ou: string): string {
 const ASSUMED_ROLE_ARN = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=,.@-]+)$/;
 
 /**
+ * Who may decide requests in an OU, in words for a refusal: the entries granted `approve` for it (only those of
+ * `named`, when the profile names its approvers), with their principals.
+ */
+export function whoMayApprove(config: VendConfig, ou: string, named: readonly string[] = []): string {
+  const names = Object.keys(config.access).filter(
+    (name) => grants(config.access[name]!.approve, ou) && (named.length === 0 || named.includes(name)),
+  );
+  if (names.length === 0) return `nobody is granted approve in ${ou}`;
+  return names.map((name) => `${name} (${config.access[name]!.principals.join(', ')})`).join('; ');
+}
+
+/**
  * The ARN an `access` pattern is matched against: an assumed-role session
  * (`arn:aws:sts::123456789012:assumed-role/Developer/alice`) matches as its role
  * (`arn:aws:iam::123456789012:role/Developer`); any other ARN as it is. The STS ARN carries no role path.

@@ -75,6 +75,9 @@ const principalPattern = z
     'a role or user ARN such as arn:aws:iam::123456789012:role/Developer (* matches any characters)',
   );
 
+/** The longest an undecided request may wait for approval: 90 days. The reaper looks back this far for them. */
+export const MAX_APPROVAL_HOURS = 24 * 90;
+
 /** What a tag a profile declares may hold. */
 const tagRuleSchema = z
   .strictObject({
@@ -127,12 +130,7 @@ const profileSchema = z.strictObject({
        */
       approvers: z.array(z.string().min(1).max(64)).max(20).optional(),
       /** An undecided request expires after this many hours and frees its name and email. @default 168 */
-      expiresAfterHours: z
-        .number()
-        .int()
-        .min(1)
-        .max(24 * 90)
-        .optional(),
+      expiresAfterHours: z.number().int().min(1).max(MAX_APPROVAL_HOURS).optional(),
     })
     .optional(),
   /** The Slack channel for announcements and approvals (honoured by webhooks that may post to several channels). */

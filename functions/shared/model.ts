@@ -101,9 +101,12 @@ export interface RequestRecord {
   failure?: RequestFailure;
   /** Present when the request's profile needs approval. */
   approval?: ApprovalRecord;
-  /** The last message to the requester: `skipped` when no Slack webhook is configured. */
+  /**
+   * The last message to the requester: `skipped` when no Slack webhook is configured. `decision`: the request was
+   * denied or expired (see `approval.decision`).
+   */
   notification?: {
-    kind: 'success' | 'failure';
+    kind: 'success' | 'failure' | 'decision';
     /** `pending`: in the outbox, not delivered yet (the deliverer retries it). */
     status: 'sent' | 'pending' | 'failed' | 'skipped';
     at: string;

@@ -24,12 +24,32 @@ export type SlackBlock =
   | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
   | { type: 'section'; text?: SlackText; fields?: SlackText[] }
   | { type: 'context'; elements: SlackText[] }
-  | { type: 'divider' };
+  | { type: 'divider' }
+  | { type: 'actions'; block_id?: string; elements: SlackButton[] };
+
+/**
+ * A Block Kit button (Block Kit reference, "Button element"): pressing it sends `action_id` and `value` to the
+ * app's interactivity URL. `text` at most 75 characters, `value` at most 2000, `action_id` at most 255.
+ */
+export interface SlackButton {
+  type: 'button';
+  action_id: string;
+  text: { type: 'plain_text'; text: string; emoji?: boolean };
+  value: string;
+  style?: 'primary' | 'danger';
+}
 
 /** An incoming-webhook payload: blocks for the message, `text` for notifications and clients without blocks. */
 export interface SlackMessage {
   text: string;
   blocks: SlackBlock[];
+  /**
+   * The channel to post in, such as `#vend-prod` (a profile's `slackChannel`). Only webhooks allowed to post to
+   * other channels than their own honour it (legacy incoming webhooks of a custom integration); a Slack app's
+   * incoming webhook posts to the channel it was installed for and ignores it (Slack API docs, "Sending messages
+   * using incoming webhooks").
+   */
+  channel?: string;
   unfurl_links?: boolean;
   unfurl_media?: boolean;
 }
@@ -41,7 +61,7 @@ const MAX_FIELDS = 10;
 /** Most characters of one user-supplied value that a message shows. */
 const VALUE_MAX = 300;
 /** Most characters of a reason or advice. */
-const PROSE_MAX = 1200;
+export const PROSE_MAX = 1200;
 
 /**
  * Characters removed from every value: C0 and C1 controls and DEL, the line and paragraph separators (all become
@@ -199,12 +219,12 @@ function joinWithin(parts: string[], max: number, separator: string): string {
 }
 
 /** A section of lines, cut at a line boundary to fit Slack's limit. */
-function section(lines: string[]): SlackBlock {
+export function section(lines: string[]): SlackBlock {
   return { type: 'section', text: mrkdwn(joinWithin(lines, SECTION_TEXT_MAX, '\n')) };
 }
 
 /** A two-column section of labelled values; empty values are left out. */
-function fields(pairs: [label: string, value: string][]): SlackBlock {
+export function fields(pairs: [label: string, value: string][]): SlackBlock {
   return {
     type: 'section',
     fields: pairs
@@ -214,14 +234,16 @@ function fields(pairs: [label: string, value: string][]): SlackBlock {
   };
 }
 
-function formatTags(tags: Record<string, string> | undefined): string {
+/** Tags as `key=value, …`, escaped, within a field's limit. */
+export function formatTags(tags: Record<string, string> | undefined): string {
   const parts = Object.entries(tags ?? {}).map(
     ([key, value]) => `${escapeSlack(key, 128)}=${escapeSlack(value, 256)}`,
   );
   return joinWithin(parts, FIELD_TEXT_MAX - 20, ', ');
 }
 
-function formatThresholds(thresholds: { percent: number; type: string }[]): string {
+/** Budget alerts in words: `80% of actual spend, 100% of forecasted spend`. */
+export function formatThresholds(thresholds: { percent: number; type: string }[]): string {
   return thresholds
     .map(
       (t) => `${escapeSlack(t.percent, 10)}% of ${t.type === 'FORECASTED' ? 'forecasted' : 'actual'} spend`,
@@ -462,9 +484,14 @@ export interface OutgoingMessage {
  * Sends a message once: writes it to the outbox under its id (a retried step finds the one already there, never
  * making a second), then tries to deliver it now (`deliverMessage`). When Slack does not take it within the post's
  * own short retries it stays pending for the deliverer (functions/deliver-messages), and this returns `pending`
- * rather than failing the step. Without a webhook configured nothing is written: `skipped`, logged.
+ * rather than failing the step. Without a webhook configured nothing is written: `skipped`, logged. `post` limits
+ * the attempt now (an API answering its caller tries once, briefly: `API_POST`).
  */
-export async function sendThroughOutbox(deps: Deps, outgoing: OutgoingMessage): Promise<Delivery> {
+export async function sendThroughOutbox(
+  deps: Deps,
+  outgoing: OutgoingMessage,
+  post?: PostOptions,
+): Promise<Delivery> {
   const configured = await deps.slackWebhookUrl().then(
     (url) => url !== undefined,
     // A webhook that is refused (not Slack's) is configured, wrongly: the message waits in the outbox with the
@@ -479,7 +506,7 @@ export async function sendThroughOutbox(deps: Deps, outgoing: OutgoingMessage): 
     return 'skipped';
   }
   await deps.outbox.enqueue(outgoing, deps.now());
-  return deliverMessage(deps, outgoing.id);
+  return deliverMessage(deps, outgoing.id, post);
 }
 
 /**
@@ -490,7 +517,7 @@ export async function sendThroughOutbox(deps: Deps, outgoing: OutgoingMessage): 
  * delay (`OUTBOX_BACKOFF`, jittered by `deps.random`). Slack refusing the message itself (400 ...): `refused`,
  * reported at once by the metric SlackUndelivered.
  */
-export async function deliverMessage(deps: Deps, id: string): Promise<Delivery> {
+export async function deliverMessage(deps: Deps, id: string, post?: PostOptions): Promise<Delivery> {
   const token = randomUUID();
   const claim = await deps.outbox.claim(id, token, deps.now(), OUTBOX_LEASE_MS);
   if (!claim.claimed) {
@@ -500,7 +527,7 @@ export async function deliverMessage(deps: Deps, id: string): Promise<Delivery> 
   const { message } = claim;
   const context = { outboxId: id, kind: message.kind, attempts: message.attempts, ...message.context };
   try {
-    await postWithCurrentWebhook(deps, message.message as SlackMessage);
+    await postWithCurrentWebhook(deps, message.message as SlackMessage, post);
   } catch (error) {
     if (error instanceof SlackRejectedError && !WEBHOOK_GONE.has(error.status)) {
       await deps.outbox.markRefused(id, deps.now(), errorText(error));
@@ -532,19 +559,29 @@ export async function deliverMessage(deps: Deps, id: string): Promise<Delivery> 
  * Posts with the configured webhook. When Slack says the webhook is gone (see WEBHOOK_GONE), reads the secret
  * again (cached for the function's life otherwise) and, if the URL changed, posts once more with the new one.
  */
-async function postWithCurrentWebhook(deps: Deps, message: SlackMessage): Promise<void> {
+async function postWithCurrentWebhook(
+  deps: Deps,
+  message: SlackMessage,
+  post: PostOptions = {},
+): Promise<void> {
   const url = await deps.slackWebhookUrl();
   if (!url) throw new SlackUnavailableError(NO_WEBHOOK);
   try {
-    await postToSlack(url, message, { sleep: deps.sleep });
+    await postToSlack(url, message, { sleep: deps.sleep, ...post });
   } catch (error) {
     if (!(error instanceof SlackRejectedError) || !WEBHOOK_GONE.has(error.status)) throw error;
     const fresh = await deps.slackWebhookUrl({ refresh: true });
     if (!fresh || fresh === url) throw error;
     deps.log.info('the Slack webhook was replaced: posting with the new one');
-    await postToSlack(fresh, message, { sleep: deps.sleep });
+    await postToSlack(fresh, message, { sleep: deps.sleep, ...post });
   }
 }
+
+/**
+ * How the request API posts while its caller waits: one attempt of at most 5 seconds, well inside API Gateway's
+ * 29-second integration timeout; a message Slack does not take then stays in the outbox for the deliverer.
+ */
+export const API_POST: PostOptions = { maxAttempts: 1, timeoutMs: 5_000 };
 
 /** The text recorded for a missing webhook. */
 export const NO_WEBHOOK = 'no Slack webhook configured';

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { GetHostedZoneLimitCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { type Grants, whoMayRequest } from './access.ts';
+import { approvalFor, askApprovers } from './approval.ts';
 import { fillTemplate, type Profile, resolveProfile, type VendConfig } from './config.ts';
 import type { Deps } from './deps.ts';
 import { aws, RegistryConditionFailedError, RequestRejectedError } from './errors.ts';
@@ -422,6 +423,10 @@ export interface Accepted {
  * or email another request holds is refused here, the one place the store's conflict becomes a refusal. When a
  * request with this id is stored already (a retried submission), that request is the answer and nothing is
  * written or started.
+ *
+ * A request whose profile needs approval is stored `awaiting-approval` instead, with its approval (who may decide,
+ * until when) and its reservations, and nothing starts: the approvers are told on Slack (`askApprovers`), and a
+ * decision (`decideApproval`) or the expiry (the reaper) moves it on.
  */
 export async function acceptRequest(
   deps: Deps,
@@ -429,11 +434,13 @@ export async function acceptRequest(
   request: VendRequest,
 ): Promise<Accepted> {
   const now = new Date().toISOString();
+  const approval = approvalFor(deps, request);
   const record: RequestRecord = {
     requestId: request.requestId,
-    status: 'pending',
+    status: approval ? 'awaiting-approval' : 'pending',
     request,
     steps: {},
+    ...(approval ? { approval } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -443,6 +450,8 @@ export async function acceptRequest(
       const stored = await deps.requests.get(request.requestId);
       if (!stored)
         throw new RegistryConditionFailedError(`request ${request.requestId} exists but cannot be read`);
+      // The approvers' message goes out once, under its outbox id: this mends a submission that stopped before it.
+      if (stored.status === 'awaiting-approval') await askApprovers(deps, stored);
       return { record: stored, replayed: true };
     }
     const holder = created.heldBy ?? 'another request';
@@ -459,6 +468,10 @@ export async function acceptRequest(
           `account name '${request.accountName}' is already used by ${holder}`,
           'Choose another name.',
         );
+  }
+  if (approval) {
+    await askApprovers(deps, record);
+    return { record, replayed: false };
   }
   await starter.start(request.requestId, { requestId: request.requestId });
   return { record, replayed: false };

@@ -8,8 +8,11 @@ const UNDELIVERED = 'OUTBOX#UNDELIVERED';
 /** How long a delivered or refused message is remembered (DynamoDB's TTL deletes it then). */
 export const OUTBOX_TTL_SECONDS = 30 * 24 * 60 * 60;
 
-/** What Vend sends: the ready and failure messages of a request, a drift event's and a sweep's announcement. */
-export type OutboxKind = 'ready' | 'failure' | 'drift' | 'sweep';
+/**
+ * What Vend sends: the ready and failure messages of a request, a drift event's and a sweep's announcement, the
+ * request for approval to the approvers (`approval`) and its outcome to the requester (`decision`).
+ */
+export type OutboxKind = 'ready' | 'failure' | 'drift' | 'sweep' | 'approval' | 'decision';
 
 /**
  * A message on its way to Slack. `pending` waits for an attempt at `nextAttemptAt`; `sending` is claimed by one

@@ -1,6 +1,13 @@
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { aws, RegistryConditionFailedError } from '../shared/errors.ts';
-import type { RequestFailure, RequestRecord, StepName, StepRecord } from '../shared/model.ts';
+import type {
+  ApprovalDecision,
+  RequestFailure,
+  RequestRecord,
+  RequestStatus,
+  StepName,
+  StepRecord,
+} from '../shared/model.ts';
 import { type ItemKey, LIST_INDEX, type Page, type RegistryTable, stripKeys } from './table.ts';
 
 /** A reservation whose request was never written is stale after this long (a crash between the two writes). */
@@ -153,11 +160,20 @@ export class RequestStore {
   }
 
   /**
-   * The requests still `pending` that were created in [`from`, `to`) (ISO times), oldest first: one query of the
-   * list index by its sort key (`<createdAt>#<requestId>`), filtered on the status, so only that window is read.
+   * The requests still `pending` that were created in [`from`, `to`) (ISO times), oldest first (see
+   * `listByStatus`).
    */
-  async listPending(from: string, to: string): Promise<RequestRecord[]> {
-    const pending: RequestRecord[] = [];
+  listPending(from: string, to: string): Promise<RequestRecord[]> {
+    return this.listByStatus(['pending'], from, to);
+  }
+
+  /**
+   * The requests in one of `statuses` that were created in [`from`, `to`) (ISO times), oldest first: one query of
+   * the list index by its sort key (`<createdAt>#<requestId>`), filtered on the status, so only that window is read.
+   */
+  async listByStatus(statuses: readonly RequestStatus[], from: string, to: string): Promise<RequestRecord[]> {
+    const found: RequestRecord[] = [];
+    const wanted = Object.fromEntries(statuses.map((status, i) => [`:s${i}`, status]));
     let start: Record<string, unknown> | undefined;
     do {
       const page = await aws(
@@ -166,22 +182,48 @@ export class RequestStore {
             TableName: this.table.name,
             IndexName: LIST_INDEX,
             KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
-            FilterExpression: '#status = :pending',
+            FilterExpression: `#status IN (${Object.keys(wanted).join(', ')})`,
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':p': LIST_PARTITION,
-              ':from': from,
-              ':to': to,
-              ':pending': 'pending',
-            },
+            ExpressionAttributeValues: { ':p': LIST_PARTITION, ':from': from, ':to': to, ...wanted },
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
         ),
       );
-      for (const item of page.Items ?? []) pending.push(stripKeys<RequestRecord>(item));
+      for (const item of page.Items ?? []) found.push(stripKeys<RequestRecord>(item));
       start = page.LastEvaluatedKey;
     } while (start);
-    return pending;
+    return found;
+  }
+
+  /**
+   * Decides a request awaiting approval, in one conditional write: moves it to `status` (`pending` when approved,
+   * `denied`, `expired`) and records the decision, only while it is still `awaiting-approval` and undecided. Of
+   * two decisions at once exactly one is written. Returns the request as it now stands, or undefined when it was
+   * not awaiting approval (decided already, or no such request): nothing was written then.
+   */
+  async decide(
+    requestId: string,
+    status: Extract<RequestStatus, 'pending' | 'denied' | 'expired'>,
+    decision: ApprovalDecision,
+  ): Promise<RequestRecord | undefined> {
+    const written = await this.table.write(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: keys.request(requestId),
+        UpdateExpression: 'SET #status = :to, approval.decision = :decision, updatedAt = :now',
+        ConditionExpression:
+          '#status = :awaiting AND attribute_exists(approval) AND attribute_not_exists(approval.decision)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': status,
+          ':awaiting': 'awaiting-approval',
+          ':decision': decision,
+          ':now': new Date().toISOString(),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return written.ok && written.attributes ? stripKeys<RequestRecord>(written.attributes) : undefined;
   }
 
   /**

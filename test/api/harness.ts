@@ -5,7 +5,12 @@ import { errorResponseSchema } from '../../functions/api/schemas.ts';
 import { readConfigFile, type VendConfig } from '../../functions/shared/config.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { steppedClock } from '../../local/cloud/index.ts';
-import { DEFAULT_CONFIG, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import {
+  DEFAULT_CONFIG,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  startLocalPipeline,
+} from '../../local/pipeline.ts';
 import { credentialsIssuedBy } from '../../local/sigv4.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 import { signedHeaders } from '../unit/sign.ts';
@@ -63,13 +68,16 @@ export function withRequestedRootEmails(config: VendConfig = defaultConfig()): V
   return { ...config, profiles };
 }
 
-/** The local pipeline (cloud, registry, runner, Slack sink) on a scaled clock, with the API over HTTP in front. */
-export async function startApiEnv(options: { config?: VendConfig } = {}): Promise<ApiEnv> {
+/**
+ * The local pipeline (cloud, registry, runner, Slack sink) on a scaled clock, with the API over HTTP in front;
+ * `options` override the pipeline's (another seed, configuration or schedule).
+ */
+export async function startApiEnv(options: LocalPipelineOptions = {}): Promise<ApiEnv> {
   const pipeline = await startLocalPipeline({
     cloudPort: 0,
     clock: steppedClock(SPEED),
     speed: SPEED,
-    ...(options.config ? { config: options.config } : {}),
+    ...options,
   });
   const servers: LocalApi[] = [];
   const serve = async (overrides: Partial<ApiDeps>) => {

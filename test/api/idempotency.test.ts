@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyHash } from '../../functions/api/idempotency.ts';
 import { requestAcceptedSchema, requestViewSchema } from '../../functions/api/schemas.ts';
 import { submitRequest } from '../../functions/shared/submit.ts';
+import { PLATFORM_ADMIN, seedWithApprovers } from './approvers.ts';
 import {
   type ApiEnv,
   accountBody,
@@ -16,7 +17,7 @@ import {
 describe('POST /accounts with an Idempotency-Key', () => {
   let env: ApiEnv;
   beforeAll(async () => {
-    env = await startApiEnv();
+    env = await startApiEnv({ seed: seedWithApprovers() });
   });
   afterAll(() => env.close());
 
@@ -83,15 +84,19 @@ describe('POST /accounts with an Idempotency-Key', () => {
     const key = newKey();
     const mine = await post(accountBody(), key);
     const theirs = await post(accountBody(), key, {
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials: PLATFORM_ADMIN.credentials,
     });
     expect(mine.status).toBe(202);
     expect(theirs.status, theirs.text).toBe(202);
     expect(theirs.body.requestId).not.toBe(mine.body.requestId);
     const stored = requestViewSchema.parse(
-      (await env.call('GET', `/accounts/requests/${theirs.body.requestId}`)).body,
+      (
+        await env.call('GET', `/accounts/requests/${theirs.body.requestId}`, {
+          credentials: PLATFORM_ADMIN.credentials,
+        })
+      ).body,
     );
-    expect(stored.requester.principal).toBe('arn:aws:iam::000000000000:root');
+    expect(stored.requester.principal).toBe(PLATFORM_ADMIN.arn);
   });
 
   it('400 for a key that is empty, too long or not printable ASCII, starting nothing', async () => {

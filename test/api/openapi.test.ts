@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { openApiDocument, REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../../functions/api/openapi.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
 import { ThrottledError } from '../../functions/shared/errors.ts';
+import { PLATFORM_ADMIN, prodBody, seedWithApprovers } from './approvers.ts';
 import { type Answer, type ApiEnv, accountBody, eventually, startApiEnv } from './harness.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is plain JSON, walked by key.
@@ -11,6 +12,7 @@ const doc = openApiDocument() as any;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Credentials the local cloud never issued: API Gateway (here the local API) refuses their signature. */
 const UNKNOWN_KEY: AwsCredentialIdentity = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' };
+const APPROVAL = '/accounts/requests/{requestId}/approval';
 
 /** The documented operations: path template, method, and the statuses each documents. */
 const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(
@@ -57,7 +59,7 @@ describe('the OpenAPI document and the handler agree', () => {
   };
 
   beforeAll(async () => {
-    env = await startApiEnv();
+    env = await startApiEnv({ seed: seedWithApprovers() });
     const accepted = await env.call('POST', '/accounts', { body: accountBody() });
     record('/accounts', 'POST', accepted);
     requestId = accepted.body.requestId;
@@ -74,6 +76,24 @@ describe('the OpenAPI document and the handler agree', () => {
 
   const fill = (template: string) =>
     template.replace('{accountId}', accountId).replace('{requestId}', requestId);
+
+  let waiting = 0;
+  /** A new request awaiting approval (Workloads/Prod), and its decision path. */
+  const awaitingApproval = async () => {
+    const answer = await env.call('POST', '/accounts', { body: prodBody(`openapi-prod-${++waiting}`) });
+    expect(answer.body?.status, answer.text).toBe('awaiting-approval');
+    return `/accounts/requests/${answer.body.requestId}/approval`;
+  };
+  /** A call of a documented operation that succeeds. */
+  const succeeding = async (template: string, method: string) => {
+    if (template === APPROVAL && method === 'POST') {
+      return env.call('POST', await awaitingApproval(), {
+        body: { decision: 'deny', reason: 'the OpenAPI test' },
+        credentials: PLATFORM_ADMIN.credentials,
+      });
+    }
+    return env.call(method, fill(template), method === 'POST' ? { body: accountBody() } : {});
+  };
 
   it('is OpenAPI 3.1 with components generated from the zod schemas the API uses', () => {
     expect(doc.openapi).toBe('3.1.0');
@@ -114,11 +134,9 @@ describe('the OpenAPI document and the handler agree', () => {
     for (const template of Object.keys(doc.paths)) {
       const documented = operations.filter((op) => op.template === template).map((op) => op.method);
       for (const method of METHODS) {
-        const answer = await env.call(
-          method,
-          fill(template),
-          method === 'POST' ? { body: accountBody() } : {},
-        );
+        const answer = documented.includes(method)
+          ? await succeeding(template, method)
+          : await env.call(method, fill(template), method === 'POST' ? { body: accountBody() } : {});
         if (documented.includes(method)) {
           expect(answer.status, `${method} ${template}: ${answer.text}`).toBeLessThan(300);
           record(template, method, answer);
@@ -290,5 +308,63 @@ describe('the OpenAPI document and the handler agree', () => {
         [...op.statuses].sort(),
       );
     }
+  });
+
+  it('every status documented for POST /accounts/requests/{requestId}/approval is produced, each matching its schema', async () => {
+    const post = (
+      path: string,
+      body: unknown,
+      options: { headers?: Record<string, string>; key?: string } = {},
+    ) =>
+      env
+        .call('POST', path, {
+          body,
+          ...(options.headers ? { headers: options.headers } : {}),
+          ...(options.key ? { credentials: { accessKeyId: options.key, secretAccessKey: options.key } } : {}),
+        })
+        .then((answer) => record(APPROVAL, 'POST', answer));
+    const path = await awaitingApproval();
+    const approve = { decision: 'approve' };
+    expect((await post(path, { decision: 'maybe' }, { key: PLATFORM_ADMIN.key })).status).toBe(400);
+    expect((await post(path, approve, { key: 'AKIAUNKNOWNKEY000000' })).status).toBe(403);
+    expect((await post(path, approve)).status).toBe(403);
+    expect(
+      (await post('/accounts/requests/req-unknown/approval', approve, { key: PLATFORM_ADMIN.key })).status,
+    ).toBe(404);
+    const big = { decision: 'deny', reason: 'x'.repeat(40_000) };
+    expect((await post(path, big, { key: PLATFORM_ADMIN.key })).status).toBe(413);
+    const text = { headers: { 'content-type': 'text/plain' }, key: PLATFORM_ADMIN.key };
+    expect((await post(path, approve, text)).status).toBe(415);
+    const deny = { decision: 'deny', reason: 'the OpenAPI test' };
+    expect((await post(path, deny, { key: PLATFORM_ADMIN.key })).status).toBe(200);
+    expect((await post(path, deny, { key: PLATFORM_ADMIN.key })).status).toBe(409);
+
+    // A registry that fails: unexpectedly (500, nothing said), or throttled by AWS (503, retry later).
+    for (const [error, status] of [
+      [() => new Error('the registry is down'), 500],
+      [() => new ThrottledError('ThrottlingException: Rate exceeded'), 503],
+    ] as const) {
+      const requests = new Proxy(env.pipeline.deps.requests, {
+        get: (target, property) =>
+          typeof Reflect.get(target, property) === 'function'
+            ? () => Promise.reject(error())
+            : Reflect.get(target, property),
+      });
+      const broken = await env.startApi({ requests });
+      try {
+        const answer = record(
+          APPROVAL,
+          'POST',
+          await broken.call('POST', path, { body: approve, credentials: PLATFORM_ADMIN.credentials }),
+        );
+        expect(answer.status).toBe(status);
+        expect(answer.text).not.toMatch(/registry is down|Rate exceeded/);
+      } finally {
+        await broken.close();
+      }
+    }
+
+    const documented = operations.find((op) => op.template === APPROVAL && op.method === 'POST')!.statuses;
+    expect([...produced.get(`POST ${APPROVAL}`)!].sort()).toEqual([...documented].sort());
   });
 });

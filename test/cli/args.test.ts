@@ -54,7 +54,7 @@ describe('usage errors exit 2, name the flag and the fix, and send nothing', () 
     [['list', '--limit', '0'], '--limit 0 is not a positive whole number', '--limit 50'],
     [['show', 'payments'], '<accountId> payments is not an account id', '12-digit'],
     [['stauts', 'req-1'], "unknown command 'stauts'", "Did you mean 'status'?"],
-    [[], 'no command given', 'request, status, list, show'],
+    [[], 'no command given', 'request, status, approve, deny, list, show, drift'],
     [
       ['list', '--api-url', 'ftp://example.com'],
       '--api-url ftp://example.com is not an http(s) URL',

@@ -6,13 +6,19 @@ import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { steppedClock } from '../../local/cloud/index.ts';
 import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { credentialsIssuedBy } from '../../local/sigv4.ts';
+import { DEVELOPER_ROLE, seedWithApprovers } from '../api/approvers.ts';
 import { expectInOrder, vend } from './support.ts';
 
 describe('vend against the real request API on the local pipeline', () => {
   let pipeline: LocalPipeline;
   let local: LocalApi;
   beforeAll(async () => {
-    pipeline = await startLocalPipeline({ cloudPort: 0, clock: steppedClock(1000), speed: 1000 });
+    pipeline = await startLocalPipeline({
+      cloudPort: 0,
+      clock: steppedClock(1000),
+      speed: 1000,
+      seed: seedWithApprovers(),
+    });
     local = await startLocalApi({
       handler: createApiHandler({ ...pipeline.deps, starter: pipeline.runner }),
       port: 0,
@@ -26,7 +32,12 @@ describe('vend against the real request API on the local pipeline', () => {
 
   it('requests an account signed as the caller, follows it to ready, then lists and shows it', async () => {
     const io: Partial<VendIo> = {
-      env: { VEND_API_URL: local.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      // Signed as a session of the Developer role, which the default configuration lets request in Workloads/Dev.
+      env: {
+        VEND_API_URL: local.url,
+        AWS_ACCESS_KEY_ID: DEVELOPER_ROLE.key,
+        AWS_SECRET_ACCESS_KEY: DEVELOPER_ROLE.key,
+      },
       credentials: undefined,
       // One simulated second of the pipeline's clock per poll: the vend takes milliseconds.
       sleep: pipeline.deps.sleep,
@@ -42,6 +53,8 @@ describe('vend against the real request API on the local pipeline', () => {
         'alice@example.com',
         '--tag',
         'team=ledger',
+        '--tag',
+        'cost-center=cc-1234',
         '--watch',
       ],
       io,
@@ -64,7 +77,7 @@ describe('vend against the real request API on the local pipeline', () => {
     const request = JSON.parse(status.stdout) as RequestView;
     expect(request).toMatchObject({ requestId, status: 'succeeded', accountName: 'plat-dev-ledger' });
     expect(request.requester).toMatchObject({
-      principal: pipeline.cloud.cloud.state.credentials['test']!.caller.arn,
+      principal: DEVELOPER_ROLE.arn,
     });
 
     const list = await vend(['list', '--all'], io);
@@ -78,7 +91,17 @@ describe('vend against the real request API on the local pipeline', () => {
     expect(show.stdout).toContain(`request   ${requestId}`);
 
     const again = await vend(
-      ['request', '--name', 'ledger', '--ou', 'Workloads/Dev', '--owner', 'alice@example.com'],
+      [
+        'request',
+        '--name',
+        'ledger',
+        '--ou',
+        'Workloads/Dev',
+        '--owner',
+        'alice@example.com',
+        '--tag',
+        'cost-center=cc-1234',
+      ],
       io,
     );
     expect(again.code).toBe(3);

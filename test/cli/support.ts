@@ -94,17 +94,28 @@ export async function startFakeApi(): Promise<FakeApi> {
       if (key) byKey.set(key, requestId);
       if (!accepted.has(requestId)) accepted.set(requestId, body);
       const accountName = `plat-dev-${body['name']}`;
+      const prod = body['organizationalUnit'] === 'Workloads/Prod';
       return {
         status: 202,
         body: {
           requestId,
-          status: 'pending',
+          status: prod ? 'awaiting-approval' : 'pending',
           accountName,
           email: (body['email'] as string | undefined) ?? `aws+${accountName}@example.com`,
           organizationalUnit: { id: 'ou-root-dev00001', path: body['organizationalUnit'] },
+          ...(prod ? { approval: awaitingView().approval } : {}),
           links: { self: `/accounts/requests/${requestId}` },
         },
       };
+    }
+    if (
+      request.method === 'POST' &&
+      segments[0] === 'accounts' &&
+      segments[1] === 'requests' &&
+      segments[2] &&
+      segments[3] === 'approval'
+    ) {
+      return decideFake(progress, segments[2], request.body);
     }
     if (request.method === 'GET' && segments[0] === 'accounts' && segments[1] === 'requests' && segments[2]) {
       const snapshots = progress.get(segments[2]);
@@ -168,6 +179,69 @@ export async function startFakeApi(): Promise<FakeApi> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  });
+}
+
+/** Who decides in the fake API. */
+export const APPROVER_ARN = 'arn:aws:sts::000000000000:assumed-role/PlatformAdmin/pat';
+
+/** POST /accounts/requests/{id}/approval as the API answers it, deciding as APPROVER_ARN. */
+function decideFake(
+  progress: Map<string, RequestView[]>,
+  requestId: string,
+  text: string,
+): { status: number; body: unknown } {
+  const snapshots = progress.get(requestId);
+  const current = snapshots?.[0];
+  if (!current) {
+    return {
+      status: 404,
+      body: error(404, `there is no request ${requestId}`, 'requestId', 'Check the request id.'),
+    };
+  }
+  const body = JSON.parse(text) as { decision?: string; reason?: string };
+  if (body.decision === 'deny' && !body.reason?.trim()) {
+    return { status: 400, body: error(400, 'a denial needs a reason', 'reason', 'Say why.') };
+  }
+  if (current.status !== 'awaiting-approval' || !current.approval) {
+    const by = current.approval?.decision?.by;
+    return {
+      status: 409,
+      body: error(
+        409,
+        `request ${requestId} is not awaiting approval: its status is ${current.status}${by ? `; ${current.approval?.decision?.outcome} by ${by}` : ''}`,
+        'requestId',
+        'Nothing is left to decide.',
+      ),
+    };
+  }
+  const decided: RequestView = {
+    ...current,
+    status: body.decision === 'approve' ? 'pending' : 'denied',
+    approval: {
+      ...current.approval,
+      decision: {
+        outcome: body.decision === 'approve' ? 'approved' : 'denied',
+        by: APPROVER_ARN,
+        as: ['platform-admins'],
+        via: 'api',
+        at: at(20),
+        ...(body.reason ? { reason: body.reason } : {}),
+      },
+    },
+    updatedAt: at(20),
+  };
+  progress.set(requestId, [decided]);
+  return { status: 200, body: decided };
+}
+
+/** A Workloads/Prod request awaiting approval by platform-admins, as the API shows it. */
+export function awaitingView(): RequestView {
+  return requestView('awaiting-approval', 0, [], {
+    accountName: 'plat-prod-payments',
+    email: 'aws+plat-prod-payments@example.com',
+    organizationalUnit: { id: 'ou-root-prod0001', path: 'Workloads/Prod' },
+    approval: { approvers: ['platform-admins'], requestedAt: at(0), expiresAt: at(7 * 24 * 3600) },
   });
 }
 

@@ -79,9 +79,11 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'organizations:ListOrganizationalUnitsForParent',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
     'dynamodb:Query',
     'sts:AssumeRole',
+    'secretsmanager:GetSecretValue',
     'states:StartExecution',
   ],
   'reap-requests': [
@@ -608,27 +610,33 @@ describe('the Slack webhook secret', () => {
     });
   });
 
-  it('may be read only by the functions that notify (the requester, or of drift), which get its ARN', () => {
+  /** The functions that post to Slack: to the requester, to the approvers (the API), or of drift. */
+  const NOTIFIERS = [
+    'complete-request',
+    'record-failure',
+    'drift',
+    'reap-requests',
+    'deliver-messages',
+    'api',
+  ];
+
+  it('may be read only by the functions that notify (the requester, the approvers, or of drift), which get its ARN', () => {
     const secret = logicalId(stack.slackWebhookSecret.node.defaultChild as CfnElement);
     const readers = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
       .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${secret}"`))
       .map(([id]) => id);
     expect(readers.sort()).toEqual(
-      ['complete-request', 'record-failure', 'drift', 'reap-requests', 'deliver-messages']
-        .map((folder) =>
-          logicalId(
-            stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
-          ),
-        )
-        .sort(),
+      NOTIFIERS.map((folder) =>
+        logicalId(
+          stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as CfnElement,
+        ),
+      ).sort(),
     );
     for (const [folder] of Object.entries(stack.functions)) {
       const variables = (
         functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
       ).Environment.Variables;
-      if (
-        ['complete-request', 'record-failure', 'drift', 'reap-requests', 'deliver-messages'].includes(folder)
-      ) {
+      if (NOTIFIERS.includes(folder)) {
         expect(variables[ENV.slackWebhookSecretArn], folder).toEqual({ Ref: secret });
       } else {
         expect(variables, folder).not.toHaveProperty(ENV.slackWebhookSecretArn);

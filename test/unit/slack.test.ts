@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { approvalRequestMessage, decisionMessage } from '../../functions/shared/approval-messages.ts';
 import { SlackRejectedError, SlackUnavailableError } from '../../functions/shared/errors.ts';
-import type { VendRequest } from '../../functions/shared/model.ts';
+import type { ApprovalDecision, RequestRecord, VendRequest } from '../../functions/shared/model.ts';
 import {
   escapeSlack,
   failureMessage,
@@ -266,8 +267,12 @@ const count = (text: string, char: string) => text.split(char).length - 1;
  * mention word, a link Slack would make of a bare URL or host name, a formatting character, a quote, an invisible
  * or control character. `neutral` is the same message built with plain values, for Vend's own formatting.
  */
-function assertNothingParsed(message: SlackMessage, neutral: SlackMessage): void {
-  expect(controlSequences(message).filter((sequence) => sequence !== '<@U012ALICE>')).toEqual([]);
+function assertNothingParsed(
+  message: SlackMessage,
+  neutral: SlackMessage,
+  mentions: readonly string[] = ['<@U012ALICE>'],
+): void {
+  expect(controlSequences(message).filter((sequence) => !mentions.includes(sequence))).toEqual([]);
   const all = texts(message);
   const neutralAll = texts(neutral).join('\n');
   for (const text of all) {
@@ -323,6 +328,81 @@ describe('no user field can link, mention, format, quote or hide text (property)
       }),
       { seed: 12, numRuns: 300 },
     );
+  });
+});
+
+describe('the approval messages: no user field can link, mention, format, quote or hide text (property)', () => {
+  const plain = 'x';
+  const approvers = [{ name: 'platform-admins', slackUserIds: ['U0PLATFORM1'] }];
+  const waiting = (value: string): RequestRecord => ({
+    requestId: 'req-0001',
+    status: 'awaiting-approval',
+    request: hostileRequest(value),
+    steps: {},
+    approval: {
+      approvers: ['platform-admins'],
+      requestedAt: '2026-05-20T10:00:00.000Z',
+      expiresAt: '2026-05-27T10:00:00.000Z',
+    },
+    createdAt: '2026-05-20T10:00:00.000Z',
+    updatedAt: '2026-05-20T10:00:00.000Z',
+  });
+  const decided = (value: string, decision: ApprovalDecision): RequestRecord => ({
+    ...waiting(value),
+    status: 'denied',
+    approval: { ...waiting(value).approval!, decision },
+  });
+
+  it('in the request for approval, which mentions only the approvers and the requester', () => {
+    const neutral = approvalRequestMessage(waiting(plain), approvers, '#vend-prod');
+    fc.assert(
+      fc.property(hostileText, (value) => {
+        assertNothingParsed(approvalRequestMessage(waiting(value), approvers, '#vend-prod'), neutral, [
+          '<@U012ALICE>',
+          '<@U0PLATFORM1>',
+        ]);
+      }),
+      { seed: 13, numRuns: 300 },
+    );
+  });
+
+  it('in the decision, whatever the reason and whoever decided', () => {
+    const at = '2026-05-21T10:00:00.000Z';
+    const neutral = decisionMessage(
+      decided(plain, { outcome: 'denied', by: plain, via: 'api', at, reason: plain }),
+    );
+    fc.assert(
+      fc.property(hostileText, (value) => {
+        for (const by of [value, `slack:${value}`]) {
+          assertNothingParsed(
+            decisionMessage(decided(value, { outcome: 'denied', by, via: 'api', at, reason: value })),
+            neutral,
+          );
+        }
+      }),
+      { seed: 14, numRuns: 300 },
+    );
+  });
+
+  it('asks with Approve and Deny buttons, mentions only valid member ids, and goes to the channel given', () => {
+    const message = approvalRequestMessage(
+      waiting('payments'),
+      [{ name: 'platform-admins', slackUserIds: ['U0PLATFORM1', 'not-a-member'] }],
+      '#vend-prod',
+    );
+    expect(message.channel).toBe('#vend-prod');
+    // In the notification text and in the blocks: the requester once, the approver once.
+    expect(controlSequences(message).sort()).toEqual(
+      ['<@U012ALICE>', '<@U012ALICE>', '<@U0PLATFORM1>', '<@U0PLATFORM1>'].sort(),
+    );
+    const actions = message.blocks.find((block) => block.type === 'actions');
+    expect(actions).toMatchObject({
+      elements: [
+        { action_id: 'vend.approve', style: 'primary', value: 'req-0001' },
+        { action_id: 'vend.deny', style: 'danger', value: 'req-0001' },
+      ],
+    });
+    expect(approvalRequestMessage(waiting('payments'), approvers)).not.toHaveProperty('channel');
   });
 });
 

@@ -51,6 +51,16 @@ function requestRecord(
   };
 }
 
+/** An undecided approval by `platform-admins`, expiring in a week. */
+function awaiting(): NonNullable<RequestRecord['approval']> {
+  const now = Date.now();
+  return {
+    approvers: ['platform-admins'],
+    requestedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + 7 * 24 * 3_600_000).toISOString(),
+  };
+}
+
 function desiredAccount(accountId: string, createdAt: string): AccountDesiredState {
   return {
     accountId,
@@ -212,6 +222,70 @@ describe('the request store', () => {
 
     // Assess: minute 4 is past the window's end (its sort key is `<createdAt>#<id>`), minute 2 is no longer pending.
     expect(pending.map((record) => record.requestId)).toEqual([records[0]!.requestId, records[2]!.requestId]);
+  });
+
+  it('lists the requests in any of several statuses created in a window', async () => {
+    // Prepare: a year of its own.
+    const at = (minute: number) => `2002-03-04T05:${String(minute).padStart(2, '0')}:00.000Z`;
+    const records = [1, 2, 3].map((minute) => ({ ...requestRecord(), createdAt: at(minute) }));
+    records[1] = { ...records[1]!, status: 'awaiting-approval', approval: awaiting() };
+    for (const record of records) await env.stores.requests.create(record);
+    await env.stores.requests.update(records[2]!.requestId, { status: 'failed' });
+
+    // Act
+    const open = await env.stores.requests.listByStatus(['pending', 'awaiting-approval'], at(0), at(9));
+
+    // Assess
+    expect(open.map((record) => [record.requestId, record.status])).toEqual([
+      [records[0]!.requestId, 'pending'],
+      [records[1]!.requestId, 'awaiting-approval'],
+    ]);
+  });
+
+  it('decides a request awaiting approval once: of concurrent decisions exactly one is written', async () => {
+    // Prepare
+    const record: RequestRecord = { ...requestRecord(), status: 'awaiting-approval', approval: awaiting() };
+    await env.stores.requests.create(record);
+    const pending = requestRecord();
+    await env.stores.requests.create(pending);
+    const decision = (outcome: 'approved' | 'denied', i: number) => ({
+      outcome,
+      by: `arn:aws:iam::000000000000:user/approver-${i}`,
+      via: 'api' as const,
+      at: new Date().toISOString(),
+    });
+
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        i % 2 === 0
+          ? env.stores.requests.decide(record.requestId, 'pending', decision('approved', i))
+          : env.stores.requests.decide(record.requestId, 'denied', decision('denied', i)),
+      ),
+    );
+    const notAwaiting = await env.stores.requests.decide(
+      pending.requestId,
+      'pending',
+      decision('approved', 0),
+    );
+    const missingId = unique('req-missing');
+    const missing = await env.stores.requests.decide(missingId, 'expired', {
+      outcome: 'expired',
+      via: 'expiry',
+      at: new Date().toISOString(),
+    });
+
+    // Assess
+    const winners = results.filter((result) => result !== undefined);
+    expect(winners).toHaveLength(1);
+    const stored = await env.stores.requests.get(record.requestId);
+    expect(stored).toEqual(winners[0]);
+    expect(stored?.status).toBe(stored?.approval?.decision?.outcome === 'approved' ? 'pending' : 'denied');
+    expect(stored?.approval?.approvers).toEqual(['platform-admins']);
+    expect(notAwaiting).toBeUndefined();
+    expect((await env.stores.requests.get(pending.requestId))?.approval).toBeUndefined();
+    expect(missing).toBeUndefined();
+    expect(await raw(`REQUEST#${missingId}`, 'REQUEST')).toBeUndefined();
   });
 
   it('records the first attempt of a step in one write, and only once', async () => {
