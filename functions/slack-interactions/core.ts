@@ -204,7 +204,7 @@ async function answerPayload(
       const fix = error.details.fix ? ` ${escapeSlack(error.details.fix, 600)}` : '';
       return {
         message: ephemeral(
-          `:no_entry: Vend did not ${decision} request ${code(requestId)}: ${escapeSlack(error.message, 600)}.${fix}`,
+          `:no_entry: Vend did not ${decision} request ${code(requestId)}: ${escapeSlack(error.message.replace(/[.\s]+$/, ''), 600)}.${fix}`,
         ),
         post: true,
       };
