@@ -412,8 +412,9 @@ export function parsePayload(body: string, contentType: string | undefined): Sla
 }
 
 /**
- * A message as plain lines: headers, sections (their text and `label: value` fields), context, dividers; or the
- * `text` when there are no blocks. Mentions show as `@U123`, links as `label (url)`, entities decoded.
+ * A message as plain lines: headers, sections (their text and `label: value` fields), context, dividers, buttons
+ * (`[Approve] [Deny]`); or the `text` when there are no blocks. Mentions show as `@U123`, links as `label (url)`,
+ * entities decoded.
  */
 export function renderSlackMessage(payload: SlackPayload): string {
   const blocks = Array.isArray(payload.blocks) ? payload.blocks : [];
@@ -444,11 +445,11 @@ export function renderSlackMessage(payload: SlackPayload): string {
       case 'divider':
         lines.push('---');
         break;
-      case 'actions': {
-        const buttons = buttonsOf({ blocks: [block] });
-        if (buttons.length > 0) lines.push(buttons.map((button) => `[ ${button.text} ]`).join(' '));
+      case 'actions':
+        lines.push(
+          (b.elements ?? []).map((element) => `[${textOf((element as { text?: unknown }).text)}]`).join(' '),
+        );
         break;
-      }
       default:
         if (b.text !== undefined) lines.push(textOf(b.text));
     }

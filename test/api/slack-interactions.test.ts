@@ -247,7 +247,7 @@ describe('the Slack sink presses the buttons of a message', () => {
     expect(reply).toMatchObject({ replyTo: number, payload: { replace_original: true } });
     expect(reply.rendered).toContain('Approval needed: plat-prod-ledger in Workloads/Prod');
     expect(reply.rendered).toContain('@U0PLATFORM1 approved request');
-    expect(reply.rendered).not.toContain('[ Approve ]');
+    expect(reply.rendered).not.toContain('[Approve]');
   });
 
   it('through npm run slack -- press <message> deny --as <member>', async () => {

@@ -267,7 +267,7 @@ describe('the Slack sink, with buttons', () => {
     expect(printed[1]!.split('\n').slice(0, -1)).toEqual([
       expect.stringMatching(/^┌─ Slack \S+ · message 2$/),
       '│ Approval needed for plat-prod-ledger',
-      '│ [ Approve ] [ Deny ]',
+      '│ [Approve] [Deny]',
       '│ (press: npm run slack -- press 2 approve|deny --as <Slack member id>)',
     ]);
     expect(printed[0]).not.toContain('message 1');
@@ -282,7 +282,7 @@ describe('the Slack sink, with buttons', () => {
         {
           number: 1,
           receivedAt: expect.any(String),
-          rendered: 'Approval needed for plat-prod-ledger\n[ Approve ] [ Deny ]',
+          rendered: 'Approval needed for plat-prod-ledger\n[Approve] [Deny]',
           buttons: [
             { actionId: 'vend.approve', text: 'Approve', value: 'req-1', blockId: 'vend.approval' },
             { actionId: 'vend.deny', text: 'Deny', value: 'req-1', blockId: 'vend.approval' },
