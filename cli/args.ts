@@ -52,6 +52,10 @@ export const COMMAND_FLAGS: Record<Command, Record<string, FlagSpec>> = {
     },
     file: { type: 'string', value: '<file>', help: "the request's JSON body; flags override its fields" },
     watch: { type: 'boolean', help: 'follow the request until it succeeds or fails' },
+    'dry-run': {
+      type: 'boolean',
+      help: 'check the request and show what it would do; nothing is asked for',
+    },
   },
   status: {
     watch: { type: 'boolean', help: 'follow the request until it succeeds or fails' },
@@ -80,7 +84,7 @@ const POSITIONALS: Record<Command, string[]> = {
 export const SYNOPSIS: Record<Command, string> = {
   request:
     'vend request --name <name> --ou <path> --owner <email> [--email <email>] [--slack-user <id>] [--budget <usd>]\n' +
-    '             [--tag <key=value> ...] [--vpc <vpc-id:region>] [--idempotency-key <key>] [--watch]\n' +
+    '             [--tag <key=value> ...] [--vpc <vpc-id:region>] [--idempotency-key <key>] [--watch | --dry-run]\n' +
     '       vend request --file <request.json> [flags overriding its fields] [--watch]',
   status: 'vend status <requestId> [--watch]',
   list: 'vend list [--limit <n>] [--cursor <cursor>] [--all]',

@@ -7,6 +7,7 @@ import type { AccountList, AccountView, DriftView, RequestAccepted } from '../fu
 export type {
   DriftRecordView,
   DriftView,
+  DryRunPlan,
   ErrorResponse,
   RequestAccepted,
   RequestView,

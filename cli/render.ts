@@ -1,4 +1,4 @@
-import type { DriftRecordView, DriftView, RequestView, StepView } from './contract.ts';
+import type { DriftRecordView, DriftView, DryRunPlan, RequestView, StepView } from './contract.ts';
 import type { VendIo } from './io.ts';
 
 /** Where output goes: human lines, or with `--json` only the API's JSON on stdout. Errors go to stderr. */
@@ -196,4 +196,52 @@ export function driftTable(entries: DriftRecordView[]): string[] {
         : (entry.action ?? ''),
     ]),
   ]);
+}
+
+/** A dry run's plan, as `vend request --dry-run` prints it. */
+export function renderPlan({ plan }: DryRunPlan): string[] {
+  const lines = [
+    `Dry run: the request passes every check; nothing was asked for.`,
+    '',
+    ...table([
+      ['Account', `${plan.accountName} (${plan.email})`],
+      ['OU', `${plan.organizationalUnit.path} (${plan.organizationalUnit.id})`],
+      [
+        'Profile',
+        plan.profile.description ? `${plan.profile.name}: ${plan.profile.description}` : plan.profile.name,
+      ],
+      ['Owner', plan.owner],
+      [
+        'Approval',
+        plan.approval.required
+          ? `required, by ${plan.approval.approvers.map((a) => a.entry).join(' or ')}${plan.approval.expiresAfterHours ? ` within ${plan.approval.expiresAfterHours} hours` : ''}`
+          : 'not required',
+      ],
+      [
+        'Roles',
+        plan.baseline.roles.map((role) => `${role.name} (trusted by ${role.trustedAccountId})`).join(', ') ||
+          'none',
+      ],
+      ['Password policy', plan.baseline.passwordPolicy ? 'the organization’s' : 'none'],
+      ...(plan.baseline.alias ? [['Alias', plan.baseline.alias]] : []),
+      [
+        'Budget',
+        `${plan.budget.monthlyLimitUsd} USD a month, alerts at ${plan.budget.thresholds.map((t) => `${t.percent}% ${t.type}`).join(', ')} to ${plan.budget.subscribers.join(', ')}`,
+      ],
+      [
+        'Tags',
+        Object.entries(plan.tags)
+          .map(([key, value]) => `${key}=${value}`)
+          .join(', ') || 'none',
+      ],
+      [
+        'DNS',
+        plan.dns
+          ? `joins zone ${plan.dns.hostedZoneId}${plan.dns.vpc ? ` with ${plan.dns.vpc.id} (${plan.dns.vpc.region})` : ''}`
+          : 'none',
+      ],
+      ['Guardrails', plan.guardrails.join(', ') || 'none'],
+    ]),
+  ];
+  return lines;
 }

@@ -22,7 +22,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
-import type { VendConfig } from '../functions/shared/config.ts';
+import { declaredTagKeys, type VendConfig } from '../functions/shared/config.ts';
 import { DRIFT_EVENT_PATTERN, ORGANIZATIONS_EVENTS_REGION } from '../functions/shared/drift-pattern.ts';
 import { ENV } from '../functions/shared/env.ts';
 import { METRIC, METRICS_NAMESPACE } from '../functions/shared/metrics-names.ts';
@@ -106,9 +106,8 @@ export interface VendStackProps extends StackProps {
   /**
    * IAM `StringLike` patterns of the tag keys a request may set, beside the `vend:*` keys Vend owns: the
    * `aws:TagKeys` condition of CreateAccount and TagResource. The request API refuses keys starting with `aws:` or
-   * `vend:` but accepts any other, so the default allows any key; give the organization's tagging convention
-   * (e.g. `['team', 'cost-center', 'project']`) to narrow it, and keep the API's accepted keys the same.
-   * @default ['*']
+   * `vend:` and, where a profile sets `allowUndeclaredTags: false`, keys the profile does not declare.
+   * @default - the keys the profiles declare when every profile limits requests to them, else ['*']
    */
   readonly requestTagKeyPatterns?: readonly string[];
   /**
@@ -242,7 +241,7 @@ export class VendStack extends Stack {
     this.memberAccess = {
       organizationId,
       vendableOuIds,
-      requestTagKeyPatterns: props.requestTagKeyPatterns ?? ['*'],
+      requestTagKeyPatterns: props.requestTagKeyPatterns ?? declaredTagKeys(config) ?? ['*'],
     };
     const makeFunction = (folder: string, access: FunctionAccess, timeout: Duration, environment = {}) => {
       const fn = new PipelineFunction(this, pascal(folder), {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Parsed, str } from '../args.ts';
-import type { Accepted } from '../contract.ts';
+import type { Accepted, DryRunPlan } from '../contract.ts';
 import { UnavailableError, usage } from '../errors.ts';
 import { EXIT } from '../io.ts';
+import { renderPlan } from '../render.ts';
 import { type Context, followHint } from './context.ts';
 import { finish, watch } from './status.ts';
 
@@ -112,6 +113,19 @@ async function requestBody(context: Context, values: Parsed['values']): Promise<
 export async function requestCommand(context: Context, parsed: Parsed): Promise<number> {
   const { out, io } = context;
   const body = await requestBody(context, parsed.values);
+  if (parsed.values['dry-run']) {
+    if (parsed.values['watch']) {
+      throw usage(
+        'request',
+        '--dry-run and --watch go not together',
+        'A dry run asks for nothing to watch: drop one.',
+      );
+    }
+    const answer = await context.api.call<DryRunPlan>('POST', '/accounts?dryRun=true', { body });
+    out.data(answer);
+    for (const line of renderPlan(answer)) out.line(line);
+    return EXIT.ok;
+  }
   const key =
     str(parsed.values, 'idempotency-key') ?? (io.newIdempotencyKey ?? (() => `vend-cli-${randomUUID()}`))();
   let accepted: Accepted;

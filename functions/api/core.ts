@@ -3,10 +3,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { type Caller, type Grants, grantsFor, matchArnOf } from '../shared/access.ts';
 import type { Deps } from '../shared/deps.ts';
-import { HttpError, isAwsError } from '../shared/errors.ts';
+import { HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
 import { METRIC } from '../shared/metrics-names.ts';
-import type { RequestRecord, VendRequest } from '../shared/model.ts';
+import type { AccountDesiredState, RequestRecord, VendRequest } from '../shared/model.ts';
 import { type Accepted, acceptRequest, prepareRequest, type WorkflowStarter } from '../shared/submit.ts';
 import { readJsonBody } from './body.ts';
 import { accessLog, httpErrors, json } from './http.ts';
@@ -15,7 +16,7 @@ import { openApiDocument } from './openapi.ts';
 import { AccountCount } from './quota.ts';
 import { createRouter } from './routing.ts';
 import { accountIdSchema, listQuerySchema, requestIdSchema } from './schemas.ts';
-import { acceptedAnswer, accountView, LIST_DRIFT_HISTORY, requestView } from './views.ts';
+import { acceptedAnswer, accountView, dryRunPlan, LIST_DRIFT_HISTORY, requestView } from './views.ts';
 
 /** What the API needs: the step dependencies, something that starts the workflow, and limits. */
 export type ApiDeps = Deps & {
@@ -55,11 +56,11 @@ class RequestApi {
       },
       {
         template: '/accounts/requests/{requestId}',
-        methods: { GET: (_event, params) => this.getRequest(params.requestId!) },
+        methods: { GET: (event, params) => this.getRequest(event, params.requestId!) },
       },
       {
         template: '/accounts/{accountId}',
-        methods: { GET: (_event, params) => this.getAccount(params.accountId!) },
+        methods: { GET: (event, params) => this.getAccount(event, params.accountId!) },
       },
       { template: '/openapi.json', methods: { GET: async () => json(200, openApiDocument()) } },
     ]);
@@ -72,13 +73,16 @@ class RequestApi {
    * and started once; under an Idempotency-Key the key protocol decides which of these run.
    */
   private async postAccount(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-    const principal = callerOf(event);
+    const caller = callerOf(event);
+    const principal = caller.arn;
+    const grants = grantsFor(this.deps.config, caller);
     const body = readJsonBody(event, this.deps.maxBodyBytes);
+    if (isDryRun(event)) return this.dryRun(body, caller, grants);
     const key = idempotencyKeyOf(event);
     const submission: Submission = {
       newRequestId: () => `req-${randomUUID()}`,
       prepare: async (requestId) => {
-        const request = await prepareRequest(this.deps, body, principal, requestId);
+        const request = await prepareRequest(this.deps, body, principal, requestId, { grants });
         await this.accountCount.requireRoom();
         return request;
       },
@@ -99,6 +103,28 @@ class RequestApi {
       });
     }
     return acceptedAnswer(outcome.record, outcome.replayed);
+  }
+
+  /**
+   * `POST /accounts?dryRun=true`: every check a request goes through (grants, profile, names and emails free, the
+   * quota, the shared zone's room), then the plan, with nothing written or started.
+   */
+  private async dryRun(body: unknown, caller: Caller, grants: Grants): Promise<APIGatewayProxyResult> {
+    const request = await prepareRequest(this.deps, body, caller.arn, `dry-run-${randomUUID()}`, { grants });
+    for (const field of ['name', 'email'] as const) {
+      const value = field === 'name' ? request.accountName : request.email;
+      const holder = await this.deps.requests.reservationHolder(field, value);
+      if (holder !== undefined) {
+        throw new RequestRejectedError(
+          409,
+          field,
+          `${field === 'name' ? `account name '${value}'` : `'${value}'`} is already used by ${holder}`,
+          field === 'name' ? 'Choose another name.' : 'Use another address.',
+        );
+      }
+    }
+    await this.accountCount.requireRoom();
+    return json(200, dryRunPlan(this.deps.config, request));
   }
 
   private accept(request: VendRequest): Promise<Accepted> {
@@ -125,10 +151,14 @@ class RequestApi {
 
   // GET ------------------------------------------------------------------------------------------------------------
 
-  private async getRequest(requestId: string): Promise<APIGatewayProxyResult> {
-    const record = requestIdSchema.safeParse(requestId).success
+  private async getRequest(event: APIGatewayProxyEvent, requestId: string): Promise<APIGatewayProxyResult> {
+    const caller = callerOf(event);
+    const found = requestIdSchema.safeParse(requestId).success
       ? await this.deps.requests.get(requestId)
       : undefined;
+    // A request the caller may not see is answered as one that does not exist, so ids cannot be probed.
+    const record =
+      found && maySeeRequest(grantsFor(this.deps.config, caller), caller, found) ? found : undefined;
     if (!record) {
       throw new HttpError(404, `there is no request ${requestId}`, {
         field: 'requestId',
@@ -158,7 +188,9 @@ class RequestApi {
         fix: 'Pass the nextCursor of the previous page as it is, or leave cursor out to start from the newest.',
       });
     }
-    const page = await this.deps.accounts.list(limit, cursor);
+    const caller = callerOf(event);
+    const grants = grantsFor(this.deps.config, caller);
+    const page = await this.visibleAccounts(grants, caller, limit, cursor);
     const drifts = await Promise.all(page.items.map((account) => this.deps.drift.get(account.accountId)));
     return json(200, {
       accounts: page.items.map((account, i) => accountView(account, drifts[i], LIST_DRIFT_HISTORY)),
@@ -166,14 +198,35 @@ class RequestApi {
     });
   }
 
-  private async getAccount(accountId: string): Promise<APIGatewayProxyResult> {
+  /**
+   * A page of the accounts the caller may see: all of them with read-all, else those it asked for. Pages of the
+   * registry are read until `limit` visible accounts are found or the list ends (a bounded number of reads).
+   */
+  private async visibleAccounts(grants: Grants, caller: Caller, limit: number, cursor: string | undefined) {
+    if (grants.readsAll) return this.deps.accounts.list(limit, cursor);
+    const items: AccountDesiredState[] = [];
+    let next = cursor;
+    // Each read asks for no more than are still wanted, so the cursor is exactly where reading stopped.
+    for (let reads = 0; reads < MAX_LIST_READS; reads++) {
+      const page = await this.deps.accounts.list(limit - items.length, next);
+      for (const account of page.items) if (account.requester === caller.arn) items.push(account);
+      next = page.cursor;
+      if (!next || items.length >= limit) break;
+    }
+    return { items, cursor: next };
+  }
+
+  private async getAccount(event: APIGatewayProxyEvent, accountId: string): Promise<APIGatewayProxyResult> {
+    const caller = callerOf(event);
     if (!accountIdSchema.safeParse(accountId).success) {
       throw new HttpError(400, `'${accountId}' is not an account id`, {
         field: 'accountId',
         fix: 'An AWS account id is 12 digits, such as 123456789012.',
       });
     }
-    const account = await this.deps.accounts.get(accountId);
+    const found = await this.deps.accounts.get(accountId);
+    const grants = grantsFor(this.deps.config, caller);
+    const account = found && (grants.readsAll || found.requester === caller.arn) ? found : undefined;
     if (!account) {
       throw new HttpError(404, `Vend has not vended account ${accountId}`, {
         field: 'accountId',
@@ -184,8 +237,36 @@ class RequestApi {
   }
 }
 
+/** How many registry pages a list filtered to the caller's own accounts reads at most per answer. */
+const MAX_LIST_READS = 10;
+
+/** `?dryRun=true`: check and plan only. */
+function isDryRun(event: APIGatewayProxyEvent): boolean {
+  const value = event.queryStringParameters?.dryRun;
+  if (value === undefined) return false;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new HttpError(400, `dryRun: '${value}' is not true or false`, {
+    field: 'dryRun',
+    fix: 'Use ?dryRun=true to check a request without making it, or leave dryRun out.',
+  });
+}
+
+/** Whether a caller may see a request: read-all, its own, or one it may approve. */
+function maySeeRequest(grants: Grants, caller: Caller, record: RequestRecord): boolean {
+  return (
+    grants.readsAll ||
+    record.request.requester.principal === caller.arn ||
+    grants.mayApprove(record.request.organizationalUnit.path)
+  );
+}
+
 /** Who is asking: API Gateway's IAM authorization fills the caller's ARN. */
-function callerOf(event: APIGatewayProxyEvent): string {
+function callerOf(event: APIGatewayProxyEvent): Caller {
+  return { arn: callerArnOf(event), matchArn: matchArnOf(callerArnOf(event)) };
+}
+
+function callerArnOf(event: APIGatewayProxyEvent): string {
   const identity = event.requestContext?.identity;
   const principal = identity?.userArn || identity?.caller;
   if (!principal) {

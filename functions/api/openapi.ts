@@ -5,6 +5,7 @@ import {
   accountIdSchema,
   accountListSchema,
   accountSchema,
+  dryRunPlanSchema,
   errorResponseSchema,
   idempotencyKeySchema,
   listQuerySchema,
@@ -27,6 +28,7 @@ export const RESPONSE_SCHEMAS = {
   Request: requestViewSchema,
   Account: accountSchema,
   AccountList: accountListSchema,
+  DryRunPlan: dryRunPlanSchema,
   Error: errorResponseSchema,
 } as const;
 
@@ -103,6 +105,15 @@ function build(): JsonSchema {
             'nothing. An accepted request is vended in the background: follow it at the `Location` answered.',
           parameters: [
             {
+              name: 'dryRun',
+              in: 'query',
+              required: false,
+              description:
+                '`true`: run every check and answer 200 with the plan (account, OU and profile, approval, ' +
+                'baseline, budget, tags, DNS, guardrails); nothing is written or started.',
+              schema: { type: 'string', enum: ['true', 'false'] },
+            },
+            {
               name: 'Idempotency-Key',
               in: 'header',
               required: false,
@@ -112,6 +123,11 @@ function build(): JsonSchema {
           ],
           requestBody: { required: true, content: jsonContent(ref('AccountRequest')) },
           responses: {
+            '200': {
+              description:
+                'A dry run (`?dryRun=true`): the request passed every check; this is what it would do.',
+              content: jsonContent(ref('DryRunPlan')),
+            },
             '202': {
               description:
                 'Accepted: the workflow is started. A retry with the same Idempotency-Key and body answers the same.',
@@ -129,9 +145,13 @@ function build(): JsonSchema {
             },
             '400': errorResponse(
               'The body is not valid JSON, breaks the schema, the naming rule or the email rules, names an OU by ' +
-                'a bare name, or the Idempotency-Key header is malformed.',
+                "a bare name, breaks the OU profile's rules (root email, owner's domain, required tags, budget " +
+                'maximum and alert floor), or the Idempotency-Key header is malformed.',
             ),
             '401': errorResponse('The request is not signed by a known principal.'),
+            '403': errorResponse(
+              'The caller is not granted requests in this OU (the answer names who is), or the signature is not valid.',
+            ),
             '409': errorResponse(
               'The name or email is already used by another request or account, the Idempotency-Key was used ' +
                 'with another body, or the organization has reached its account quota.',

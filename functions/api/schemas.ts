@@ -221,6 +221,48 @@ export const accountListSchema = z.strictObject({
     .meta({ description: 'Pass as `cursor` for the next page; absent on the last page.' }),
 });
 
+/** 200 to POST /accounts?dryRun=true: what the request would do; nothing was written or started. */
+export const dryRunPlanSchema = z.strictObject({
+  dryRun: z.literal(true),
+  plan: z.strictObject({
+    accountName: z.string(),
+    email: z.string(),
+    organizationalUnit: organizationalUnitSchema,
+    profile: z.strictObject({ name: z.string(), description: z.string().optional() }).meta({
+      description: "The OU's profile: `default`, or the OU path when the configuration overrides it.",
+    }),
+    owner: z.string(),
+    approval: z.strictObject({
+      required: z.boolean(),
+      approvers: z
+        .array(z.strictObject({ entry: z.string(), principals: z.array(z.string()) }))
+        .meta({ description: 'Who would decide: the access entries and their principals.' }),
+      expiresAfterHours: z.number().optional(),
+    }),
+    baseline: z.strictObject({
+      roles: z.array(z.strictObject({ name: z.string(), trustedAccountId: z.string() })),
+      passwordPolicy: z.boolean(),
+      alias: z.string().optional(),
+    }),
+    budget: z.strictObject({
+      monthlyLimitUsd: z.number(),
+      thresholds: z.array(thresholdSchema),
+      subscribers: z.array(z.string()).meta({ description: 'Who hears of the alerts: the owner first.' }),
+    }),
+    tags: z.record(z.string(), z.string()).meta({ description: 'The tags the account would carry.' }),
+    dns: z
+      .strictObject({
+        hostedZoneId: z.string(),
+        vpc: z.strictObject({ id: z.string(), region: z.string() }).optional(),
+      })
+      .optional()
+      .meta({ description: "The shared private zone the account's VPC would join." }),
+    guardrails: z.array(z.string()).meta({
+      description: 'The service control policies Vend would attach (none while Vend manages none).',
+    }),
+  }),
+});
+
 /** Query of GET /accounts. */
 export const listQuerySchema = z.object({
   limit: z.coerce
@@ -257,3 +299,4 @@ export type AccountView = z.output<typeof accountSchema>;
 export type DriftRecordView = z.output<typeof driftRecordSchema>;
 export type DriftView = z.output<typeof driftSchema>;
 export type AccountList = z.output<typeof accountListSchema>;
+export type DryRunPlan = z.output<typeof dryRunPlanSchema>;

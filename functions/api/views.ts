@@ -1,4 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { accountAlias } from '../domain/alias.ts';
+import { approversFor, resolveProfile, type VendConfig } from '../shared/config.ts';
 import {
   type AccountDesiredState,
   type DriftState,
@@ -6,9 +8,11 @@ import {
   type RequestRecord,
   STEP_NAMES,
   type StepName,
+  type VendRequest,
+  vendTags,
 } from '../shared/model.ts';
 import { json } from './http.ts';
-import type { AccountView, DriftView, RequestAccepted, RequestView } from './schemas.ts';
+import type { AccountView, DriftView, DryRunPlan, RequestAccepted, RequestView } from './schemas.ts';
 
 /**
  * The 202 answer to a POST: the request's summary and its link; `replayed` when it is a request stored earlier
@@ -168,5 +172,56 @@ export function accountView(
     drift: driftView(drift, maxHistory),
     createdAt: account.createdAt,
     updatedAt: account.updatedAt,
+  };
+}
+
+/** What a checked request would do, as POST /accounts?dryRun=true answers it. */
+export function dryRunPlan(config: VendConfig, request: VendRequest): DryRunPlan {
+  const profile = request.profile ?? resolveProfile(config, request.organizationalUnit.path);
+  const roles = profile.baselineRoles.flatMap((name) => {
+    const role = config.baseline.roles.find((candidate) => candidate.name === name);
+    return role ? [{ name: role.name, trustedAccountId: role.trustedAccountId }] : [];
+  });
+  const { 'vend:request-id': _id, ...tags } = vendTags(request);
+  const alias = config.baseline.accountAliasTemplate;
+  return {
+    dryRun: true,
+    plan: {
+      accountName: request.accountName,
+      email: request.email,
+      organizationalUnit: { id: request.organizationalUnit.id, path: request.organizationalUnit.path },
+      profile: { name: profile.name, ...(profile.description ? { description: profile.description } : {}) },
+      owner: request.owner,
+      approval: {
+        required: profile.approval.required,
+        approvers: profile.approval.required
+          ? approversFor(config, profile.organizationalUnit).map((entry) => ({
+              entry,
+              principals: [...(config.access[entry]?.principals ?? [])],
+            }))
+          : [],
+        ...(profile.approval.required ? { expiresAfterHours: profile.approval.expiresAfterHours } : {}),
+      },
+      baseline: {
+        roles,
+        passwordPolicy: config.baseline.passwordPolicy !== undefined,
+        ...(alias ? { alias: accountAlias(alias, request.accountName) } : {}),
+      },
+      budget: {
+        monthlyLimitUsd: request.budget.monthlyLimitUsd,
+        thresholds: request.budget.thresholds.map((t) => ({ percent: t.percent, type: t.type })),
+        subscribers: [request.owner, ...config.budget.subscribers],
+      },
+      tags,
+      ...(config.dns
+        ? {
+            dns: {
+              hostedZoneId: config.dns.hostedZoneId,
+              ...(request.vpc ? { vpc: { id: request.vpc.id, region: request.vpc.region } } : {}),
+            },
+          }
+        : {}),
+      guardrails: [],
+    },
   };
 }

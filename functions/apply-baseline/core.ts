@@ -1,4 +1,5 @@
 import { type ApplyBaselineOutput, convergeBaseline } from '../domain/baseline.ts';
+import { profileOfRequest } from '../domain/profile.ts';
 import type { Deps } from '../shared/deps.ts';
 import { accountOf, runStep, type StepInput } from '../shared/steps.ts';
 
@@ -8,14 +9,16 @@ export type ApplyBaselineInput = StepInput;
 export type { ApplyBaselineOutput };
 
 /**
- * Applies the organization's baseline (roles, password policy, account alias) in a new account. Safe to run
- * again: it converges, changing only what differs from `config.baseline`; the first attempt writes first.
+ * Applies the organization's baseline in a new account: the roles of the request's profile (`baselineRoles`),
+ * the password policy and the account alias. Safe to run again: it converges, changing only what differs from
+ * `config.baseline`; the first attempt writes first. Roles the profile does not list are not created.
  */
 export async function applyBaseline(deps: Deps, input: ApplyBaselineInput): Promise<ApplyBaselineOutput> {
   return runStep(deps, input, 'applyBaseline', async (record, attempt) => {
     const { request } = record;
     const accountId = accountOf(record);
     const { output, changeLog } = await convergeBaseline(deps, accountId, request.accountName, {
+      roles: profileOfRequest(deps.config, request).baselineRoles,
       writeFirst: attempt === 1,
     });
     const detail =

@@ -1,4 +1,5 @@
 import { budgetName as defaultBudgetName } from '../domain/budget.ts';
+import { profileOfRequest, profileRoles } from '../domain/profile.ts';
 import type { Deps } from '../shared/deps.ts';
 import { METRIC } from '../shared/metrics-names.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
@@ -30,8 +31,8 @@ export interface CompleteRequestOutput {
 }
 
 /**
- * Ends a request that succeeded: records the account's desired state (what the drift fix keeps it at), marks the
- * request succeeded, and tells the requester on Slack, once, through the outbox (its id is the request id and
+ * Ends a request that succeeded: records the account's desired state (what the drift fix keeps it at, with the
+ * profile it was vended to), marks the request succeeded, and tells the requester on Slack, once, through the outbox (its id is the request id and
  * `ready`). A re-run after the message went out changes nothing and sends nothing. When Slack does not take it, the
  * step still succeeds (the account is ready either way): the message stays pending and the deliverer retries it.
  */
@@ -164,7 +165,9 @@ function desiredState(
     ...(dns ? { dns } : {}),
     ...(alias ? { alias } : {}),
     owner: request.owner,
+    requester: request.requester.principal,
     requestId: request.requestId,
+    profile: profileOfRequest(deps.config, request),
     status: 'active',
     createdAt: existing?.createdAt ?? now,
     updatedAt: existing?.updatedAt ?? now,
@@ -176,7 +179,7 @@ function sameState(a: AccountDesiredState, b: AccountDesiredState): boolean {
   return canonicalJson({ ...a, updatedAt: '' }) === canonicalJson({ ...b, updatedAt: '' });
 }
 
-/** What the message says was set up: the configuration's roles (how to reach them), and what each step did. */
+/** What the message says was set up: the profile's roles (how to reach them), and what each step did. */
 function successDetails(
   deps: Deps,
   request: VendRequest,
@@ -185,7 +188,8 @@ function successDetails(
 ): SuccessDetails {
   const { baseline, budget, dns } = configured;
   const results = Array.isArray(baseline.roles) ? baseline.roles.filter(isObject) : [];
-  const roles: RoleAccess[] = deps.config.baseline.roles.map((role) => {
+  const profile = profileOfRequest(deps.config, request);
+  const roles: RoleAccess[] = profileRoles(deps.config, profile.baselineRoles).map((role) => {
     const arn = str(results.find((result) => result.name === role.name)?.arn);
     return {
       name: role.name,

@@ -2,7 +2,8 @@ import type { Deps } from '../shared/deps.ts';
 import { accountAlias, aliasConverger } from './alias.ts';
 import { accountContext, converge } from './converger.ts';
 import { passwordPolicyConverger } from './password-policy.ts';
-import { roleArn, roleConverger } from './role.ts';
+import { profileRoles } from './profile.ts';
+import { retiredRoleConverger, roleArn, roleConverger } from './role.ts';
 
 export interface BaselineRoleOutcome {
   name: string;
@@ -30,6 +31,12 @@ export interface BaselineConvergence {
 
 /** How to converge the baseline. */
 export interface ConvergeOptions {
+  /**
+   * The names of the roles to converge (the profile's `baselineRoles`); each is converged to its `baseline.roles`
+   * definition, in the order `baseline.roles` lists them, and a name without one is left out. Roles not named are
+   * neither created nor changed. @default every role of `baseline.roles`
+   */
+  roles?: readonly string[];
   /** Plan only: nothing changes, and each change that would be made is listed as "would ...". */
   dryRun?: boolean;
   /**
@@ -42,7 +49,7 @@ export interface ConvergeOptions {
 }
 
 /**
- * Makes an account match `config.baseline` (each role, the password policy, the account alias), one converger
+ * Makes an account match `config.baseline` (the profile's roles, the password policy, the account alias), one converger
  * after another, acting through the organization's access role, and says what changed. The workflow uses it on
  * new accounts; the drift sweep to put back what someone changed by hand. AssumeRole refused (a new account's
  * IAM not consistent yet) surfaces as AccountNotReadyError.
@@ -59,7 +66,8 @@ export async function convergeBaseline(
   const changeLog: string[] = [];
 
   const roles: BaselineRoleOutcome[] = [];
-  for (const role of baseline.roles) {
+  const wanted = options.roles ? profileRoles(deps.config, options.roles) : baseline.roles;
+  for (const role of wanted) {
     const result = await converge(roleConverger(role.name), role, account, { dryRun });
     changeLog.push(...result.changeLog);
     roles.push({
@@ -91,4 +99,34 @@ export async function convergeBaseline(
     changes: changeLog.length,
   };
   return { output, changeLog };
+}
+
+/** What a profile's rollout does to an account's roles. */
+export interface RoleRollout {
+  /** Roles to create (or converge, when already there): each must be defined in `baseline.roles`. */
+  create: readonly string[];
+  /** Roles to delete where Vend created them (`retiredRoleConverger`). */
+  retire: readonly string[];
+}
+
+/**
+ * Rolls a changed profile's roles out to an account: creates the roles it newly lists, deletes the ones it no
+ * longer lists that carry Vend's tag; with `dryRun` only lists what it would do. Returns the changes in words.
+ */
+export async function rollOutRoles(
+  deps: Deps,
+  accountId: string,
+  rollout: RoleRollout,
+  options: { dryRun?: boolean } = {},
+): Promise<string[]> {
+  const dryRun = options.dryRun === true;
+  const account = accountContext(deps, accountId);
+  const changeLog: string[] = [];
+  for (const role of profileRoles(deps.config, rollout.create)) {
+    changeLog.push(...(await converge(roleConverger(role.name), role, account, { dryRun })).changeLog);
+  }
+  for (const name of rollout.retire) {
+    changeLog.push(...(await converge(retiredRoleConverger(name), { name }, account, { dryRun })).changeLog);
+  }
+  return changeLog;
 }

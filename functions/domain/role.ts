@@ -1,6 +1,7 @@
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
+  DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   EntityAlreadyExistsException,
@@ -44,6 +45,62 @@ export function roleConverger(roleName: string): Converger<BaselineRole> {
       return planExisting(aspect, iam, role, current);
     },
     apply: applyChanges,
+  };
+}
+
+/**
+ * A role a profile no longer lists (aspect `role:<RoleName>`): deleted, with its policies, only when it carries
+ * Vend's tag (`MANAGED_ROLE_TAG`), the mark of a role Vend created or took over as a baseline role. A role of that
+ * name without the tag is someone else's, and is left alone; a missing one is already as wanted.
+ */
+export function retiredRoleConverger(roleName: string): Converger<{ name: string }> {
+  const aspect = `role:${roleName}`;
+  return {
+    aspect,
+    async plan({ name }, account) {
+      const current = await getRole(await iamOf(account), name);
+      if (!current || !isManaged(current)) return [];
+      return [deleteRole(aspect, name)];
+    },
+    apply: applyChanges,
+  };
+}
+
+/** Whether a role carries Vend's tag. */
+function isManaged(role: Role): boolean {
+  return (
+    role.Tags?.some((tag) => tag.Key === MANAGED_ROLE_TAG.Key && tag.Value === MANAGED_ROLE_TAG.Value) ===
+    true
+  );
+}
+
+/** Deleting a role: IAM refuses while policies are attached or inline (DeleteConflict), so those go first. */
+function deleteRole(aspect: string, name: string): Change {
+  return {
+    aspect,
+    summary: `delete role ${name}, which the profile no longer lists`,
+    async run(account): Promise<Applied> {
+      const iam = await iamOf(account);
+      // Each call finding nothing (the role or the policy gone meanwhile) is as wanted.
+      const unlessGone = (error: unknown): 'gone' => {
+        if (error instanceof NoSuchEntityException) return 'gone';
+        throw error;
+      };
+      const attached = await attachedPolicies(iam, name).catch(unlessGone);
+      const inline = await inlinePolicyNames(iam, name).catch(unlessGone);
+      if (attached === 'gone' || inline === 'gone') return { done: [], created: false };
+      for (const arn of attached)
+        await aws(iam.send(new DetachRolePolicyCommand({ RoleName: name, PolicyArn: arn }))).catch(
+          unlessGone,
+        );
+      for (const policy of inline)
+        await aws(iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policy }))).catch(
+          unlessGone,
+        );
+      if ((await aws(iam.send(new DeleteRoleCommand({ RoleName: name }))).catch(unlessGone)) === 'gone')
+        return { done: [], created: false };
+      return { done: [`deleted role ${name}, which the profile no longer lists`], created: false };
+    },
   };
 }
 
@@ -207,10 +264,7 @@ function settingsChanges(aspect: string, role: BaselineRole, current: Role): Cha
       ),
     );
   }
-  const tagged = current.Tags?.some(
-    (tag) => tag.Key === MANAGED_ROLE_TAG.Key && tag.Value === MANAGED_ROLE_TAG.Value,
-  );
-  if (!tagged) {
+  if (!isManaged(current)) {
     const tag = `${MANAGED_ROLE_TAG.Key}=${MANAGED_ROLE_TAG.Value}`;
     changes.push(
       write(aspect, `tag role ${role.name} ${tag}`, `tagged role ${role.name} ${tag}`, (iam) =>

@@ -117,6 +117,8 @@ const ACCOUNT_ID = /^\d{12}$/;
  *   RemoveAccountFromOrganization, LeaveOrganization or AccountDepartedOrganization is membership drift: the
  *   account is marked closed or removed and it is reported;
  * - records it in the account's drift history (what, who, when, what was done) and tells Slack once.
+ * What the account's profile decides (its baseline roles and alerts) lives in IAM and Budgets, which no
+ * Organizations event tells of: the sweep keeps it at the recorded profile.
  * Throttling and other transient errors propagate after the claim is given up, so EventBridge retries the event.
  */
 export async function handleDriftEvent(deps: Deps, input: unknown): Promise<DriftEventResult> {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { convergeBaseline } from '../domain/baseline.ts';
+import { convergeBaseline, rollOutRoles } from '../domain/baseline.ts';
 import { convergeBudget } from '../domain/budget.ts';
 import { associationText, connectVpcToSharedZone } from '../domain/dns.ts';
+import { type ProfileRollout, profileOfAccount, profileRollout } from '../domain/profile.ts';
 import type { Deps } from '../shared/deps.ts';
 import { AccountNotReadyError } from '../shared/errors.ts';
 import { METRIC } from '../shared/metrics-names.ts';
@@ -66,9 +67,11 @@ export interface SweepResult {
  * The periodic drift sweep: for every active vended account, checks whether it is still an open member of the
  * organization (DescribeAccount), what no Organizations event tells of (the IAM baseline, the budget, the DNS
  * association) and what an event may have been missed for (its OU and tags), with the same idempotent code the
- * workflow converges with, under the same per-account lock as the drift events. In fix mode it puts back what
- * differs; in report mode it changes nothing (the converging functions run as dry runs) and reports what it would
- * change. What it found is recorded in each account's drift history and told on Slack in one message per run
+ * workflow converges with, under the same per-account lock as the drift events. Each account is kept at the
+ * profile recorded with it (its baseline roles, its alerts); when the configuration's profile for its OU has changed
+ * since, the sweep rolls the change out and records the new profile (`rollOut`). In fix mode it puts back what
+ * differs; in report mode it changes nothing, not even the registry (the converging functions run as dry runs), and
+ * reports what it would change. What it found is recorded in each account's drift history and told on Slack in one message per run
  * (none when everything is in sync). Paced: `concurrency` accounts at a time, each worker pausing
  * `delayBetweenAccountsMs` between accounts; one account failing does not stop the others.
  *
@@ -248,21 +251,32 @@ async function checkAccount(
   const run = async (aspect: DriftAspect, check: () => Promise<AspectCheck | undefined>) => {
     try {
       const result = await check();
-      if (!result) return;
+      if (!result) return true;
       checks.push(result);
-      // Fixed (or put back meanwhile), the aspect is as it should be now; in a dry run it stays drifted.
-      aspects[aspect] = result.drifted && dryRun ? 'drifted' : 'in-sync';
+      // Fixed (or put back meanwhile), the aspect is as it should be now; in a dry run it stays drifted. An aspect
+      // checked twice (its drift, then a profile's rollout) is drifted when either check left it so.
+      if (aspects[aspect] !== 'drifted') aspects[aspect] = result.drifted && dryRun ? 'drifted' : 'in-sync';
+      return true;
     } catch (error) {
       deps.log.warn('drift sweep could not check an aspect', { accountId, aspect, error: errorText(error) });
       aspects[aspect] = 'drifted';
       failures.push(`${aspect}: ${describeFailure(deps, error)}`);
+      return false;
     }
   };
 
   await run('organizationalUnit', () => checkOrganizationalUnit(deps, desired, dryRun));
   await run('tags', () => checkTags(deps, desired, dryRun));
+  // The account is kept at the profile recorded with it; a change of the OU's profile since is rolled out below.
+  const rollout = profileRollout(deps, desired);
+  const kept = profileOfAccount(deps, desired).baselineRoles.filter(
+    (name) => !rollout?.retireRoles.includes(name),
+  );
   await run('baseline', async () => {
-    const { output, changeLog } = await convergeBaseline(deps, accountId, desired.accountName, { dryRun });
+    const { output, changeLog } = await convergeBaseline(deps, accountId, desired.accountName, {
+      dryRun,
+      roles: kept,
+    });
     if (!dryRun && output.version !== desired.baselineVersion)
       await deps.accounts.setBaselineVersion(accountId, output.version);
     return {
@@ -272,6 +286,7 @@ async function checkAccount(
       changes: changeLog,
     };
   });
+  let budgetChanges: string[] = [];
   await run('budget', async () => {
     const { changeLog } = await convergeBudget(
       deps,
@@ -283,6 +298,7 @@ async function checkAccount(
       },
       { dryRun },
     );
+    budgetChanges = changeLog;
     return {
       aspect: 'budget',
       drifted: changeLog.length > 0,
@@ -317,6 +333,12 @@ async function checkAccount(
     });
   }
 
+  if (rollout) await rollOut(deps, desired, rollout, { dryRun, run, budgetChanges });
+  else if (!dryRun && !desired.profile && failures.length === 0) {
+    // Recorded before profiles were: from now on it is kept at the profile it was just converged to.
+    await deps.accounts.setProfile(accountId, profileOfAccount(deps, desired));
+  }
+
   // Drifted and put back, or reported; drifted with nothing left to change was put back meanwhile.
   const drifted = checks.filter((check) => check.drifted && (dryRun || check.changes.length > 0));
   const changes = drifted.flatMap((check) => check.changes);
@@ -333,6 +355,74 @@ async function checkAccount(
     changes,
     failures,
   };
+}
+
+/**
+ * Rolls a change of the account's profile out (`profileRollout`): creates the roles the new profile lists, deletes
+ * the ones it no longer lists that Vend created, raises the budget alerts to its floor; then records the new
+ * profile (and alerts) with the account, so that later sweeps keep the account at it. With `dryRun` (report mode)
+ * it only reports what it would do, and records nothing: the next sweep in fix mode rolls it out. Changes are told
+ * as `profile <name> changed: <changes>`, one line per aspect.
+ */
+async function rollOut(
+  deps: Deps,
+  desired: AccountDesiredState,
+  rollout: ProfileRollout,
+  context: {
+    dryRun: boolean;
+    run: (aspect: DriftAspect, check: () => Promise<AspectCheck | undefined>) => Promise<boolean>;
+    /** What the budget's drift check did or would do: a dry run's rollout plan repeats it, and leaves it out. */
+    budgetChanges: readonly string[];
+  },
+): Promise<void> {
+  const { accountId } = desired;
+  const { dryRun, run } = context;
+  const told = (aspect: DriftAspect, changes: string[]): AspectCheck => ({
+    aspect,
+    drifted: changes.length > 0,
+    found: changes.length > 0 ? rollout.what : '',
+    changes: changes.length > 0 ? [`profile ${rollout.to.name} changed: ${changes.join(', ')}`] : [],
+  });
+  let rolledOut = true;
+  if (rollout.addRoles.length > 0 || rollout.retireRoles.length > 0) {
+    rolledOut &&= await run('baseline', async () =>
+      told(
+        'baseline',
+        await rollOutRoles(
+          deps,
+          accountId,
+          { create: rollout.addRoles, retire: rollout.retireRoles },
+          { dryRun },
+        ),
+      ),
+    );
+  }
+  if (rollout.thresholdsChanged) {
+    rolledOut &&= await run('budget', async () => {
+      const { changeLog } = await convergeBudget(
+        deps,
+        accountId,
+        {
+          accountName: desired.accountName,
+          owner: desired.owner,
+          budget: { monthlyLimitUsd: desired.budget.monthlyLimitUsd, thresholds: rollout.thresholds },
+        },
+        { dryRun },
+      );
+      const repeated = new Set(dryRun ? context.budgetChanges : []);
+      return told(
+        'budget',
+        changeLog.filter((line) => !repeated.has(line)),
+      );
+    });
+  }
+  if (dryRun || !rolledOut) return;
+  await deps.accounts.setProfile(
+    accountId,
+    rollout.to,
+    rollout.thresholdsChanged ? rollout.thresholds : undefined,
+  );
+  deps.log.info('profile rolled out', { accountId, profile: rollout.to.name });
 }
 
 /**
@@ -394,12 +484,12 @@ function sweepRecord(
 ): DriftRecord {
   const changes = drifted.flatMap((check) => check.changes);
   const outcome = failures.length > 0 ? 'failed' : mode === 'report' ? 'reported' : 'fixed';
-  const found = drifted.map((check) => check.found).filter((text) => text !== '');
+  const found = [...new Set(drifted.map((check) => check.found).filter((text) => text !== ''))];
   const now = new Date().toISOString();
   return {
     id: sweepRecordId(runId, account.accountId),
     source: 'sweep',
-    aspects: drifted.map((check) => check.aspect),
+    aspects: [...new Set(drifted.map((check) => check.aspect))],
     what: found.length > 0 ? `found by the drift sweep: ${found.join('; ')}` : 'found by the drift sweep',
     at: now,
     outcome,

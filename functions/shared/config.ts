@@ -567,3 +567,17 @@ export function approversFor(config: VendConfig, ou: string): string[] {
     return entry !== undefined && grants(entry.approve, ou);
   });
 }
+
+/**
+ * The tag keys requests may set across every vendable OU, when every profile limits them to the keys it declares
+ * (`allowUndeclaredTags: false`); undefined when any profile lets requests carry other keys.
+ */
+export function declaredTagKeys(config: VendConfig): string[] | undefined {
+  const keys = new Set<string>();
+  for (const ou of config.organization.allowedOrganizationalUnits) {
+    const profile = resolveProfile(config, ou);
+    if (profile.allowUndeclaredTags) return undefined;
+    for (const key of Object.keys(profile.tags)) keys.add(key);
+  }
+  return [...keys].sort();
+}

@@ -99,7 +99,7 @@ export class RegistryConditionFailedError extends Error {
 export class RequestRejectedError extends Error {
   override readonly name = 'RequestRejectedError';
   constructor(
-    readonly statusCode: 400 | 404 | 409 | 413 | 415 | 422,
+    readonly statusCode: 400 | 403 | 404 | 409 | 413 | 415 | 422,
     readonly field: string,
     message: string,
     readonly fix: string,

@@ -125,7 +125,15 @@ export interface AccountDesiredState {
   dns?: { hostedZoneId: string; vpcId: string; region: string };
   alias?: string;
   owner: string;
+  /** Who asked for it: the requester's ARN (absent on records from before it was kept). */
+  requester?: string;
   requestId: string;
+  /**
+   * The profile the account was vended to, and is kept at: its baseline roles and alert floor. The sweep rolls a
+   * later change of the OU's profile out and records the new one here. Absent in accounts recorded before
+   * profiles were: the configuration's profile for the OU applies (`profileOfAccount`).
+   */
+  profile?: Profile;
   status: 'active' | 'closed' | 'removed';
   createdAt: string;
   updatedAt: string;

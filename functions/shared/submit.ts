@@ -5,7 +5,8 @@ import {
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { GetHostedZoneLimitCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { fillTemplate } from './config.ts';
+import { type Grants, whoMayRequest } from './access.ts';
+import { fillTemplate, type Profile, resolveProfile, type VendConfig } from './config.ts';
 import type { Deps } from './deps.ts';
 import { aws, RegistryConditionFailedError, RequestRejectedError } from './errors.ts';
 import type { RequestRecord, VendRequest } from './model.ts';
@@ -140,6 +141,15 @@ function refuseNonAscii(field: IdentityField, value: string): void {
   );
 }
 
+/** What else `prepareRequest` checks. */
+export interface PrepareOptions {
+  /**
+   * The caller's grants: a request in an OU they are not granted is refused with 403, naming who may ask. Absent
+   * for Vend's own callers (the local tools), which act for the platform team.
+   */
+  grants?: Grants;
+}
+
 /**
  * Checks a request against the organization's policy and turns it into what the workflow carries. Refusals
  * are RequestRejectedError naming the field and the fix; nothing is written.
@@ -149,6 +159,7 @@ export async function prepareRequest(
   body: unknown,
   principal: string,
   requestId = `req-${randomUUID()}`,
+  options: PrepareOptions = {},
 ): Promise<VendRequest> {
   const parsed = accountRequestSchema.safeParse(normalizeIdentityFields(body));
   if (!parsed.success) {
@@ -177,7 +188,20 @@ export async function prepareRequest(
     );
   }
   const organizationalUnit = await resolveOrganizationalUnit(deps, input.organizationalUnit);
+  if (options.grants && !options.grants.mayRequest(input.organizationalUnit)) {
+    throw new RequestRejectedError(
+      403,
+      'organizationalUnit',
+      `${principal} may not request accounts in ${input.organizationalUnit}`,
+      `Ask someone who may: ${whoMayRequest(config, input.organizationalUnit)}; or ask your platform team for a grant in the access section of the Vend configuration.`,
+    );
+  }
+  const profile = resolveProfile(config, input.organizationalUnit);
   const accountName = `${config.naming.prefixes[input.organizationalUnit] ?? ''}${input.name}`;
+
+  if (input.email !== undefined) requireRootEmailAllowed(config, profile, input.email);
+  requireOwnerInDomains(profile, input.owner);
+  const tags = checkTags(profile, input.tags ?? {});
 
   let email = input.email;
   if (email === undefined) {
@@ -210,15 +234,17 @@ export async function prepareRequest(
     );
   }
 
-  const monthlyLimitUsd = input.budget?.monthlyLimitUsd ?? config.budget.defaultMonthlyLimitUsd;
-  if (monthlyLimitUsd > config.budget.maxMonthlyLimitUsd) {
+  const monthlyLimitUsd = input.budget?.monthlyLimitUsd ?? profile.budget.defaultMonthlyLimitUsd;
+  if (monthlyLimitUsd > profile.budget.maxMonthlyLimitUsd) {
     throw new RequestRejectedError(
       400,
       'budget.monthlyLimitUsd',
-      `${monthlyLimitUsd} is above the most allowed, ${config.budget.maxMonthlyLimitUsd}`,
-      'Ask for less, or ask your platform team.',
+      `${monthlyLimitUsd} is above the most allowed in ${profile.organizationalUnit}, ${profile.budget.maxMonthlyLimitUsd}`,
+      `Ask for ${profile.budget.maxMonthlyLimitUsd} or less, or ask your platform team.`,
     );
   }
+  const thresholds = input.budget?.thresholds ?? profile.budget.thresholds;
+  if (input.budget?.thresholds) requireThresholdFloor(profile, input.budget.thresholds);
 
   if (config.dns) await requireRoomInSharedZone(deps, config.dns);
 
@@ -233,11 +259,119 @@ export async function prepareRequest(
       principal,
       ...(input.requester?.slackUserId ? { slackUserId: input.requester.slackUserId } : {}),
     },
-    budget: { monthlyLimitUsd, thresholds: input.budget?.thresholds ?? config.budget.thresholds },
-    tags: input.tags ?? {},
+    budget: { monthlyLimitUsd, thresholds },
+    tags,
     ...(input.vpc ? { vpc: input.vpc } : {}),
+    profile,
     submittedAt: new Date().toISOString(),
   };
+}
+
+/** The domain of an address, lower-case. */
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/**
+ * The organization owns the root email: whoever reads the root mailbox can reset the root password and own the
+ * account. A profile takes it from the template only, or allows addresses in listed domains.
+ */
+function requireRootEmailAllowed(config: VendConfig, profile: Profile, email: string): void {
+  const ou = profile.organizationalUnit;
+  if (profile.rootEmail.source === 'template') {
+    throw new RequestRejectedError(
+      400,
+      'email',
+      `in ${ou} the root email comes only from the organization's template${config.email.template ? ` (${config.email.template})` : ''}, so that the organization owns every root mailbox`,
+      'Leave email out: Vend makes the address from the account name.',
+    );
+  }
+  const { allowedDomains } = profile.rootEmail;
+  if (!allowedDomains.includes(domainOf(email))) {
+    throw new RequestRejectedError(
+      400,
+      'email',
+      `'${email}' is not in a domain allowed for root emails in ${ou} (${allowedDomains.join(', ')})`,
+      `Use an address in ${allowedDomains.join(' or ')}, or leave email out to use the template.`,
+    );
+  }
+}
+
+/** Budget alerts go to the owner: the address must stay inside the organization's domains. */
+function requireOwnerInDomains(profile: Profile, owner: string): void {
+  const domains = profile.ownerDomains;
+  if (domains.length === 0 || domains.includes(domainOf(owner))) return;
+  throw new RequestRejectedError(
+    400,
+    'owner',
+    `'${owner}' is not in a domain allowed for owners in ${profile.organizationalUnit} (${domains.join(', ')}): budget alerts must not leave the organization`,
+    `Give the owner's address in ${domains.join(' or ')}.`,
+  );
+}
+
+/** The request's tags, checked against the profile's: required keys present, values allowed, others allowed. */
+function checkTags(profile: Profile, tags: Record<string, string>): Record<string, string> {
+  const ou = profile.organizationalUnit;
+  for (const [key, rule] of Object.entries(profile.tags)) {
+    const value = tags[key];
+    const what = rule.description ? ` (${rule.description})` : '';
+    if (value === undefined) {
+      if (!rule.required) continue;
+      throw new RequestRejectedError(
+        400,
+        `tags.${key}`,
+        `is required in ${ou}${what}`,
+        `Add it: "tags": {"${key}": ${rule.allowedValues ? `one of ${rule.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : rule.pattern ? `a value matching ${rule.pattern}` : '"…"'}}.`,
+      );
+    }
+    if (rule.allowedValues && !rule.allowedValues.includes(value)) {
+      throw new RequestRejectedError(
+        400,
+        `tags.${key}`,
+        `'${value}' is not an allowed value of '${key}' in ${ou}${what}`,
+        `Use one of: ${rule.allowedValues.map((v) => JSON.stringify(v)).join(', ')}.`,
+      );
+    }
+    if (rule.pattern && !new RegExp(`^(?:${rule.pattern})$`).test(value)) {
+      throw new RequestRejectedError(
+        400,
+        `tags.${key}`,
+        `'${value}' does not match the pattern of '${key}' in ${ou}, ${rule.pattern}${what}`,
+        `Give a value matching ${rule.pattern}.`,
+      );
+    }
+  }
+  if (!profile.allowUndeclaredTags) {
+    const undeclared = Object.keys(tags).find((key) => profile.tags[key] === undefined);
+    if (undeclared !== undefined) {
+      throw new RequestRejectedError(
+        400,
+        `tags.${undeclared}`,
+        `'${undeclared}' is not a tag accounts in ${ou} may carry`,
+        `Use only the tags the profile declares: ${Object.keys(profile.tags).join(', ') || 'none'}.`,
+      );
+    }
+  }
+  return tags;
+}
+
+/**
+ * The organization's alerts are a floor: a request may add alerts or lower a threshold, never remove one or raise
+ * it. Each floor alert must be met by a requested alert of the same type at the same or a lower percent.
+ */
+function requireThresholdFloor(
+  profile: Profile,
+  requested: readonly { percent: number; type: 'ACTUAL' | 'FORECASTED' }[],
+): void {
+  for (const floor of profile.budget.thresholds) {
+    if (requested.some((alert) => alert.type === floor.type && alert.percent <= floor.percent)) continue;
+    throw new RequestRejectedError(
+      400,
+      'budget.thresholds',
+      `would remove or raise the organization's alert at ${floor.percent}% ${floor.type} in ${profile.organizationalUnit}`,
+      `Keep an alert of type ${floor.type} at ${floor.percent}% or lower (you may add alerts, or leave thresholds out for the organization's: ${profile.budget.thresholds.map((t) => `${t.percent}% ${t.type}`).join(', ')}).`,
+    );
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Profile } from '../shared/config.ts';
 import { aws, RegistryConditionFailedError } from '../shared/errors.ts';
 import type { AccountDesiredState } from '../shared/model.ts';
 import type { ItemKey, Page, RegistryTable } from './table.ts';
@@ -56,6 +57,23 @@ export class AccountStore {
     await this.setExisting(accountId, 'SET baselineVersion = :version, updatedAt = :now', {
       ':version': version,
     });
+  }
+
+  /**
+   * Records the profile a vended account is now kept at (the sweep rolled it out, or recorded the configuration's
+   * for an account recorded without one) and, when the rollout raised them, the budget alerts it now has.
+   */
+  async setProfile(
+    accountId: string,
+    profile: Profile,
+    thresholds?: AccountDesiredState['budget']['thresholds'],
+  ): Promise<void> {
+    await this.setExisting(
+      accountId,
+      `SET #profile = :profile${thresholds ? ', #budget.thresholds = :thresholds' : ''}, updatedAt = :now`,
+      { ':profile': profile, ...(thresholds ? { ':thresholds': thresholds } : {}) },
+      { '#profile': 'profile', ...(thresholds ? { '#budget': 'budget' } : {}) },
+    );
   }
 
   /** Updates an account the registry holds; RegistryConditionFailedError when it holds none. */

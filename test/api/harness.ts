@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import { type ApiDeps, createApiHandler } from '../../functions/api/core.ts';
 import { errorResponseSchema } from '../../functions/api/schemas.ts';
+import { readConfigFile, type VendConfig } from '../../functions/shared/config.ts';
 import { type LocalApi, startLocalApi } from '../../local/api-server.ts';
 import { steppedClock } from '../../local/cloud/index.ts';
-import { type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
+import { DEFAULT_CONFIG, type LocalPipeline, startLocalPipeline } from '../../local/pipeline.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 
 /** Simulated seconds per real millisecond: a 3-second account creation takes 3 ms. */
@@ -40,9 +41,33 @@ export interface ApiEnv {
   close(): Promise<void>;
 }
 
+/** The repository's configuration (vend.config.json), as `npm start` reads it. */
+export function defaultConfig(): VendConfig {
+  return readConfigFile(DEFAULT_CONFIG);
+}
+
+/**
+ * A configuration whose profiles let requests give root emails in example.com (the default takes them from the
+ * template only), for tests of the email rules themselves.
+ */
+export function withRequestedRootEmails(config: VendConfig = defaultConfig()): VendConfig {
+  const profiles = Object.fromEntries(
+    Object.entries(config.profiles).map(([name, profile]) => [
+      name,
+      { ...profile, rootEmail: { source: 'request-in-domains' as const, allowedDomains: ['example.com'] } },
+    ]),
+  );
+  return { ...config, profiles };
+}
+
 /** The local pipeline (cloud, registry, runner, Slack sink) on a scaled clock, with the API over HTTP in front. */
-export async function startApiEnv(): Promise<ApiEnv> {
-  const pipeline = await startLocalPipeline({ cloudPort: 0, clock: steppedClock(SPEED), speed: SPEED });
+export async function startApiEnv(options: { config?: VendConfig } = {}): Promise<ApiEnv> {
+  const pipeline = await startLocalPipeline({
+    cloudPort: 0,
+    clock: steppedClock(SPEED),
+    speed: SPEED,
+    ...(options.config ? { config: options.config } : {}),
+  });
   const servers: LocalApi[] = [];
   const serve = async (overrides: Partial<ApiDeps>) => {
     const handler = createApiHandler({ ...pipeline.deps, starter: pipeline.runner, ...overrides });
@@ -129,7 +154,7 @@ export function accountBody(overrides: Record<string, unknown> = {}): Record<str
     organizationalUnit: 'Workloads/Dev',
     owner: 'alice@example.com',
     requester: { slackUserId: 'U012ALICE' },
-    tags: { team: 'payments' },
+    tags: { team: 'payments', 'cost-center': 'cc-1234' },
     ...overrides,
   };
 }

@@ -166,6 +166,14 @@ describe('the OpenAPI document and the handler agree', () => {
     expect((await post(accountBody({ tags: { big: 'x'.repeat(40_000) } }))).status).toBe(413);
     expect((await post(accountBody(), { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post(accountBody({ organizationalUnit: 'Shared' }))).status).toBe(422);
+    // The management account's root is no access entry's principal: it may request nowhere.
+    expect((await post(accountBody(), {}, 'test')).status).toBe(403);
+    const dryRun = record(
+      '/accounts',
+      'POST',
+      await env.call('POST', '/accounts?dryRun=true', { body: accountBody() }),
+    );
+    expect(dryRun.status, dryRun.text).toBe(200);
     // A POST to a fresh API reads the organization (the OU lookup is cached), which fails as the fault says.
     const postWhenListRootsFails = async (code: string) => {
       const fresh = await env.startApi({});

@@ -68,7 +68,10 @@ describe('the configuration file', () => {
       trustedAccountId: '111111111111',
     }));
     const large = loadPipelineConfig(
-      configFile('large.json', { ...validConfig, baseline: { ...validConfig.baseline, roles } }),
+      configFile('large.json', {
+        ...validConfig,
+        baseline: { ...validConfig.baseline, roles: [...validConfig.baseline.roles, ...roles] },
+      }),
     );
     expect(Buffer.byteLength(large.json)).toBeGreaterThan(4096);
     expect(configDelivery(large)).toEqual({
@@ -124,6 +127,9 @@ describe('the organization and the vendable OUs', () => {
         allowedOrganizationalUnits: ['ou-ab12-11111111', 'Workloads/Dev'],
       },
       naming: { ...validConfig.naming, prefixes: {} },
+      // Profiles and grants name OUs by path; this file names one by id only.
+      profiles: {},
+      access: {},
     });
     const { stack } = synthVendStack(
       {

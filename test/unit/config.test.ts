@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromEnv, parseConfig, readConfigFile } from '../../functions/shared/config.ts';
+import {
+  approversFor,
+  configFromEnv,
+  declaredTagKeys,
+  parseConfig,
+  readConfigFile,
+  resolveProfile,
+} from '../../functions/shared/config.ts';
 import { ConfigError } from '../../functions/shared/errors.ts';
 
 const minimal = { organization: { allowedOrganizationalUnits: ['Sandbox'] } };
@@ -58,5 +65,132 @@ describe('the configuration', () => {
     ).toEqual(['Sandbox']);
     expect(() => configFromEnv({})).toThrow(/set VEND_CONFIG .* or VEND_CONFIG_FILE/);
     expect(() => configFromEnv({ VEND_CONFIG: '{' })).toThrow(/VEND_CONFIG: /);
+  });
+
+  describe('profiles and access', () => {
+    const repository = () => readConfigFile(resolve(import.meta.dirname, '../../vend.config.json'));
+    const base = {
+      organization: { allowedOrganizationalUnits: ['Sandbox', 'Workloads/Dev', 'Workloads/Prod'] },
+      email: { template: 'aws+{accountName}@example.com' },
+      baseline: {
+        roles: [
+          { name: 'Admin', trustedAccountId: '111111111111' },
+          { name: 'Audit', trustedAccountId: '111111111111' },
+        ],
+      },
+      access: {
+        admins: { principals: ['arn:aws:iam::000000000000:role/Admin'], request: ['*'], approve: ['*'] },
+      },
+    };
+
+    it('resolves an OU profile: the organization-wide keys, then default, then the OU, section by section', () => {
+      const config = parseConfig({
+        ...base,
+        budget: { defaultMonthlyLimitUsd: 10, maxMonthlyLimitUsd: 100 },
+        profiles: {
+          default: { budget: { maxMonthlyLimitUsd: 500 }, ownerDomains: ['example.com', 'example.org'] },
+          'Workloads/Prod': {
+            budget: { defaultMonthlyLimitUsd: 300 },
+            baselineRoles: ['Audit'],
+            approval: { required: true },
+            tags: { 'cost-center': { pattern: 'cc-[0-9]{4}' } },
+          },
+        },
+      });
+      const prod = resolveProfile(config, 'Workloads/Prod');
+      expect(prod).toMatchObject({
+        name: 'Workloads/Prod',
+        baselineRoles: ['Audit'],
+        budget: { defaultMonthlyLimitUsd: 300, maxMonthlyLimitUsd: 500 },
+        approval: { required: true, approvers: [], expiresAfterHours: 168 },
+        rootEmail: { source: 'template' },
+        ownerDomains: ['example.com', 'example.org'],
+        allowUndeclaredTags: true,
+      });
+      expect(prod.tags['cost-center']).toMatchObject({ required: true, pattern: 'cc-[0-9]{4}' });
+      const sandbox = resolveProfile(config, 'Sandbox');
+      expect(sandbox).toMatchObject({
+        name: 'default',
+        baselineRoles: ['Admin', 'Audit'],
+        budget: { defaultMonthlyLimitUsd: 10, maxMonthlyLimitUsd: 500 },
+        approval: { required: false },
+      });
+      expect(approversFor(config, 'Workloads/Prod')).toEqual(['admins']);
+    });
+
+    it("takes the owners' domain from the email template when no profile names one", () => {
+      expect(resolveProfile(parseConfig(base), 'Sandbox').ownerDomains).toEqual(['example.com']);
+    });
+
+    it('the repository configuration: Developer asks, PlatformAdmin approves Workloads/Prod, cost-center required', () => {
+      const config = repository();
+      expect(resolveProfile(config, 'Workloads/Prod').approval).toMatchObject({
+        required: true,
+        approvers: ['platform-admins'],
+      });
+      expect(resolveProfile(config, 'Workloads/Dev').tags['cost-center']?.required).toBe(true);
+      expect(resolveProfile(config, 'Workloads/Prod').tags['cost-center']?.required).toBe(true);
+      expect(resolveProfile(config, 'Sandbox').tags['cost-center']).toBeUndefined();
+      expect(config.access.developers?.principals).toContain('arn:aws:iam::000000000000:role/Developer');
+      expect(config.access.developers?.principals).toContain(
+        'arn:aws:iam::000000000000:user/local-developer',
+      );
+      expect(config.access['platform-admins']).toMatchObject({
+        read: 'all',
+        administer: true,
+        approve: ['*'],
+      });
+    });
+
+    it('refuses profiles and grants that name what the file does not have, naming the key', () => {
+      const invalid = (extra: Record<string, unknown>) => () => parseConfig({ ...base, ...extra });
+      expect(invalid({ profiles: { Shared: {} } })).toThrow(/profiles\.Shared: not 'default' nor one of/);
+      expect(invalid({ profiles: { default: { baselineRoles: ['Nope'] } } })).toThrow(
+        /profiles\.default\.baselineRoles\.0: 'Nope' is not a role of baseline\.roles/,
+      );
+      expect(
+        invalid({ profiles: { Sandbox: { approval: { required: true, approvers: ['ghosts'] } } } }),
+      ).toThrow(/profiles\.Sandbox\.approval\.approvers\.0: 'ghosts' is not an entry of access/);
+      expect(
+        invalid({
+          access: { devs: { principals: ['arn:aws:iam::000000000000:role/Dev'], request: ['Workloads'] } },
+        }),
+      ).toThrow(/access\.devs\.request\.0: 'Workloads' is not '\*' nor one of/);
+      expect(
+        invalid({
+          access: { devs: { principals: ['arn:aws:iam::000000000000:role/Dev'], request: ['*'] } },
+          profiles: { 'Workloads/Prod': { approval: { required: true } } },
+        }),
+      ).toThrow(
+        /profiles\.Workloads\/Prod\.approval\.required: nobody is granted approve for Workloads\/Prod/,
+      );
+      expect(
+        invalid({
+          profiles: { default: { budget: { defaultMonthlyLimitUsd: 900, maxMonthlyLimitUsd: 100 } } },
+        }),
+      ).toThrow(/profiles\.default\.budget\.defaultMonthlyLimitUsd: above maxMonthlyLimitUsd/);
+      expect(invalid({ profiles: { default: { tags: { 'vend:owner': {} } } } })).toThrow(/reserved/);
+      expect(
+        invalid({ profiles: { default: { tags: { team: { allowedValues: ['a'], pattern: 'a' } } } } }),
+      ).toThrow(/give allowedValues or pattern, not both/);
+      expect(invalid({ access: { Admins: { principals: ['arn:aws:iam::000000000000:role/A'] } } })).toThrow(
+        /access\.Admins/,
+      );
+      expect(invalid({ access: { admins: { principals: ['*'] } } })).toThrow(
+        /access\.admins\.principals\.0: a role or user ARN/,
+      );
+    });
+
+    it('limits the tag keys IAM lets Vend set only when every profile limits requests to declared keys', () => {
+      expect(declaredTagKeys(repository())).toBeUndefined();
+      const closed = parseConfig({
+        ...base,
+        profiles: {
+          default: { allowUndeclaredTags: false, tags: { team: { required: false } } },
+          'Workloads/Prod': { tags: { 'cost-center': {} } },
+        },
+      });
+      expect(declaredTagKeys(closed)).toEqual(['cost-center', 'team']);
+    });
   });
 });

@@ -29,6 +29,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyBaseline } from '../../functions/apply-baseline/core.ts';
 import { accountAlias } from '../../functions/domain/alias.ts';
 import { convergeBaseline } from '../../functions/domain/baseline.ts';
+import { resolveProfile } from '../../functions/shared/config.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
 import {
   countingCalls,
@@ -234,6 +235,37 @@ describe('applyBaseline on a new account', () => {
       name: 'Vend.Throttled',
     });
     await expect(applyBaseline(env.deps, stepInput(request))).resolves.toMatchObject({ changes: 0 });
+  });
+});
+
+describe('applyBaseline with the request’s profile', () => {
+  let env: WorkflowEnv;
+  beforeAll(async () => {
+    env = await startWorkflowEnv();
+  });
+  afterAll(() => env.close());
+
+  it('creates only the roles the profile lists, whatever else baseline.roles defines', async () => {
+    const request = testRequest({
+      profile: { ...resolveProfile(env.config, 'Workloads/Dev'), baselineRoles: ['VendReadOnly'] },
+    });
+    await storeRequest(env.deps, request);
+    const accountId = await recordAccount(
+      env.deps,
+      request,
+      await createMemberAccount(env, request.accountName),
+    );
+
+    const output = await applyBaseline(env.deps, stepInput(request));
+
+    expect(output.roles).toEqual([
+      { name: 'VendReadOnly', arn: `arn:aws:iam::${accountId}:role/VendReadOnly`, action: 'created' },
+    ]);
+    const iam = await iamIn(env, accountId);
+    await expect(iam.send(new GetRoleCommand({ RoleName: 'VendAdmin' }))).rejects.toMatchObject({
+      name: 'NoSuchEntityException',
+    });
+    expect(await attachedPolicies(iam, 'VendReadOnly')).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CompleteRequestInput, completeRequest } from '../../functions/complete-request/core.ts';
 import { deliverMessages } from '../../functions/deliver-messages/core.ts';
+import { resolveProfile } from '../../functions/shared/config.ts';
 import type { MemoryMetrics } from '../../functions/shared/metrics.ts';
 import { METRIC } from '../../functions/shared/metrics-names.ts';
 import type { VendRequest } from '../../functions/shared/model.ts';
@@ -154,6 +155,28 @@ describe('complete-request ("Announce ready")', () => {
     expect(text).toContain('200 USD a month');
     expect(text).toContain('vpc-0123456789abcdef0');
     expect(message!.rendered).toContain('Organizational unit: Workloads/Dev');
+  });
+
+  it('records the profile the request was vended to, and lists only that profile’s roles', async () => {
+    const profile = { ...resolveProfile(env.config, 'Workloads/Dev'), baselineRoles: ['VendAdmin'] };
+    const { request, accountId, input } = await readyRequest({ profile });
+    const [baseline, ...others] = input.configured as Record<string, unknown>[];
+    const onlyAdmin = { ...baseline, roles: (baseline!.roles as { name: string }[]).slice(0, 1) };
+
+    await completeRequest(env.deps, { ...input, configured: [onlyAdmin, ...others] });
+
+    expect((await env.deps.accounts.get(accountId))?.profile).toEqual(profile);
+    const [message] = messagesFor(request);
+    expect(message!.rendered).toContain('VendAdmin');
+    expect(message!.rendered).not.toContain('VendReadOnly');
+  });
+
+  it('records the configuration’s profile for the OU with an account whose request has none', async () => {
+    const { accountId, input } = await readyRequest();
+    await completeRequest(env.deps, input);
+    expect((await env.deps.accounts.get(accountId))?.profile).toEqual(
+      resolveProfile(env.config, 'Workloads/Dev'),
+    );
   });
 
   it('announces once: a second run after the message went out sends nothing and changes nothing', async () => {

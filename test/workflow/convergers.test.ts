@@ -13,7 +13,7 @@ import { type AccountContext, accountContext, converge, wouldDo } from '../../fu
 import { dnsConverger, findVpc } from '../../functions/domain/dns.ts';
 import { ouConverger } from '../../functions/domain/ou.ts';
 import { passwordPolicyConverger } from '../../functions/domain/password-policy.ts';
-import { roleConverger } from '../../functions/domain/role.ts';
+import { retiredRoleConverger, roleConverger } from '../../functions/domain/role.ts';
 import { tagsConverger } from '../../functions/domain/tags.ts';
 import { createMemberAccount, startWorkflowEnv, type WorkflowEnv } from './harness.ts';
 
@@ -138,6 +138,34 @@ describe('convergers: plan reads, apply converges, and the next plan is empty', 
     const plan = await roleConverger(role.name).plan(role, fresh);
     expect(wouldDo(plan)).toEqual([`would create role ${role.name} with its policies`]);
     expect(await roleConverger(role.name).apply(plan, fresh)).toEqual({ done: [], created: false });
+  });
+
+  it('retired role: deletes a role Vend created, policies first; leaves one without Vend’s tag alone', async () => {
+    const role = env.deps.config.baseline.roles[1]!;
+    expect(Object.keys(role.inlinePolicies)).not.toEqual([]);
+    await converge(roleConverger(role.name), role, account);
+    const converger = retiredRoleConverger(role.name);
+    expect(converger.aspect).toBe(`role:${role.name}`);
+
+    const since = mark();
+    const plan = await converger.plan({ name: role.name }, account);
+    expect(writesSince(since)).toEqual([]);
+    expect(wouldDo(plan)).toEqual([`would delete role ${role.name}, which the profile no longer lists`]);
+    const applied = await converger.apply(plan, account);
+    expect(applied).toEqual({
+      done: [`deleted role ${role.name}, which the profile no longer lists`],
+      created: false,
+    });
+    expect(writesSince(since)).toEqual(['DetachRolePolicy', 'DeleteRolePolicy', 'DeleteRole']);
+    expect(await converger.plan({ name: role.name }, account)).toEqual([]);
+    // Applying again finds it gone: nothing done.
+    expect(await converger.apply(plan, account)).toEqual({ done: [], created: false });
+
+    await converge(roleConverger(role.name), role, account);
+    const iam = (await account.session()).client(IAMClient);
+    await iam.send(new UntagRoleCommand({ RoleName: role.name, TagKeys: ['vend:managed'] }));
+    expect(await converger.plan({ name: role.name }, account)).toEqual([]);
+    await expect(iam.send(new GetRoleCommand({ RoleName: role.name }))).resolves.toBeDefined();
   });
 
   it('password policy and alias: set, then in sync', async () => {
