@@ -16,7 +16,13 @@ export const TASK_FUNCTION_FOLDERS = {
 } as const;
 
 export type StepFolder = (typeof TASK_FUNCTION_FOLDERS)[keyof typeof TASK_FUNCTION_FOLDERS];
-export type FunctionFolder = StepFolder | 'api' | 'drift' | 'reap-requests' | 'deliver-messages';
+export type FunctionFolder =
+  | StepFolder
+  | 'api'
+  | 'drift'
+  | 'reap-requests'
+  | 'deliver-messages'
+  | 'slack-interactions';
 
 /**
  * Which Organizations resources an action is evaluated against, as the Service Authorization Reference lists them
@@ -75,6 +81,8 @@ export interface FunctionAccess {
   readonly assumesDnsHubRole?: boolean;
   /** Reads the Slack webhook secret (it tells the requester). */
   readonly notifies?: boolean;
+  /** Reads the Slack signing secret (it verifies Slack's callbacks). */
+  readonly readsSigningSecret?: boolean;
   /** Starts executions of the state machine. */
   readonly startsExecutions?: boolean;
   /** Looks up executions of the state machine by name (DescribeExecution). */
@@ -206,6 +214,19 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     // It asks the approvers of a request awaiting approval, and tells the requester of a decision.
     notifies: true,
     startsExecutions: true,
+  },
+  'slack-interactions': {
+    description:
+      "Vend: Slack's Approve and Deny buttons (POST /slack/interactions), verified by Slack's signature",
+    organizations: [],
+    // PutItem: the callbacks already taken (replays refused). The decision (decideApproval) reads the request
+    // (GetItem), records it (UpdateItem), frees a denied request's name and email (DeleteItem) and puts the
+    // requester's message in the Slack outbox (PutItem, then GetItem/UpdateItem to deliver it at once).
+    registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    notifies: true,
+    // An approved request starts its workflow.
+    startsExecutions: true,
+    readsSigningSecret: true,
   },
   'reap-requests': {
     description:

@@ -26,13 +26,16 @@ import { declaredTagKeys, type VendConfig } from '../functions/shared/config.ts'
 import { DRIFT_EVENT_PATTERN, ORGANIZATIONS_EVENTS_REGION } from '../functions/shared/drift-pattern.ts';
 import { ENV } from '../functions/shared/env.ts';
 import { METRIC, METRICS_NAMESPACE } from '../functions/shared/metrics-names.ts';
-import { SLACK_SECRET_PLACEHOLDER } from '../functions/shared/slack-secret.ts';
+import {
+  SLACK_SECRET_PLACEHOLDER,
+  SLACK_SIGNING_SECRET_PLACEHOLDER,
+} from '../functions/shared/slack-secret.ts';
 import { REGISTRY_TABLE } from '../functions/store/table.ts';
 import { ASL_PATH, aslPlaceholders, functionTimeoutSeconds, readAsl, taskTimeouts } from './asl.ts';
 import { DriftEvents } from './constructs/drift-events.ts';
 import { OperatorAlarms } from './constructs/operator-alarms.ts';
 import { PipelineFunction } from './constructs/pipeline-function.ts';
-import { type ApiThrottle, RequestApi } from './constructs/request-api.ts';
+import { type ApiThrottle, RequestApi, SLACK_INTERACTIONS_ROUTE } from './constructs/request-api.ts';
 import { VendDashboard, vendMetric } from './constructs/vend-dashboard.ts';
 import { dnsConnectorRoleName } from './dns-hub-stack.ts';
 import { REPOSITORY_ROOT } from './paths.ts';
@@ -83,6 +86,11 @@ export interface VendStackProps extends StackProps {
    */
   readonly apiThrottle?: ApiThrottle;
   /**
+   * Throttling of `POST /slack/interactions` (Slack's button callbacks), apart from the rest of the API.
+   * @default { rateLimit: 5, burstLimit: 20 }
+   */
+  readonly slackInteractionsThrottle?: ApiThrottle;
+  /**
    * The organization's id (`o-...`): the Organizations ARNs the functions may act on, and the `aws:ResourceOrgID`
    * condition on assuming member accounts' access role.
    * @default - the stack parameter `OrganizationId`, given at deploy
@@ -130,8 +138,9 @@ export interface VendStackProps extends StackProps {
 }
 
 /**
- * Vend in the management account: the request API, the workflow (statemachine/vend.asl.json) and its functions,
- * the registry table, the Slack webhook secret, the drift rules when the drift function exists, and alarms.
+ * Vend in the management account: the request API (with Slack's button callbacks), the workflow
+ * (statemachine/vend.asl.json) and its functions, the registry table, the Slack webhook and signing secrets, the
+ * drift rules when the drift function exists, and alarms.
  * Everything the functions read comes from the same sources as the local pipeline: the configuration file, the
  * `ENV` variable names, `REGISTRY_TABLE`.
  */
@@ -140,6 +149,8 @@ export class VendStack extends Stack {
   readonly pipelineConfig: VendConfig;
   readonly table: Table;
   readonly slackWebhookSecret: Secret;
+  /** The Slack app's signing secret, which Slack's button callbacks are verified with. */
+  readonly slackSigningSecret: Secret;
   readonly stateMachine: StateMachine;
   readonly functions: Record<string, PipelineFunction>;
   readonly api: RequestApi;
@@ -204,6 +215,18 @@ export class VendStack extends Stack {
       reason: 'A Slack incoming-webhook URL is issued by Slack; no rotation Lambda can issue a new one.',
     });
 
+    // The same way: the operator puts the Slack app's signing secret in; until then every callback gets 401.
+    this.slackSigningSecret = new Secret(this, 'SlackSigningSecret', {
+      description:
+        "Vend: the Slack app's signing secret, which the approval buttons' callbacks are verified with (put it in after deploying)",
+      secretStringValue: SecretValue.unsafePlainText(SLACK_SIGNING_SECRET_PLACEHOLDER),
+    });
+    Validations.of(this.slackSigningSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "A Slack app's signing secret is issued by Slack (regenerated in the app's settings); no rotation Lambda can issue a new one.",
+    });
+
     const { text: asl, states } = readAsl(ASL_PATH);
     const timeouts = taskTimeouts(states);
     const organizationId =
@@ -235,6 +258,9 @@ export class VendStack extends Stack {
           ...delivery.environment,
           [ENV.tableName]: this.table.tableName,
           ...(access.notifies ? { [ENV.slackWebhookSecretArn]: this.slackWebhookSecret.secretArn } : {}),
+          ...(access.readsSigningSecret
+            ? { [ENV.slackSigningSecretArn]: this.slackSigningSecret.secretArn }
+            : {}),
           ...environment,
         },
         ...(delivery.kind === 'bundled-file'
@@ -297,11 +323,24 @@ export class VendStack extends Stack {
       [ENV.stateMachineArn]: this.stateMachine.stateMachineArn,
     });
     this.functions.api = api;
+    // Slack's buttons: its own function, so that the only function reachable without SigV4 may read the signing
+    // secret and decide, and nothing else the API may. Slack wants an answer within 3 s; 10 s bounds a stuck call.
+    const slackInteractions = makeFunction(
+      'slack-interactions',
+      FUNCTION_ACCESS['slack-interactions'],
+      Duration.seconds(10),
+      { [ENV.stateMachineArn]: this.stateMachine.stateMachineArn },
+    );
+    this.functions['slack-interactions'] = slackInteractions;
     this.api = new RequestApi(this, 'RequestApi', {
       handler: api.function,
       logRetention,
       ...(props.apiStageName ? { stageName: props.apiStageName } : {}),
       ...(props.apiThrottle ? { throttle: props.apiThrottle } : {}),
+      slackInteractions: {
+        handler: slackInteractions.function,
+        ...(props.slackInteractionsThrottle ? { throttle: props.slackInteractionsThrottle } : {}),
+      },
     });
 
     // The Slack outbox's deliverer: every minute (the back-off between attempts at one message is in its code). A
@@ -382,9 +421,9 @@ export class VendStack extends Stack {
     );
     for (const [folder, fn] of Object.entries(this.functions)) {
       // A step fails on purpose to have the state machine retry it (a new account's roles not usable yet, a
-      // throttle): single errors are normal there, errors in three periods in a row are not. The API has no
-      // such protocol: any error is one.
-      const retried = folder !== 'api';
+      // throttle): single errors are normal there, errors in three periods in a row are not. The API and Slack's
+      // callbacks have no such protocol: any error is one.
+      const retried = folder !== 'api' && folder !== 'slack-interactions';
       this.alarms.alarmWhen(
         `${pascal(folder)}Errors`,
         fn.function.metricErrors({ period, statistic: 'Sum' }),
@@ -448,6 +487,14 @@ export class VendStack extends Stack {
     new CfnOutput(this, 'SlackWebhookSecretArn', {
       value: this.slackWebhookSecret.secretArn,
       description: 'Put the Slack incoming-webhook URL here',
+    });
+    new CfnOutput(this, 'SlackInteractionsUrl', {
+      value: `${this.api.api.url}${SLACK_INTERACTIONS_ROUTE.join('/')}`,
+      description: "The Slack app's Interactivity Request URL (Interactivity & Shortcuts)",
+    });
+    new CfnOutput(this, 'SlackSigningSecretArn', {
+      value: this.slackSigningSecret.secretArn,
+      description: "Put the Slack app's signing secret here (Basic Information, App Credentials)",
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }
@@ -521,6 +568,14 @@ export class VendStack extends Stack {
         new PolicyStatement({
           actions: ['secretsmanager:GetSecretValue'],
           resources: [this.slackWebhookSecret.secretArn],
+        }),
+      );
+    }
+    if (access.readsSigningSecret) {
+      statements.push(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.slackSigningSecret.secretArn],
         }),
       );
     }
@@ -668,12 +723,24 @@ export class VendStack extends Stack {
     ack(
       this.api.api,
       'COG4',
-      'Callers are AWS principals: every method requires IAM authorization (SigV4), so no Cognito user pool is involved.',
+      "Callers are AWS principals: every method requires IAM authorization (SigV4), so no Cognito user pool is involved; Slack's callbacks (POST /slack/interactions) are verified by Slack's request signature instead.",
     );
+    if (this.api.slackInteractionsMethod) {
+      ack(
+        this.api.slackInteractionsMethod,
+        'APIG4',
+        "Slack's interactivity callbacks cannot carry SigV4: the function verifies Slack's v0 request signature (HMAC-SHA256 with the app's signing secret, timestamp within five minutes, each signature once) before reading or changing anything, and the method has its own throttling.",
+      );
+      ack(
+        this.api.slackInteractionsMethod,
+        'COG4',
+        "Slack's interactivity callbacks are verified by Slack's request signature in the function; no Cognito user pool is involved.",
+      );
+    }
     ack(
       this.api.api.deploymentStage,
       'APIG3',
-      'No WAF web ACL: every method requires SigV4 from a principal allowed by IAM, and the stage is throttled per method.',
+      "No WAF web ACL: every method requires SigV4 from a principal allowed by IAM, but Slack's callbacks, which need Slack's request signature (checked before anything is read), and the stage is throttled per method.",
     );
   }
 }

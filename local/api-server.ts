@@ -87,6 +87,11 @@ export async function startLocalApi(options: {
    * `curl` is welcome, as this developer. @default LOCAL_DEVELOPER
    */
   anonymous?: LocalPrincipal;
+  /**
+   * The handler of `POST /slack/interactions` (Slack's button callbacks), which on AWS has no IAM authorization:
+   * it gets the request without a caller identity and with its body exactly as sent, and checks Slack's signature.
+   */
+  slackInteractions?: ApiHandler;
 }): Promise<LocalApi> {
   const credentials = options.credentials ?? (() => undefined);
   const anonymous = options.anonymous ?? LOCAL_DEVELOPER;
@@ -115,6 +120,10 @@ export async function startLocalApi(options: {
           },
         }),
       );
+      return;
+    }
+    if (options.slackInteractions && isSlackInteraction(request)) {
+      await answerSlackInteraction(request, response, options.slackInteractions);
       return;
     }
     try {
@@ -254,4 +263,107 @@ export async function startLocalApi(options: {
       await closed;
     },
   };
+}
+
+/** The path of Slack's interactivity callbacks (the Request URL configured in the Slack app). */
+export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
+
+function isSlackInteraction(request: IncomingMessage): boolean {
+  return (
+    request.method === 'POST' &&
+    new URL(request.url ?? '/', 'http://local').pathname === SLACK_INTERACTIONS_PATH
+  );
+}
+
+/**
+ * `POST /slack/interactions`, as API Gateway hands it to its own Lambda on AWS: a method without IAM
+ * authorization, so no caller identity (only the source address and user agent), and the body byte for byte (as
+ * text when it is UTF-8, else base64 with `isBase64Encoded`), since Slack's signature covers the raw body.
+ */
+async function answerSlackInteraction(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handler: ApiHandler,
+): Promise<void> {
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY) {
+        response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
+        return;
+      }
+      chunks.push(chunk);
+    }
+    const body = Buffer.concat(chunks);
+    const text = body.toString('utf8');
+    const asText = Buffer.from(text, 'utf8').equals(body);
+    const headers: Record<string, string> = {};
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < request.rawHeaders.length; i += 2) {
+      const name = request.rawHeaders[i]!;
+      const value = request.rawHeaders[i + 1]!;
+      headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+      multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    }
+    const requestId = randomUUID();
+    const event = {
+      resource: SLACK_INTERACTIONS_PATH,
+      path: SLACK_INTERACTIONS_PATH,
+      httpMethod: 'POST',
+      headers,
+      multiValueHeaders,
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      pathParameters: null,
+      stageVariables: null,
+      body: body.length === 0 ? null : asText ? text : body.toString('base64'),
+      isBase64Encoded: body.length > 0 && !asText,
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        authorizer: null,
+        protocol: `HTTP/${request.httpVersion}`,
+        httpMethod: 'POST',
+        identity: {
+          accessKey: null,
+          accountId: null,
+          caller: null,
+          user: null,
+          userArn: null,
+          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: request.headers['user-agent'] ?? null,
+          apiKey: null,
+          apiKeyId: null,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+        },
+        path: `/local${SLACK_INTERACTIONS_PATH}`,
+        stage: 'local',
+        requestId,
+        requestTimeEpoch: Date.now(),
+        resourceId: 'local',
+        resourcePath: SLACK_INTERACTIONS_PATH,
+      },
+    } satisfies APIGatewayProxyEvent;
+    const context = {
+      awsRequestId: requestId,
+      functionName: 'vend-slack-interactions',
+      getRemainingTimeInMillis: () => 29_000,
+    } as Context;
+    const result = await handler(event, context);
+    const payload = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) out[name] = String(value);
+    response.writeHead(result.statusCode, { ...out, 'content-length': payload.length }).end(payload);
+  } catch (error) {
+    console.error('local API: the Slack interactions handler failed', error);
+    if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
+    response.end('{"message":"Internal server error"}');
+  }
 }

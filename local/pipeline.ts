@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApiHandler } from '../functions/api/core.ts';
@@ -5,10 +6,12 @@ import { type DeliverMessagesOutput, deliverMessages } from '../functions/delive
 import { type DriftEventResult, handleDriftEvent } from '../functions/drift/core.ts';
 import { type SweepInput, type SweepResult, sweepDrift } from '../functions/drift/sweep.ts';
 import { type ReapInput, type ReapResult, reapRequests } from '../functions/reap-requests/core.ts';
+import { type DecideApproval, decideApproval } from '../functions/shared/approval.ts';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';
-import { type LocalApi, startLocalApi } from './api-server.ts';
+import { createSlackInteractionsHandler } from '../functions/slack-interactions/core.ts';
+import { type LocalApi, SLACK_INTERACTIONS_PATH, startLocalApi } from './api-server.ts';
 import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
 import { seededRandom } from './cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
@@ -77,6 +80,13 @@ export interface LocalPipelineOptions {
    * demand (`pipeline.deliver()`); `npm start` passes DEFAULT_DELIVER_INTERVAL_MS.
    */
   deliverIntervalMs?: number;
+  /**
+   * The Slack app's signing secret that the Slack sink signs button presses with and `POST /slack/interactions`
+   * checks. @default a random one, made at each start (never a fixed one that could be deployed)
+   */
+  slackSigningSecret?: string;
+  /** How `POST /slack/interactions` decides (tests inject a fake). @default decideApproval */
+  decide?: DecideApproval;
 }
 
 const IN_FLIGHT = new Set(['pending', 'creating', 'configuring']);
@@ -106,8 +116,10 @@ export interface LocalPipeline {
   dynamo: LocalDynamo;
   slack: SlackSink;
   runner: LocalRunner;
-  /** The request API, when `apiPort` was given. */
+  /** The request API, when `apiPort` was given; it serves `POST /slack/interactions` too. */
   api?: LocalApi;
+  /** The signing secret shared by the Slack sink and `POST /slack/interactions`. */
+  slackSigningSecret: string;
   deps: Deps;
   config: VendConfig;
   /** Requests that were in flight at the last stop and were started again. */
@@ -183,13 +195,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     });
     const runner = new LocalRunner({ deps, speed: options.speed ?? 1 });
     let api: LocalApi | undefined;
+    const slackSigningSecret = options.slackSigningSecret ?? randomBytes(32).toString('hex');
     if (options.apiPort !== undefined) {
       api = await startLocalApi({
         handler: createApiHandler({ ...deps, starter: runner }),
+        slackInteractions: createSlackInteractionsHandler({
+          deps: { ...deps, starter: runner },
+          signingSecret: async () => slackSigningSecret,
+          decide: options.decide ?? decideApproval,
+          // The sink's response_urls are on 127.0.0.1: accepted here only, in code.
+          allowLoopbackResponseUrl: true,
+        }),
         port: options.apiPort,
         credentials: credentialsIssuedBy(cloud.cloud),
       });
       started.push(api);
+      slack.connectInteractions({
+        url: `${api.url}${SLACK_INTERACTIONS_PATH}`,
+        signingSecret: slackSigningSecret,
+      });
     }
     const log = deps.log;
     const events = new LocalEventBus<DriftEventResult>({
@@ -268,6 +292,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     const resumed = options.resume === false ? [] : await resumeInFlight(deps, runner);
     return {
       ...(api ? { api } : {}),
+      slackSigningSecret,
       resumed,
       cloud,
       dynamo,

@@ -14,6 +14,11 @@ export const ENV = {
   /** ARN of the Secrets Manager secret holding the Slack webhook URL (AWS only). */
   slackWebhookSecretArn: 'VEND_SLACK_WEBHOOK_SECRET_ARN',
   /**
+   * ARN of the Secrets Manager secret holding the Slack app's signing secret, which Slack's interactivity callbacks
+   * (the approval buttons) are verified with (AWS only: locally the pipeline generates one at start).
+   */
+  slackSigningSecretArn: 'VEND_SLACK_SIGNING_SECRET_ARN',
+  /**
    * The pipeline's own principals (comma-separated exact IAM role ARNs: on AWS the roles of the functions that
    * change accounts through Organizations): the drift function does not treat their changes as drift. Adds to the
    * configuration's `drift.ownPrincipalArns`.

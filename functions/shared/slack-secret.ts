@@ -97,6 +97,71 @@ export function slackWebhookFromSecret(
 }
 
 /**
+ * What the stack stores in the Slack signing secret until the operator puts the app's signing secret in (it has
+ * spaces, which a signing secret never has): until then every interactivity callback is refused with 401.
+ */
+export const SLACK_SIGNING_SECRET_PLACEHOLDER =
+  "REPLACE-ME: the Slack app's signing secret (Basic Information, App Credentials)";
+
+/** How long the signing secret is believed, set or not: an operator's update or rotation takes effect within this. */
+export const SIGNING_SECRET_RECHECK_MS = 5 * 60 * 1000;
+
+/** The Slack app's signing secret; undefined when none is configured. */
+export type SigningSecretSource = () => Promise<string | undefined>;
+
+/**
+ * The Slack signing secret from a Secrets Manager secret, read on first use and again once
+ * `SIGNING_SECRET_RECHECK_MS` has passed (never on a failed signature, which anyone can send: that would let them
+ * drive the reads). A value that is empty or has whitespace (the placeholder) is no secret: `onUnset` is called and
+ * undefined returned. The value is never logged.
+ */
+export function slackSigningSecretFromSecret(
+  secretArn: string,
+  options: { read?: SecretReader; now?: () => number; onUnset?: () => void } = {},
+): SigningSecretSource {
+  const read = options.read ?? readSecretString;
+  const now = options.now ?? Date.now;
+  let cached: { value: string | undefined; until: number } | undefined;
+  let pending: Promise<string | undefined> | undefined;
+  return async () => {
+    if (cached && now() < cached.until) return cached.value;
+    pending ??= read(secretArn)
+      .then((raw) => {
+        const trimmed = raw?.trim();
+        const value = trimmed && !/\s/.test(trimmed) ? trimmed : undefined;
+        cached = { value, until: now() + SIGNING_SECRET_RECHECK_MS };
+        if (value === undefined) options.onUnset?.();
+        return value;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
+/**
+ * Whether a `response_url` of an interactivity payload is Slack's, and so may be posted to: https on one of
+ * `SLACK_WEBHOOK_HOSTS` (Slack API docs, "Handling user interaction": `https://hooks.slack.com/actions/...`), or,
+ * only when `allowLoopback` (the local pipeline sets it in code), http or https on a loopback address (the local
+ * Slack sink). The payload is signed, but a check costs nothing and keeps a leaked signing secret from turning
+ * the function into a way to post anywhere.
+ */
+export function isSlackResponseUrl(value: unknown, options: { allowLoopback?: boolean } = {}): boolean {
+  if (typeof value !== 'string') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (options.allowLoopback && LOOPBACK_HOSTS.has(url.hostname) && /^https?:$/.test(url.protocol))
+    return true;
+  return url.protocol === 'https:' && SLACK_WEBHOOK_HOSTS.includes(url.hostname) && url.port === '';
+}
+
+/**
  * GetSecretValue through `@aws-sdk/client-secrets-manager`, loaded only when a secret is configured (on AWS; the
  * local pipeline passes the URL directly): the bundle carries the client but evaluates it on first use.
  */

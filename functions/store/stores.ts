@@ -4,6 +4,7 @@ import { DriftStore } from './drift.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { OutboxStore } from './outbox.ts';
 import { RequestStore } from './requests.ts';
+import { SlackCallbackStore } from './slack-callbacks.ts';
 import { SweepStore } from './sweep.ts';
 import { RegistryTable } from './table.ts';
 
@@ -15,6 +16,8 @@ export interface Stores {
   drift: DriftStore;
   outbox: OutboxStore;
   sweep: SweepStore;
+  /** Slack callbacks accepted lately, to refuse one sent again. */
+  slackCallbacks: SlackCallbackStore;
 }
 
 /** The stores over the registry table `tableName`. */
@@ -27,5 +30,6 @@ export function createStores(db: DynamoDBDocumentClient, tableName: string): Sto
     drift: new DriftStore(table),
     outbox: new OutboxStore(table),
     sweep: new SweepStore(table),
+    slackCallbacks: new SlackCallbackStore(table),
   };
 }

@@ -4,6 +4,7 @@ import {
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
+  type Method,
   MethodLoggingLevel,
   type MethodOptions,
   RequestValidator,
@@ -34,11 +35,32 @@ export interface RequestApiProps {
    * @default { rateLimit: 10, burstLimit: 20 }
    */
   readonly throttle?: ApiThrottle;
+  /**
+   * Slack's interactivity callbacks (the approval message's buttons): `POST /slack/interactions` proxied to this
+   * function, with no IAM authorization (Slack cannot sign with SigV4; the function checks Slack's own signature)
+   * and its own throttling.
+   * @default - no such route
+   */
+  readonly slackInteractions?: SlackInteractionsRouteProps;
 }
 
+export interface SlackInteractionsRouteProps {
+  /** The function that verifies Slack's signature and decides. */
+  readonly handler: IFunction;
+  /**
+   * Throttling of `POST /slack/interactions`, apart from the rest of the API: people press buttons, a few a
+   * minute; anything faster is not Slack.
+   * @default { rateLimit: 5, burstLimit: 20 }
+   */
+  readonly throttle?: ApiThrottle;
+}
+
+/** The path of Slack's callbacks: the Interactivity Request URL is the API's URL followed by this. */
+export const SLACK_INTERACTIONS_ROUTE = ['slack', 'interactions'] as const;
+
 /**
- * The request API: a regional REST API whose every method requires SigV4 (IAM authorization), throttled per
- * method, with JSON access logs and X-Ray tracing, proxying to the API Lambda.
+ * The request API: a regional REST API whose every method requires SigV4 (IAM authorization) but Slack's
+ * callbacks (`POST /slack/interactions`, verified by Slack's signature in its function), throttled per method, with JSON access logs and X-Ray tracing, proxying to the API Lambda.
  *
  * API Gateway has no request-body size setting (REST APIs accept up to 10 MB): the API Lambda refuses larger
  * bodies than it accepts itself, with a 413. The request validator checks the declared path parameters; there is
@@ -48,9 +70,13 @@ export class RequestApi extends Construct {
   readonly api: RestApi;
   readonly accessLogs: LogGroup;
 
+  /** The `POST /slack/interactions` method, when the API has it. */
+  readonly slackInteractionsMethod?: Method;
+
   constructor(scope: Construct, id: string, props: RequestApiProps) {
     super(scope, id);
     const throttle = props.throttle ?? { rateLimit: 10, burstLimit: 20 };
+    const slackThrottle = props.slackInteractions?.throttle ?? { rateLimit: 5, burstLimit: 20 };
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     this.api = new RestApi(this, 'Api', {
       description: 'Vend: ask for AWS accounts and follow the requests',
@@ -78,6 +104,14 @@ export class RequestApi extends Construct {
         }),
         methodOptions: {
           '/*/*': { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit },
+          ...(props.slackInteractions
+            ? {
+                [`/${SLACK_INTERACTIONS_ROUTE.join('/')}/POST`]: {
+                  throttlingRateLimit: slackThrottle.rateLimit,
+                  throttlingBurstLimit: slackThrottle.burstLimit,
+                },
+              }
+            : {}),
         },
       },
     });
@@ -103,5 +137,17 @@ export class RequestApi extends Construct {
       .addResource('{requestId}')
       .addMethod('GET', integration, options('requestId'));
     this.api.root.addResource('openapi.json').addMethod('GET', integration, options());
+
+    if (props.slackInteractions) {
+      const [first, second] = SLACK_INTERACTIONS_ROUTE;
+      this.slackInteractionsMethod = this.api.root
+        .addResource(first)
+        .addResource(second)
+        .addMethod(
+          'POST',
+          new LambdaIntegration(props.slackInteractions.handler, { proxy: true, allowTestInvoke: false }),
+          { ...options(), authorizationType: AuthorizationType.NONE },
+        );
+    }
   }
 }

@@ -5,6 +5,9 @@ import { type LocalCloud, startLocalCloud } from '../cloud/index.ts';
 
 export const DEFAULT_SEED = resolve(import.meta.dirname, '..', 'seed.json');
 
+/** Where `npm start` puts the Slack sink, and where `npm run slack` looks for it (or VEND_SLACK_PORT). */
+export const DEFAULT_SLACK_PORT = 4580;
+
 const USAGE = `Usage: npm run local-cloud -- [options]
 
 Starts the local cloud alone: an offline AWS control plane (Organizations, STS, IAM, Budgets, Route53, EC2)
@@ -22,6 +25,8 @@ export interface CloudCliOptions {
   port: number;
   /** The request API's port (npm start only). */
   apiPort: number;
+  /** The Slack sink's port (npm start only): `npm run slack` finds the sink there. */
+  slackPort: number;
   seed: string;
   dataFile: string | undefined;
   fresh: boolean;
@@ -34,6 +39,7 @@ export function parseCloudArgs(argv: string[]): CloudCliOptions | 'help' {
     options: {
       port: { type: 'string' },
       'api-port': { type: 'string' },
+      'slack-port': { type: 'string' },
       seed: { type: 'string' },
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
@@ -53,10 +59,16 @@ export function parseCloudArgs(argv: string[]): CloudCliOptions | 'help' {
   if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65_535) {
     throw new Error(`--api-port must be a whole number from 0 to 65535, got '${apiPortText}'`);
   }
+  const slackPortText = values['slack-port'] ?? process.env.VEND_SLACK_PORT ?? String(DEFAULT_SLACK_PORT);
+  const slackPort = Number(slackPortText);
+  if (!Number.isInteger(slackPort) || slackPort < 0 || slackPort > 65_535) {
+    throw new Error(`--slack-port must be a whole number from 0 to 65535, got '${slackPortText}'`);
+  }
   const dataDir = values['data-dir'] ?? process.env.VEND_DATA_DIR ?? '.vend';
   return {
     port,
     apiPort,
+    slackPort,
     seed: values.seed ?? DEFAULT_SEED,
     dataFile: values['in-memory'] ? undefined : join(resolve(dataDir), 'cloud.json'),
     fresh: values.fresh,

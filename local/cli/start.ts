@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const options = parseCloudArgs(process.argv.slice(2));
   if (options === 'help') {
     console.log(
-      'Usage: npm start -- [--port <n>] [--seed <file>] [--data-dir <dir>] [--in-memory] [--fresh]',
+      'Usage: npm start -- [--port <n>] [--api-port <n>] [--slack-port <n>] [--seed <file>] [--data-dir <dir>] [--in-memory] [--fresh]',
     );
     return;
   }
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     pipeline = await startLocalPipeline({
       cloudPort: options.port,
       apiPort: options.apiPort,
+      slackPort: options.slackPort,
       seed: options.seed,
       printSlack: true,
       sweepIntervalMs: DEFAULT_SWEEP_INTERVAL_MS,
@@ -40,8 +41,11 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const busy = (error as { port?: number }).port ?? options.port;
+      const flag =
+        busy === options.slackPort ? '--slack-port' : busy === options.apiPort ? '--api-port' : '--port';
       throw new Error(
-        `port ${options.port} is already in use: stop what runs there, or pick another with --port <n>`,
+        `port ${busy} is already in use: stop what runs there, or pick another with ${flag} <n>`,
       );
     }
     throw error;
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
       `registry       ${pipeline.dynamo.endpoint} (dynalite), table vend-registry${dataDir ? `, in ${relative(process.cwd(), dataDir) || dataDir}/registry` : ''}`,
       'workflow       statemachine/vend.asl.json, run by aws-local-stepfunctions with the functions/ code',
       `Slack sink     ${pipeline.slack.url} (messages are printed here)`,
+      `Slack buttons  ${pipeline.api?.url}/slack/interactions, signed with a signing secret made at this start (npm run slack -- press <message> approve|deny --as <member id>)`,
       `drift          Organizations changes to vended accounts are ${pipeline.config.drift.mode === 'fix' ? 'put back' : 'reported'}; sweep every ${DEFAULT_SWEEP_INTERVAL_MS / 60_000} minutes`,
     ]),
   );

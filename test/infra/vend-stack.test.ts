@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DRIFT_EVENT_PATTERN } from '../../functions/shared/drift-pattern.ts';
 import { ENV } from '../../functions/shared/env.ts';
 import { METRIC, METRIC_DIMENSION, METRICS_NAMESPACE } from '../../functions/shared/metrics-names.ts';
+import { SLACK_SIGNING_SECRET_PLACEHOLDER } from '../../functions/shared/slack-secret.ts';
 import { REGISTRY_TABLE } from '../../functions/store/table.ts';
 import {
   ASL_PATH,
@@ -86,6 +87,14 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'secretsmanager:GetSecretValue',
     'states:StartExecution',
   ],
+  'slack-interactions': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'secretsmanager:GetSecretValue',
+    'states:StartExecution',
+  ],
   'reap-requests': [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
@@ -150,7 +159,7 @@ beforeAll(() => {
 }, 600_000);
 
 describe('the request API', () => {
-  it('has exactly the five routes, each requiring IAM authorization (SigV4)', () => {
+  it("has exactly the six routes, each requiring IAM authorization (SigV4) but Slack's callbacks", () => {
     const resources = resourcesOfType(template, 'AWS::ApiGateway::Resource');
     const pathOf = (id: string): string => {
       const props = resources[id]!.Properties as { PathPart: string; ParentId: unknown };
@@ -172,21 +181,41 @@ describe('the request API', () => {
         'GET /accounts/{accountId}',
         'GET /openapi.json',
         'POST /accounts',
+        'POST /slack/interactions',
       ].sort(),
     );
-    for (const method of methods) expect(method.auth, method.route).toBe('AWS_IAM');
+    for (const method of methods) {
+      expect(method.auth, method.route).toBe(
+        method.route === 'POST /slack/interactions' ? 'NONE' : 'AWS_IAM',
+      );
+    }
   });
 
-  it('proxies every method to the API Lambda', () => {
-    const apiArn = {
-      'Fn::GetAtt': [logicalId(stack.functions.api!.function.node.defaultChild as CfnElement), 'Arn'],
-    };
-    template.allResourcesProperties('AWS::ApiGateway::Method', {
-      Integration: {
+  it("proxies every method to the API Lambda, and Slack's callbacks to their own function", () => {
+    const arnOf = (folder: string) => ({
+      'Fn::GetAtt': [logicalId(stack.functions[folder]!.function.node.defaultChild as CfnElement), 'Arn'],
+    });
+    const slackMethod = logicalId(stack.api.slackInteractionsMethod!.node.defaultChild as CfnElement);
+    for (const [id, method] of Object.entries(resourcesOfType(template, 'AWS::ApiGateway::Method'))) {
+      const target = id === slackMethod ? 'slack-interactions' : 'api';
+      expect(method.Properties.Integration, id).toMatchObject({
         Type: 'AWS_PROXY',
         IntegrationHttpMethod: 'POST',
-        Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([apiArn])] }),
-      },
+      });
+      expect(JSON.stringify(method.Properties.Integration), id).toContain(JSON.stringify(arnOf(target)));
+    }
+  });
+
+  it("throttles Slack's callbacks on their own, below the rest of the API", () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: 'POST',
+          ResourcePath: '/~1slack~1interactions',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 20,
+        }),
+      ]),
     });
   });
 
@@ -275,7 +304,13 @@ describe('the workflow', () => {
 });
 
 describe('the functions', () => {
-  const folders = [...Object.values(TASK_FUNCTION_FOLDERS), 'api', 'reap-requests', 'deliver-messages'];
+  const folders = [
+    ...Object.values(TASK_FUNCTION_FOLDERS),
+    'api',
+    'reap-requests',
+    'deliver-messages',
+    'slack-interactions',
+  ];
 
   it('are one Node.js 22 arm64 function per handler, traced, each with its own log group kept three months', () => {
     expect(
@@ -352,6 +387,7 @@ describe('the functions', () => {
     }
     expect(tasks).toBeGreaterThanOrEqual(Object.keys(TASK_FUNCTION_FOLDERS).length);
     expect((functionProperties('api') as { Timeout: number }).Timeout).toBe(29);
+    expect((functionProperties('slack-interactions') as { Timeout: number }).Timeout).toBe(10);
   });
 
   it('refuse an ASL whose Task leaves its function no time', () => {
@@ -384,7 +420,7 @@ describe('the functions', () => {
     }
   });
 
-  it('let only the API and the reaper start executions, of this state machine only', () => {
+  it("let only the API, Slack's callbacks and the reaper start executions, of this state machine only", () => {
     const starts = folders.flatMap((folder) =>
       policyStatements(folder)
         .filter((statement) => actionsOf(statement).includes('states:StartExecution'))
@@ -394,6 +430,7 @@ describe('the functions', () => {
     expect(starts).toEqual([
       { folder: 'api', resource: stateMachine },
       { folder: 'reap-requests', resource: stateMachine },
+      { folder: 'slack-interactions', resource: stateMachine },
     ]);
   });
 
@@ -498,6 +535,7 @@ describe('the functions', () => {
       'complete-request',
       'record-failure',
       'reap-requests',
+      'slack-interactions',
     ]) {
       expect(assumes(folder), folder).toEqual([]);
     }
@@ -618,6 +656,7 @@ describe('the Slack webhook secret', () => {
     'reap-requests',
     'deliver-messages',
     'api',
+    'slack-interactions',
   ];
 
   it('may be read only by the functions that notify (the requester, the approvers, or of drift), which get its ARN', () => {
@@ -640,6 +679,50 @@ describe('the Slack webhook secret', () => {
         expect(variables[ENV.slackWebhookSecretArn], folder).toEqual({ Ref: secret });
       } else {
         expect(variables, folder).not.toHaveProperty(ENV.slackWebhookSecretArn);
+      }
+    }
+  });
+});
+
+describe('the Slack signing secret', () => {
+  it("holds a placeholder until the operator puts the Slack app's signing secret in", () => {
+    const secret = logicalId(stack.slackSigningSecret.node.defaultChild as CfnElement);
+    expect(json.Resources[secret]!.Properties.SecretString).toBe(SLACK_SIGNING_SECRET_PLACEHOLDER);
+    template.hasOutput('SlackSigningSecretArn', { Value: { Ref: secret } });
+    template.hasOutput('SlackInteractionsUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/slack/interactions$')])] },
+    });
+  });
+
+  it("may be read only by Slack's callbacks function, which alone gets its ARN", () => {
+    const secret = logicalId(stack.slackSigningSecret.node.defaultChild as CfnElement);
+    const readers = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"Ref":"${secret}"`))
+      .map(([id]) => id);
+    expect(readers).toEqual([
+      logicalId(
+        stack.functions['slack-interactions']!.role.node.findChild('DefaultPolicy').node
+          .defaultChild as CfnElement,
+      ),
+    ]);
+    const reads = policyStatements('slack-interactions').filter((statement) =>
+      actionsOf(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(reads.map((statement) => statement.Resource)).toEqual([
+      { Ref: logicalId(stack.slackWebhookSecret.node.defaultChild as CfnElement) },
+      { Ref: secret },
+    ]);
+    for (const folder of Object.keys(stack.functions)) {
+      const variables = (
+        functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
+      ).Environment.Variables;
+      if (folder === 'slack-interactions') {
+        expect(variables[ENV.slackSigningSecretArn]).toEqual({ Ref: secret });
+        expect(variables[ENV.stateMachineArn]).toEqual({
+          Ref: logicalId(stack.stateMachine.node.defaultChild as CfnElement),
+        });
+      } else {
+        expect(variables, folder).not.toHaveProperty(ENV.slackSigningSecretArn);
       }
     }
   });
@@ -750,7 +833,7 @@ describe('alarms', () => {
     expect(metrics).toContain('AWS/ApiGateway/5XXError');
   });
 
-  it('wait for step errors in three periods in a row (steps fail on purpose to be retried), not for API errors', () => {
+  it('wait for step errors in three periods in a row (steps fail on purpose to be retried), not for API or Slack callback errors', () => {
     const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
     for (const [folder, fn] of Object.entries(stack.functions)) {
       const name = logicalId(fn.function.node.defaultChild as CfnElement);
@@ -759,7 +842,7 @@ describe('alarms', () => {
           candidate.Properties.MetricName === 'Errors' &&
           JSON.stringify(candidate.Properties.Dimensions).includes(`"Ref":"${name}"`),
       );
-      const periods = folder === 'api' ? 1 : 3;
+      const periods = folder === 'api' || folder === 'slack-interactions' ? 1 : 3;
       expect(alarm?.Properties, folder).toMatchObject({
         Period: 300,
         Threshold: 1,

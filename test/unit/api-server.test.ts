@@ -343,3 +343,65 @@ describe('the local API verifies SigV4 signatures against the credentials the lo
     expect(expired.errorType).toBe('ExpiredTokenException');
   });
 });
+
+describe('the local API server, for Slack’s callbacks', () => {
+  it('hands POST /slack/interactions to its own handler, with no caller identity and the body byte for byte', async () => {
+    const events: APIGatewayProxyEvent[] = [];
+    let apiCalls = 0;
+    const api = await startLocalApi({
+      port: 0,
+      handler: async () => {
+        apiCalls++;
+        return { statusCode: 404, body: '{}' };
+      },
+      slackInteractions: async (event) => {
+        events.push(event);
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"text":"ok"}' };
+      },
+    });
+    try {
+      const form = 'payload=%7B%22type%22%3A%22block_actions%22%7D&extra=caf%C3%A9+au+lait';
+      const signedAsIam =
+        'AWS4-HMAC-SHA256 Credential=test/20261202/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=0';
+      const answer = await fetch(`${api.url}/slack/interactions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'X-Slack-Signature': 'v0=abc',
+          authorization: signedAsIam,
+        },
+        body: form,
+      });
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ text: 'ok' });
+      const bytes = Buffer.from([0x70, 0x3d, 0xff, 0xfe, 0x00, 0x41]);
+      await fetch(`${api.url}/slack/interactions`, { method: 'POST', body: bytes });
+
+      expect(apiCalls).toBe(0);
+      const [text, binary] = events;
+      expect(text).toMatchObject({
+        httpMethod: 'POST',
+        path: '/slack/interactions',
+        resource: '/slack/interactions',
+        body: form,
+        isBase64Encoded: false,
+      });
+      expect(text!.headers['X-Slack-Signature']).toBe('v0=abc');
+      expect(text!.requestContext.identity).toMatchObject({
+        caller: null,
+        userArn: null,
+        user: null,
+        accessKey: null,
+      });
+      expect(binary).toMatchObject({ isBase64Encoded: true, body: bytes.toString('base64') });
+
+      // Other methods and paths still go to the API.
+      await fetch(`${api.url}/slack/interactions`);
+      await fetch(`${api.url}/slack/interactions/x`, { method: 'POST', body: '{}' });
+      expect(apiCalls).toBe(2);
+      expect(events).toHaveLength(2);
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -1,7 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   checkWebhookUrl,
+  isSlackResponseUrl,
+  SIGNING_SECRET_RECHECK_MS,
   SLACK_SECRET_PLACEHOLDER,
+  SLACK_SIGNING_SECRET_PLACEHOLDER,
+  slackSigningSecretFromSecret,
   slackWebhookFromSecret,
   UNSET_SECRET_RECHECK_MS,
 } from '../../functions/shared/slack-secret.ts';
@@ -118,5 +122,77 @@ describe('checkWebhookUrl', () => {
     expect(() => checkWebhookUrl('http://10.0.0.1:4000/hook', { allowLoopback: true })).toThrow(
       expect.objectContaining({ name: 'ConfigError' }),
     );
+  });
+});
+
+describe('the Slack signing secret from Secrets Manager', () => {
+  const SIGNING_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:VendSlackSigningSecret-abc123';
+  const SIGNING = '8f742231b10e8888abcd99yyyzzz85a5';
+
+  it('reads the secret once, however many callbacks come at once, and again after a while (rotation)', async () => {
+    let now = 0;
+    let value = `${SIGNING}\n`;
+    const read = vi.fn(async () => value);
+    const secret = slackSigningSecretFromSecret(SIGNING_ARN, { read, now: () => now });
+    expect(await Promise.all([secret(), secret(), secret()])).toEqual([SIGNING, SIGNING, SIGNING]);
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(read).toHaveBeenCalledWith(SIGNING_ARN);
+
+    value = 'rotated0123456789abcdef01234567';
+    now += SIGNING_SECRET_RECHECK_MS - 1;
+    expect(await secret()).toBe(SIGNING);
+    now += 1;
+    expect(await secret()).toBe('rotated0123456789abcdef01234567');
+    expect(read).toHaveBeenCalledTimes(2);
+  });
+
+  it('counts the placeholder or an empty value as no secret, says so, and looks again after a while', async () => {
+    for (const value of [SLACK_SIGNING_SECRET_PLACEHOLDER, undefined, '', '  ']) {
+      let now = 0;
+      const onUnset = vi.fn();
+      const read = vi.fn(async () => value);
+      const secret = slackSigningSecretFromSecret(SIGNING_ARN, { read, now: () => now, onUnset });
+      expect(await secret()).toBeUndefined();
+      expect(await secret()).toBeUndefined();
+      expect(onUnset).toHaveBeenCalledTimes(1);
+      now += SIGNING_SECRET_RECHECK_MS;
+      await secret();
+      expect(read).toHaveBeenCalledTimes(2);
+    }
+  });
+
+  it('reads again after a failed read', async () => {
+    const read = vi
+      .fn<(arn: string) => Promise<string | undefined>>()
+      .mockRejectedValueOnce(new Error('ThrottlingException'))
+      .mockResolvedValueOnce(SIGNING);
+    const secret = slackSigningSecretFromSecret(SIGNING_ARN, { read });
+    await expect(secret()).rejects.toThrow('ThrottlingException');
+    expect(await secret()).toBe(SIGNING);
+  });
+});
+
+describe("an interaction's response_url", () => {
+  it("is posted to only on Slack's hosts over https", () => {
+    expect(isSlackResponseUrl('https://hooks.slack.com/actions/T0/1/abc')).toBe(true);
+    expect(isSlackResponseUrl('https://hooks.slack-gov.com/actions/T0/1/abc')).toBe(true);
+    for (const url of [
+      'http://hooks.slack.com/actions/T0/1/abc',
+      'https://hooks.slack.com:8443/actions/T0/1/abc',
+      'https://hooks.slack.com.evil.example/actions/T0/1/abc',
+      'https://user:pass@hooks.slack.com/actions/T0/1/abc',
+      'https://169.254.169.254/latest/meta-data',
+      'http://127.0.0.1:4580/actions/1/abc',
+      'not a url',
+      42,
+      undefined,
+    ]) {
+      expect(isSlackResponseUrl(url), String(url)).toBe(false);
+    }
+  });
+
+  it('may be the local sink only when the local pipeline allows it', () => {
+    expect(isSlackResponseUrl('http://127.0.0.1:4580/actions/1/abc', { allowLoopback: true })).toBe(true);
+    expect(isSlackResponseUrl('http://10.0.0.1:4580/actions/1/abc', { allowLoopback: true })).toBe(false);
   });
 });

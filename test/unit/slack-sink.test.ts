@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { postToSlack, successMessage } from '../../functions/shared/slack.ts';
+import { slackSignature } from '../../functions/shared/slack-signature.ts';
 import { renderSlackMessage, type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
 import { rawRequest } from './raw-request.ts';
 
@@ -223,5 +224,128 @@ describe('the Slack sink, for callers on this machine only', () => {
       expect(answer.body).toBe('ok');
     }
     expect(sink.messages().map((m) => m.path)).toEqual([path, path, path, path]);
+  });
+});
+
+describe('the Slack sink, with buttons', () => {
+  let sink: SlackSink;
+  let printed: string[];
+  beforeEach(async () => {
+    printed = [];
+    sink = await startSlackSink({ print: (text) => printed.push(text) });
+  });
+  afterEach(() => sink.close());
+
+  const withButtons = {
+    text: 'Approval needed',
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: 'Approval needed for *plat-prod-ledger*' } },
+      {
+        type: 'actions',
+        block_id: 'vend.approval',
+        elements: [
+          {
+            type: 'button',
+            action_id: 'vend.approve',
+            text: { type: 'plain_text', text: 'Approve' },
+            value: 'req-1',
+          },
+          {
+            type: 'button',
+            action_id: 'vend.deny',
+            text: { type: 'plain_text', text: 'Deny' },
+            value: 'req-1',
+          },
+        ],
+      },
+    ],
+  };
+
+  it('shows the buttons, the message number and how to press them', async () => {
+    await post(sink.url, JSON.stringify({ text: 'first' }));
+    await post(sink.url, JSON.stringify(withButtons));
+    expect(printed[1]!.split('\n').slice(0, -1)).toEqual([
+      expect.stringMatching(/^┌─ Slack \S+ · message 2$/),
+      '│ Approval needed for plat-prod-ledger',
+      '│ [Approve] [Deny]',
+      '│ (press: npm run slack -- press 2 approve|deny --as <Slack member id>)',
+    ]);
+    expect(printed[0]).not.toContain('message 1');
+  });
+
+  it('lists its messages with their buttons at GET /messages', async () => {
+    await post(sink.url, JSON.stringify(withButtons));
+    const answer = await fetch(`${new URL(sink.url).origin}/messages`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({
+      messages: [
+        {
+          number: 1,
+          receivedAt: expect.any(String),
+          rendered: 'Approval needed for plat-prod-ledger\n[Approve] [Deny]',
+          buttons: [
+            { actionId: 'vend.approve', text: 'Approve', value: 'req-1', blockId: 'vend.approval' },
+            { actionId: 'vend.deny', text: 'Deny', value: 'req-1', blockId: 'vend.approval' },
+          ],
+        },
+      ],
+    });
+    expect(sink.requests()).toBe(1);
+  });
+
+  it('says it is connected to no API when a press comes before npm start connected it', async () => {
+    await post(sink.url, JSON.stringify(withButtons));
+    await expect(sink.press(1, 'vend.approve', 'U0PLATFORM1')).rejects.toMatchObject({
+      name: 'SlackPressError',
+      status: 503,
+    });
+  });
+
+  it('presses as Slack: a signed block_actions form with the button, the member, the message and a response_url', async () => {
+    const received: { headers: Headers; body: string }[] = [];
+    const { createServer } = await import('node:http');
+    const endpoint = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({
+          headers: new Headers(req.headers as Record<string, string>),
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"taken"}');
+      });
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = endpoint.address() as import('node:net').AddressInfo;
+      sink.connectInteractions({
+        url: `http://127.0.0.1:${port}/slack/interactions`,
+        signingSecret: 'local-secret-0123456789',
+      });
+      await post(sink.url, JSON.stringify(withButtons));
+      expect(await sink.press(1, 'vend.deny', 'U0PLATFORM1')).toEqual({
+        status: 200,
+        body: '{"text":"taken"}',
+      });
+
+      const [request] = received;
+      expect(request!.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+      const timestamp = request!.headers.get('x-slack-request-timestamp')!;
+      expect(request!.headers.get('x-slack-signature')).toBe(
+        slackSignature('local-secret-0123456789', timestamp, request!.body),
+      );
+      const payload = JSON.parse(new URLSearchParams(request!.body).get('payload')!);
+      expect(payload).toMatchObject({
+        type: 'block_actions',
+        user: { id: 'U0PLATFORM1' },
+        message: { text: 'Approval needed', blocks: withButtons.blocks },
+        actions: [{ type: 'button', action_id: 'vend.deny', value: 'req-1', block_id: 'vend.approval' }],
+      });
+      expect(payload.response_url).toMatch(
+        new RegExp(`^${new URL(sink.url).origin}/actions/1/[0-9a-f]{24}$`),
+      );
+    } finally {
+      await new Promise((resolve) => endpoint.close(resolve));
+    }
   });
 });
