@@ -9,6 +9,25 @@ export function benchConfig(accountQuota = 10_000): VendConfig {
   return config;
 }
 
+/**
+ * The configuration with its profiles' gates opened: no approval, no required tags, root emails of the request's
+ * own in example.com. For the soak, which measures the pipeline under faults, not the vending policy.
+ */
+export function withoutPolicyGates(config: VendConfig): VendConfig {
+  const profiles = Object.fromEntries(
+    Object.entries(config.profiles).map(([name, profile]) => [
+      name,
+      {
+        ...profile,
+        tags: {},
+        approval: { ...profile.approval, required: false },
+        rootEmail: { source: 'request-in-domains' as const, allowedDomains: ['example.com'] },
+      },
+    ]),
+  );
+  return { ...config, profiles };
+}
+
 export interface BenchPipelineOptions {
   speed: number;
   cloud?: Partial<CloudSettings>;

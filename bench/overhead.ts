@@ -83,7 +83,12 @@ export async function measureOverhead(
       return { ms, calls: diffCounts(before, callsByOperation(pipeline)) };
     };
     const viaPipeline = async (name: string) => {
-      const answer = await postAccount(api.url, { name, organizationalUnit: OU, owner: 'alice@example.com' });
+      const answer = await postAccount(api.url, {
+        name,
+        organizationalUnit: OU,
+        owner: 'alice@example.com',
+        tags: { 'cost-center': 'cc-1234' },
+      });
       if (answer.status !== 202)
         throw new Error(`POST /accounts ${answer.status}: ${JSON.stringify(answer.body)}`);
       const execution = await pipeline.runner.get(answer.body.requestId!)!.done;

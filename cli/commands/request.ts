@@ -121,7 +121,10 @@ export async function requestCommand(context: Context, parsed: Parsed): Promise<
         'A dry run asks for nothing to watch: drop one.',
       );
     }
-    const answer = await context.api.call<DryRunPlan>('POST', '/accounts?dryRun=true', { body });
+    const answer = await context.api.call<DryRunPlan>('POST', '/accounts', {
+      body,
+      query: { dryRun: 'true' },
+    });
     out.data(answer);
     for (const line of renderPlan(answer)) out.line(line);
     return EXIT.ok;

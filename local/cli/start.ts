@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     );
   console.log('\nAsk for an account (in another terminal):');
   console.log(
-    '  npm run vend -- request --name payments --ou Workloads/Dev --owner alice@example.com --slack-user U012ALICE',
+    '  npm run vend -- request --name payments --ou Workloads/Dev --owner alice@example.com --tag cost-center=cc-1234 --slack-user U012ALICE',
   );
   console.log('  npm run vend -- status <request id> --watch');
   console.log('\nPress Ctrl+C to stop.');

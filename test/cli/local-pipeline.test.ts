@@ -90,6 +90,38 @@ describe('vend against the real request API on the local pipeline', () => {
     expect(show.stdout).toContain('team=ledger');
     expect(show.stdout).toContain(`request   ${requestId}`);
 
+    const requestsBefore = (await pipeline.deps.requests.list(1000)).items.length;
+    const plan = await vend(
+      [
+        'request',
+        '--name',
+        'ledger-plan',
+        '--ou',
+        'Workloads/Prod',
+        '--owner',
+        'alice@example.com',
+        '--tag',
+        'cost-center=cc-1234',
+        '--dry-run',
+      ],
+      io,
+    );
+    expect(plan.code, plan.stderr).toBe(0);
+    expectInOrder(plan.stdout, [
+      'Dry run: the request passes every check; nothing was asked for.',
+      'plat-prod-ledger-plan (aws+plat-prod-ledger-plan@example.com)',
+      'Workloads/Prod',
+      'required, by platform-admins within 168 hours',
+      'VendAdmin (trusted by 111111111111), VendReadOnly (trusted by 111111111111)',
+      '1000 USD a month',
+    ]);
+    expect((await pipeline.deps.requests.list(1000)).items.length).toBe(requestsBefore);
+    const both = await vend(
+      ['request', '--name', 'x', '--ou', 'Sandbox', '--owner', 'a@example.com', '--dry-run', '--watch'],
+      io,
+    );
+    expect(both.code).toBe(2);
+
     const again = await vend(
       [
         'request',
