@@ -293,7 +293,7 @@ export function renderPlan({ plan }: DryRunPlan): string[] {
       [
         'DNS',
         plan.dns
-          ? `joins zone ${plan.dns.hostedZoneId}${plan.dns.vpc ? ` with ${plan.dns.vpc.id} (${plan.dns.vpc.region})` : ''}`
+          ? `${plan.dns.vpc ? `${plan.dns.vpc.id} (${plan.dns.vpc.region})` : 'its default VPC'} joins zone ${plan.dns.hostedZoneId}`
           : 'none',
       ],
       ['Guardrails', plan.guardrails.join(', ') || 'none'],

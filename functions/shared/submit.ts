@@ -322,7 +322,7 @@ function checkTags(profile: Profile, tags: Record<string, string>): Record<strin
         400,
         `tags.${key}`,
         `is required in ${ou}${what}`,
-        `Add it: "tags": {"${key}": ${rule.allowedValues ? `one of ${rule.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : rule.pattern ? `a value matching ${rule.pattern}` : '"…"'}}.`,
+        `Add it: "tags": {"${key}": ${rule.allowedValues ? `one of ${rule.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : rule.pattern ? `a value matching ${rule.pattern}` : '"…"'}} (with the vend CLI: --tag ${key}=<value>).`,
       );
     }
     if (rule.allowedValues && !rule.allowedValues.includes(value)) {
