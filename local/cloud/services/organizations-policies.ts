@@ -95,11 +95,10 @@ function policyShape(state: CloudState, policy: PolicyRecord) {
   return { Policy: { PolicySummary: summaryShape(state, policy), Content: policy.content } };
 }
 
-/** Policies in a stable order: AWS managed first, then by creation. */
+/** Policies in a stable order: AWS managed first, then by creation (ties in the order they were stored). */
 function sortedPolicies(state: CloudState): PolicyRecord[] {
   return Object.values(state.policies).sort(
-    (a, b) =>
-      Number(b.awsManaged) - Number(a.awsManaged) || a.createdAt - b.createdAt || a.id.localeCompare(b.id),
+    (a, b) => Number(b.awsManaged) - Number(a.awsManaged) || a.createdAt - b.createdAt,
   );
 }
 
