@@ -1,4 +1,5 @@
 import type { Cloud } from './cloud.ts';
+import { attachDefaultPolicies } from './policies.ts';
 import type { AccountRecord, CreateAccountRequestRecord } from './state.ts';
 
 export const ACCESS_ROLE_NAME = 'OrganizationAccountAccessRole';
@@ -60,6 +61,7 @@ export function newAccount(
   const vpcId = cloud.ids.vpcId();
   account.vpcs[vpcId] = { vpcId, region: cloud.state.region, cidrBlock: '172.31.0.0/16', isDefault: true };
   cloud.state.accounts[id] = account;
+  attachDefaultPolicies(cloud.state, id);
   return account;
 }
 

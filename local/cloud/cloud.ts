@@ -210,6 +210,13 @@ export class IdFactory {
   vpcId(): string {
     return `vpc-${this.random.string(17, HEX)}`;
   }
+  /** An Organizations policy id: `p-` and 8 lowercase letters or digits, as AWS issues them. */
+  policyId(): string {
+    for (;;) {
+      const id = `p-${this.random.string(8, LOWER_ALNUM)}`;
+      if (!Object.hasOwn(this.cloud.state.policies, id)) return id;
+    }
+  }
   hostedZoneId(): string {
     return `Z${this.random.string(20, UPPER_ALNUM)}`;
   }

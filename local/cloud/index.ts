@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from './clock.ts';
 import { type AuditListener, Cloud } from './cloud.ts';
+import { backfillPolicies } from './policies.ts';
 import { seededRandom } from './random.ts';
 import { applySeed, emptyState, type ParsedSeed, parseSeed, readSeedFile, type Seed } from './seed.ts';
 import { createLocalCloudServer } from './server.ts';
@@ -17,6 +18,7 @@ export { toEventBridgeEvent } from './audit.ts';
 export { type Clock, manualClock, scaledClock, steppedClock, systemClock } from './clock.ts';
 export type { Cloud } from './cloud.ts';
 export type { FaultRule } from './faults.ts';
+export { effectiveServiceControlPolicies, type ScpDocument, type ScpLevel } from './policies.ts';
 export type { Seed } from './seed.ts';
 export type { AuditEvent, CloudSettings } from './state.ts';
 
@@ -61,6 +63,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (state.version !== 1)
       throw new Error(`${options.dataFile}: unknown state version ${String(state.version)}`);
     backfillSecrets(state);
+    backfillPolicies(state);
     cloud = new Cloud(state, clock, random, options.dataFile);
   } else {
     cloud = new Cloud(emptyState(seed), clock, random, options.dataFile);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { newAccount, trustAccount } from './accounts.ts';
 import type { Cloud } from './cloud.ts';
 import { settingsSchema } from './control.ts';
+import { enableServiceControlPolicies, FULL_AWS_ACCESS_ID, fullAwsAccessPolicy } from './policies.ts';
 import { AWS_MANAGED_POLICIES } from './services/iam-policies.ts';
 import { type CloudState, DEFAULT_SETTINGS } from './state.ts';
 
@@ -133,6 +134,8 @@ export function emptyState(seed: ParsedSeed): CloudState {
     accounts: {},
     createAccountRequests: {},
     tags: {},
+    policies: { [FULL_AWS_ACCESS_ID]: fullAwsAccessPolicy(0) },
+    enabledPolicyTypes: [],
     credentials: {},
     hostedZones: {},
     accountAliases: {},
@@ -208,6 +211,10 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
     });
     if (declared.tags) state.tags[account.id] = { ...declared.tags };
   }
+
+  // A new AWS organization has SCPs available but not enabled until someone calls EnablePolicyType; the local
+  // organization starts with them enabled, FullAWSAccess on every entity, as Vend's guardrails need them.
+  enableServiceControlPolicies(state);
 
   for (const [index, role] of seed.roles.entries()) {
     const account = state.accounts[accountRef(role.account, `roles.${index}.account`)]!;

@@ -9,8 +9,15 @@ export interface CloudState {
   organizationalUnits: Record<string, OrganizationalUnitRecord>;
   accounts: Record<string, AccountRecord>;
   createAccountRequests: Record<string, CreateAccountRequestRecord>;
-  /** Tags of Organizations resources (accounts, OUs, the root), by resource id. */
+  /** Tags of Organizations resources (accounts, OUs, the root, policies), by resource id. */
   tags: Record<string, Record<string, string>>;
+  /**
+   * Organizations policies by id, the AWS managed `p-FullAWSAccess` included. Absent from states saved before
+   * policies existed: the loader adds it (local/cloud/policies.ts, `backfillPolicies`).
+   */
+  policies: Record<string, PolicyRecord>;
+  /** Policy types enabled on the root (EnablePolicyType); the root's `PolicyTypes`. */
+  enabledPolicyTypes: string[];
   credentials: Record<string, CredentialRecord>;
   hostedZones: Record<string, HostedZoneRecord>;
   /** Global account aliases, alias -> account id (aliases are unique across AWS). */
@@ -69,6 +76,20 @@ export interface OrganizationRecord {
   managementAccountId: string;
   rootId: string;
   rootName: string;
+}
+
+/** An Organizations policy and where it is attached. */
+export interface PolicyRecord {
+  id: string;
+  name: string;
+  description: string;
+  type: 'SERVICE_CONTROL_POLICY';
+  awsManaged: boolean;
+  /** The policy document as given (JSON text): its characters count against the size limit. */
+  content: string;
+  createdAt: number;
+  /** Roots, OUs and accounts the policy is attached to, in the order it was attached to them. */
+  targets: string[];
 }
 
 export interface OrganizationalUnitRecord {

@@ -1,9 +1,19 @@
 import { recordServiceEvent } from '../accounts.ts';
 import { AwsError } from '../errors.ts';
+import { attachDefaultPolicies, detachEverything } from '../policies.ts';
 import { jsonProtocol } from '../protocols/json.ts';
 import type { CallContext, Input, ServiceDefinition } from '../service.ts';
 import type { AccountRecord, CloudState, CreateAccountRequestRecord } from '../state.ts';
-import { decodeToken, paginate } from '../validate.ts';
+import { policyOperations, rootShape } from './organizations-policies.ts';
+import {
+  member,
+  members,
+  organizationArn,
+  page,
+  parentExists,
+  readTags,
+  requireManagement,
+} from './organizations-shared.ts';
 
 /** The window of the daily creation limit, in milliseconds. */
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -15,14 +25,8 @@ const PARENT_ID = /^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const CHILD_ID = /^(\d{12})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const EMAIL = /^[^\s@]*@[^\s@]*$/;
 const CREATE_ACCOUNT_REQUEST_ID = /^car-[a-z0-9]{8,32}$/;
-const PAGE = { integer: true, min: 1, max: 20 } as const;
 
 const notFound = (code: string, message: string) => new AwsError(code, message);
-
-function organizationArn(state: CloudState, kind: string, id: string): string {
-  const { organization } = state;
-  return `arn:aws:organizations::${organization.managementAccountId}:${kind}/${organization.id}/${id}`;
-}
 
 function accountShape(state: CloudState, account: AccountRecord) {
   return {
@@ -64,17 +68,6 @@ function idParam(context: CallContext, input: Input, name: string, kind: keyof t
   return context.params.string(input, name, { required: true, ...ID_RULES[kind] });
 }
 
-/** Organizations answers only the management account, except DescribeOrganization, which members may call. */
-function requireManagement({ cloud, caller }: CallContext): void {
-  if (caller.accountId !== cloud.state.organization.managementAccountId) {
-    throw new AwsError('AccessDeniedException', "You don't have permissions to access this resource.");
-  }
-}
-
-function parentExists(state: CloudState, id: string): boolean {
-  return id === state.organization.rootId || Object.hasOwn(state.organizationalUnits, id);
-}
-
 /** Reads `ParentId` and checks that the root or OU exists (ParentNotFoundException otherwise). */
 function existingParentId(context: CallContext, input: Input): string {
   const parentId = idParam(context, input, 'ParentId', 'parent');
@@ -87,33 +80,8 @@ function existingParentId(context: CallContext, input: Input): string {
   return parentId;
 }
 
-/** Paginates a listing as Organizations does: MaxResults 1-20, an opaque NextToken bound to the query. */
-function page<T>(context: CallContext, input: Input, items: readonly T[], scope: string) {
-  const maxResults = context.params.number(input, 'MaxResults', PAGE) ?? 20;
-  const token = context.params.string(input, 'NextToken', { max: 100_000 });
-  const offset = decodeToken(token, scope, context.params);
-  const { page: entries, next } = paginate(items, offset, maxResults, scope);
-  return { entries, ...(next ? { NextToken: next } : {}) };
-}
-
-/** Checks Organizations tags: 1-128 character keys, up to 256 character values, at most 50. */
-function readTags(context: CallContext, input: Input): { Key: string; Value: string }[] {
-  return context.params.tags(input, 'Tags', 50);
-}
-
-/** The accounts in the organization: those that left it or were removed live on, outside it. */
-export function members(state: CloudState): AccountRecord[] {
-  return Object.values(state.accounts).filter((account) => !account.departed);
-}
-
-/** An account of the organization; undefined when there is none with that id or it is no longer a member. */
-export function member(state: CloudState, id: string): AccountRecord | undefined {
-  const account = Object.hasOwn(state.accounts, id) ? state.accounts[id] : undefined;
-  return account && !account.departed ? account : undefined;
-}
-
 function resourceExists(state: CloudState, id: string): boolean {
-  return member(state, id) !== undefined || parentExists(state, id);
+  return member(state, id) !== undefined || parentExists(state, id) || Object.hasOwn(state.policies, id);
 }
 
 const accountNotFound = () =>
@@ -130,6 +98,7 @@ function depart(context: CallContext, account: AccountRecord, method: 'LEFT' | '
   const { cloud } = context;
   const now = cloud.clock.now();
   account.departed = { method, at: now };
+  detachEverything(cloud.state, account.id);
   delete cloud.state.tags[account.id];
   recordServiceEvent(cloud, 'AccountDepartedOrganization', {
     accountDepartedOrganization: {
@@ -139,6 +108,8 @@ function depart(context: CallContext, account: AccountRecord, method: 'LEFT' | '
     },
   });
 }
+
+export { member, members } from './organizations-shared.ts';
 
 export const organizations: ServiceDefinition = {
   signingName: 'organizations',
@@ -174,14 +145,7 @@ export const organizations: ServiceDefinition = {
       mutating: false,
       run(context, input) {
         requireManagement(context);
-        const { organization } = context.cloud.state;
-        const root = {
-          Id: organization.rootId,
-          Arn: organizationArn(context.cloud.state, 'root', organization.rootId),
-          Name: organization.rootName,
-          PolicyTypes: [{ Type: 'SERVICE_CONTROL_POLICY', Status: 'ENABLED' }],
-        };
-        const { entries, ...rest } = page(context, input, [root], 'ListRoots');
+        const { entries, ...rest } = page(context, input, [rootShape(context.cloud.state)], 'ListRoots');
         return { Roots: entries, ...rest };
       },
     },
@@ -214,6 +178,7 @@ export const organizations: ServiceDefinition = {
           );
         const id = context.cloud.ids.organizationalUnitId();
         state.organizationalUnits[id] = { id, name, parentId, createdAt: context.cloud.clock.now() };
+        attachDefaultPolicies(state, id);
         if (tags.length > 0) state.tags[id] = Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value]));
         return { OrganizationalUnit: { Id: id, Arn: organizationArn(state, 'ou', id), Name: name } };
       },
@@ -660,5 +625,7 @@ export const organizations: ServiceDefinition = {
         return undefined;
       },
     },
+
+    ...policyOperations,
   },
 };
