@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import {
   AccessDeniedException,
   AttachPolicyCommand,
@@ -643,61 +641,5 @@ describe('Organizations policies across restarts', () => {
     } finally {
       await second.close();
     }
-  });
-});
-
-/** The AWS CLI, when this machine has it (it is not a dependency of the project). */
-const awsCli = (process.env.PATH ?? '')
-  .split(delimiter)
-  .map((directory) => join(directory, 'aws'))
-  .find((path) => existsSync(path));
-
-describe.runIf(awsCli !== undefined)('Organizations policies through the AWS CLI', () => {
-  let t: TestCloud;
-  beforeEach(async () => {
-    t = await startTestCloud();
-  });
-  afterEach(() => t.close());
-
-  const aws = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(
-      awsCli!,
-      ['--endpoint-url', t.local.endpoint, '--output', 'json', 'organizations', ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
-      },
-    );
-    return JSON.parse(stdout || '{}') as Record<string, unknown>;
-  };
-
-  it('creates, attaches and lists a policy as an operator would audit an account', async () => {
-    const created = (await aws(
-      'create-policy',
-      '--name',
-      'deny-leave',
-      '--description',
-      'Deny leaving the organization',
-      '--type',
-      SCP,
-      '--content',
-      denyDocument(),
-    )) as { Policy: { PolicySummary: { Id: string } } };
-    const id = created.Policy.PolicySummary.Id;
-    await aws('attach-policy', '--policy-id', id, '--target-id', SECURITY);
-    const listed = (await aws('list-policies-for-target', '--target-id', SECURITY, '--filter', SCP)) as {
-      Policies: { Id: string; AwsManaged: boolean }[];
-    };
-    expect(listed.Policies.map((policy) => [policy.Id, policy.AwsManaged])).toEqual([
-      [FULL_AWS_ACCESS_ID, true],
-      [id, false],
-    ]);
   });
 });
