@@ -14,6 +14,18 @@ export const LOCAL_DEVELOPER: LocalPrincipal = {
   accountId: '000000000000',
 };
 
+/** What API Gateway's identity carries for API keys, client certificates and Cognito: none of them here. */
+const UNUSED_IDENTITY_FIELDS = {
+  apiKey: null,
+  apiKeyId: null,
+  clientCert: null,
+  cognitoAuthenticationProvider: null,
+  cognitoAuthenticationType: null,
+  cognitoIdentityId: null,
+  cognitoIdentityPoolId: null,
+  principalOrgId: null,
+} as const;
+
 /** Bodies larger than this are cut off here, as API Gateway would refuse them (10 MB); the handler has its own, lower limit. */
 const GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
@@ -186,14 +198,7 @@ export async function startLocalApi(options: {
           httpMethod: request.method ?? 'GET',
           identity: {
             ...identityOf(request, check, anonymous),
-            apiKey: null,
-            apiKeyId: null,
-            clientCert: null,
-            cognitoAuthenticationProvider: null,
-            cognitoAuthenticationType: null,
-            cognitoIdentityId: null,
-            cognitoIdentityPoolId: null,
-            principalOrgId: null,
+            ...UNUSED_IDENTITY_FIELDS,
           },
           path: `/local${url.pathname}`,
           stage: 'local',
@@ -334,14 +339,7 @@ async function answerSlackInteraction(
           userArn: null,
           sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
           userAgent: request.headers['user-agent'] ?? null,
-          apiKey: null,
-          apiKeyId: null,
-          clientCert: null,
-          cognitoAuthenticationProvider: null,
-          cognitoAuthenticationType: null,
-          cognitoIdentityId: null,
-          cognitoIdentityPoolId: null,
-          principalOrgId: null,
+          ...UNUSED_IDENTITY_FIELDS,
         },
         path: `/local${SLACK_INTERACTIONS_PATH}`,
         stage: 'local',
