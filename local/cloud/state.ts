@@ -120,6 +120,21 @@ export interface AccountRecord {
   budgets: Record<string, BudgetRecord>;
   /** VPCs by id; `region` says where each lives. */
   vpcs: Record<string, VpcRecord>;
+  /**
+   * EBS encryption by default, by region. A region without an entry has AWS's defaults (off, the AWS managed
+   * key `alias/aws/ebs`), so states saved before this field existed need no patch.
+   */
+  ebsDefaults?: Record<string, EbsDefaultsRecord>;
+}
+
+/**
+ * One account's EBS encryption defaults in one region (EC2 API reference: EnableEbsEncryptionByDefault,
+ * ModifyEbsDefaultKmsKeyId): EBS keeps them per account and per Region.
+ */
+export interface EbsDefaultsRecord {
+  encryptionByDefault: boolean;
+  /** The customer managed key set by ModifyEbsDefaultKmsKeyId, as an ARN; absent for the AWS managed key. */
+  kmsKeyArn?: string;
 }
 
 export interface IamAccountState {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Cloud } from '../cloud.ts';
 import { AwsError } from '../errors.ts';
 import { ec2Protocol } from '../protocols/query.ts';
 import type { Input, ServiceDefinition } from '../service.ts';
 import type { VpcRecord } from '../state.ts';
 import { decodeToken, type Params, paginate } from '../validate.ts';
+import { requireSubscribed } from './ec2-activation.ts';
+import { ebsOperations } from './ec2-ebs.ts';
 
 const VPC_ID = /^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
@@ -64,13 +65,7 @@ export const ec2: ServiceDefinition = {
     DescribeVpcs: {
       mutating: false,
       run({ cloud, caller, region, params }, input) {
-        const activation = activationOf(cloud, caller.accountId);
-        if (activation === 'inactive') {
-          throw new AwsError(
-            'OptInRequired',
-            'You are not subscribed to this service. Please go to http://aws.amazon.com to subscribe.',
-          );
-        }
+        const activation = requireSubscribed(cloud, caller.accountId);
         const vpcIds = params.list(input, 'VpcId').map((entry) => {
           if (typeof entry !== 'string') return params.fail('Each VpcId must be a string.');
           if (!VPC_ID.test(entry)) throw new AwsError('InvalidVpcID.Malformed', `Invalid id: "${entry}"`);
@@ -152,23 +147,9 @@ export const ec2: ServiceDefinition = {
         };
       },
     },
+    ...ebsOperations,
   },
 };
-
-/**
- * Where a created account stands in its activation, on the cloud's clock: first EC2 answers OptInRequired, then
- * it answers without the default VPC, which AWS makes once the account is active. Invited and seeded accounts
- * are long established.
- */
-function activationOf(cloud: Cloud, accountId: string): 'inactive' | 'no-default-vpc' | 'active' {
-  const account = cloud.state.accounts[accountId];
-  if (account?.joinedMethod !== 'CREATED') return 'active';
-  const { serviceActivationMs, defaultVpcDelayMs } = cloud.settings;
-  const age = cloud.clock.now() - account.joinedAt;
-  if (age < serviceActivationMs) return 'inactive';
-  if (age < serviceActivationMs + defaultVpcDelayMs) return 'no-default-vpc';
-  return 'active';
-}
 
 /** Ids derived from the VPC's account and region, so they stay the same across calls and restarts. */
 function view(record: VpcRecord, ownerId: string, region: string): VpcView {
