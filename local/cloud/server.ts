@@ -7,7 +7,9 @@ import { handleControl } from './control.ts';
 import { AwsError, statusOf } from './errors.ts';
 import { resolveCaller, signatureScope, userIdentity } from './identity.ts';
 import type { HttpRequest, HttpResponse } from './protocols/types.ts';
-import type { ServiceDefinition } from './service.ts';
+import { evaluateServiceControlPolicies, type ScpRequest, scpDenialMessage } from './scp-evaluation.ts';
+import type { Input, ServiceDefinition } from './service.ts';
+import type { CallerRecord } from './state.ts';
 import { Params } from './validate.ts';
 
 /** Requests larger than this are refused before parsing (AWS's own limits are far lower for these APIs). */
@@ -167,6 +169,8 @@ async function route(
   let failure: AwsError | undefined;
   let output: Record<string, unknown> | undefined;
   try {
+    const denial = scpDenial(cloud, service, caller, operation, input, scope.region);
+    if (denial) throw denial;
     output = definition.run(context, input);
     response = service.protocol.encode(operation, output, requestId);
   } catch (error) {
@@ -202,4 +206,29 @@ async function route(
     cloud.commit();
   }
   return response;
+}
+
+/**
+ * The service's access-denied error when the SCPs of the caller's account refuse the call, else undefined. The
+ * action is `<signing name>:<Operation>` (the signing name is the IAM service prefix for every service here). The
+ * resource is known only for AssumeRole (the role ARN); elsewhere it is `*` (see ScpRequest).
+ */
+function scpDenial(
+  cloud: Cloud,
+  service: ServiceDefinition,
+  caller: CallerRecord,
+  operation: string,
+  input: Input,
+  region: string,
+): AwsError | undefined {
+  const roleArn = service.signingName === 'sts' ? input.RoleArn : undefined;
+  const request: ScpRequest = {
+    caller,
+    action: `${service.signingName}:${operation}`,
+    resource: typeof roleArn === 'string' && roleArn.startsWith('arn:') ? roleArn : '*',
+    region,
+  };
+  const decision = evaluateServiceControlPolicies(cloud.state, request);
+  if (decision === 'allowed') return undefined;
+  return new AwsError(service.accessDeniedCode, scpDenialMessage(request, decision));
 }

@@ -41,4 +41,6 @@ export interface ServiceDefinition {
   readonly unknownCredentialCode: string;
   /** The error for an operation the service (or the local cloud) does not have. */
   readonly unknownOperationCode: string;
+  /** The error for a call that a policy (here: a service control policy) refuses. */
+  readonly accessDeniedCode: string;
 }

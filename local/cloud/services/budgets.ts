@@ -136,6 +136,7 @@ export const budgets: ServiceDefinition = {
       message,
     ),
   unknownCredentialCode: 'UnrecognizedClientException',
+  accessDeniedCode: 'AccessDeniedException',
   unknownOperationCode: 'UnknownOperationException',
   operations: {
     CreateBudget: {

@@ -60,6 +60,7 @@ export const ec2: ServiceDefinition = {
       message,
     ),
   unknownCredentialCode: 'AuthFailure',
+  accessDeniedCode: 'UnauthorizedOperation',
   unknownOperationCode: 'InvalidAction',
   operations: {
     DescribeVpcs: {

@@ -261,6 +261,7 @@ export const iam: ServiceDefinition = {
   },
   invalid: (message) => new AwsError('ValidationError', message),
   unknownCredentialCode: 'InvalidClientTokenId',
+  accessDeniedCode: 'AccessDenied',
   unknownOperationCode: 'InvalidAction',
   operations: {
     CreateRole: {

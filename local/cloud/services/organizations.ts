@@ -120,6 +120,7 @@ export const organizations: ServiceDefinition = {
   invalid: (message, reason) =>
     new AwsError('InvalidInputException', message, { fields: { Reason: reason } }),
   unknownCredentialCode: 'UnrecognizedClientException',
+  accessDeniedCode: 'AccessDeniedException',
   unknownOperationCode: 'UnknownOperationException',
   operations: {
     DescribeOrganization: {

@@ -202,6 +202,7 @@ export const route53: ServiceDefinition = {
   },
   invalid: (message) => new AwsError('InvalidInput', message),
   unknownCredentialCode: 'InvalidClientTokenId',
+  accessDeniedCode: 'AccessDenied',
   unknownOperationCode: 'UnknownOperationException',
   operations: {
     CreateHostedZone: {

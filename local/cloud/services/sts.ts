@@ -18,6 +18,7 @@ export const sts: ServiceDefinition = {
   },
   invalid: (message) => new AwsError('ValidationError', message),
   unknownCredentialCode: 'InvalidClientTokenId',
+  accessDeniedCode: 'AccessDenied',
   unknownOperationCode: 'InvalidAction',
   operations: {
     GetCallerIdentity: {
