@@ -145,6 +145,29 @@ describe('operator operations', () => {
       ).rejects.toThrow(NoSuchDelegationSet);
     });
 
+    it('answers on the wire as Route 53 does: HostedZone members, no NextMarker on the last page', async () => {
+      // The management account ('test') owns no zone in the seed: give it one, then read the raw answer.
+      await t
+        .route53()
+        .send(new CreateHostedZoneCommand({ Name: 'ops.example.com', CallerReference: 'ops' }));
+      const response = await fetch(`${t.local.endpoint}/2013-04-01/hostedzone?maxitems=5`, {
+        headers: {
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/route53/aws4_request, SignedHeaders=host, Signature=x',
+        },
+      });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      expect(text).toContain(
+        '<ListHostedZonesResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">',
+      );
+      expect(text).toMatch(
+        /<HostedZones><HostedZone><Id>\/hostedzone\/Z[A-Z0-9]+<\/Id><Name>ops\.example\.com\.<\/Name>/,
+      );
+      expect(text).toContain('<IsTruncated>false</IsTruncated><MaxItems>5</MaxItems>');
+      expect(text).not.toContain('NextMarker');
+    });
+
     it('answers an account without zones with an empty list', async () => {
       const listed = await route53.send(new ListHostedZonesCommand({}));
       expect(listed).toMatchObject({ HostedZones: [], IsTruncated: false });
