@@ -219,6 +219,17 @@ export const ROUTE53_ROUTES: readonly RestXmlRoute[] = [
   },
   { operation: 'GetHostedZone', method: 'GET', path: '/2013-04-01/hostedzone/{Id}' },
   {
+    operation: 'ListHostedZones',
+    method: 'GET',
+    path: '/2013-04-01/hostedzone',
+    query: {
+      marker: 'Marker',
+      maxitems: 'MaxItems',
+      delegationsetid: 'DelegationSetId',
+      hostedzonetype: 'HostedZoneType',
+    },
+  },
+  {
     operation: 'GetHostedZoneLimit',
     method: 'GET',
     path: '/2013-04-01/hostedzonelimit/{HostedZoneId}/{Type}',
@@ -261,5 +272,10 @@ export const ROUTE53_ROUTES: readonly RestXmlRoute[] = [
 export const route53Protocol: Protocol = restXmlProtocol({
   xmlNamespace: ROUTE53_XML_NAMESPACE,
   routes: ROUTE53_ROUTES,
-  listMembers: { VPCs: 'VPC', NameServers: 'NameServer', HostedZoneSummaries: 'HostedZoneSummary' },
+  listMembers: {
+    HostedZones: 'HostedZone',
+    VPCs: 'VPC',
+    NameServers: 'NameServer',
+    HostedZoneSummaries: 'HostedZoneSummary',
+  },
 });

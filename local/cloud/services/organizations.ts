@@ -201,6 +201,40 @@ export const organizations: ServiceDefinition = {
       },
     },
 
+    /**
+     * Deletes an empty OU: "You must first remove all accounts and child OUs from the OU that you want to delete"
+     * (OrganizationalUnitNotEmptyException otherwise), from the management account only; an unknown OU is
+     * OrganizationalUnitNotFoundException (SDK model, DeleteOrganizationalUnitCommand). Its policy attachments and
+     * tags go with it. The server records the call in the trail like every other write.
+     */
+    DeleteOrganizationalUnit: {
+      mutating: true,
+      run(context, input) {
+        requireManagement(context);
+        const { state } = context.cloud;
+        const id = idParam(context, input, 'OrganizationalUnitId', 'ou');
+        if (!Object.hasOwn(state.organizationalUnits, id)) {
+          throw notFound(
+            'OrganizationalUnitNotFoundException',
+            "We can't find an OU with the OrganizationalUnitId that you specified.",
+          );
+        }
+        const occupied =
+          Object.values(state.organizationalUnits).some((ou) => ou.parentId === id) ||
+          members(state).some((account) => account.parentId === id);
+        if (occupied) {
+          throw new AwsError(
+            'OrganizationalUnitNotEmptyException',
+            'The specified OU is not empty. Move all accounts to another root or to other OUs, remove all child OUs, and try the operation again.',
+          );
+        }
+        detachEverything(state, id);
+        delete state.tags[id];
+        delete state.organizationalUnits[id];
+        return undefined;
+      },
+    },
+
     ListOrganizationalUnitsForParent: {
       mutating: false,
       run(context, input) {

@@ -466,6 +466,49 @@ export const route53: ServiceDefinition = {
       },
     },
 
+    /**
+     * The caller's own public and private zones "in ASCII order by domain name" (SDK model, ListHostedZonesCommand),
+     * at most 100 a page. `Marker` is the id of the first zone of the page; a truncated answer has IsTruncated true
+     * and NextMarker, "present only if IsTruncated is true"; `Marker` and `MaxItems` echo the request
+     * (ListHostedZonesResponse). `HostedZoneType` has the one value PrivateHostedZone (HostedZoneType enum), which
+     * keeps the private zones only. The local cloud has no reusable delegation sets, so a DelegationSetId is
+     * NoSuchDelegationSet, as in CreateHostedZone.
+     */
+    ListHostedZones: {
+      mutating: false,
+      run(context, input) {
+        const { cloud, caller, params } = context;
+        const marker = params.string(input, 'Marker', { max: 64 });
+        const maxItems = Math.min(params.number(input, 'MaxItems', { integer: true, min: 1 }) ?? 100, 100);
+        const delegationSetId = params.string(input, 'DelegationSetId', { max: 32 });
+        const type = params.string(input, 'HostedZoneType', { values: ['PrivateHostedZone'] });
+        if (delegationSetId !== undefined) {
+          throw new AwsError(
+            'NoSuchDelegationSet',
+            `A reusable delegation set with the ID ${delegationSetId} does not exist.`,
+          );
+        }
+        const zones = Object.values(cloud.state.hostedZones)
+          .filter((zone) => zone.ownerAccountId === caller.accountId && (!type || zone.privateZone))
+          .sort((a, b) => compare(a.name, b.name) || compare(a.id, b.id));
+        const start = marker === undefined ? 0 : zones.findIndex((zone) => zone.id === marker);
+        if (start < 0) {
+          params.fail(
+            `The marker ${marker} is not the id of a hosted zone of this listing: start again without it.`,
+          );
+        }
+        const page = zones.slice(start, start + maxItems);
+        const next = zones[start + maxItems];
+        return {
+          HostedZones: page.map(hostedZoneShape),
+          Marker: marker ?? '',
+          IsTruncated: next !== undefined,
+          NextMarker: next?.id,
+          MaxItems: maxItems,
+        };
+      },
+    },
+
     ListHostedZonesByVPC: {
       mutating: false,
       run(context, input) {
