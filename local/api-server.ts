@@ -139,34 +139,16 @@ export async function startLocalApi(options: {
       return;
     }
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of request as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > GATEWAY_MAX_BODY) {
-          response
-            .writeHead(413, { 'content-type': 'application/json' })
-            .end('{"message":"Request Too Long"}');
-          return;
-        }
-        chunks.push(chunk);
-      }
+      const body = await readBody(request, response);
+      if (body === undefined) return;
       const url = new URL(request.url ?? '/', 'http://local');
-      const headers: Record<string, string> = {};
-      const multiValueHeaders: Record<string, string[]> = {};
-      for (let i = 0; i < request.rawHeaders.length; i += 2) {
-        const name = request.rawHeaders[i]!;
-        const value = request.rawHeaders[i + 1]!;
-        headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-        multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-      }
+      const { headers, multiValueHeaders } = headersOf(request);
       const query: Record<string, string> = {};
       const multiQuery: Record<string, string[]> = {};
       for (const [key, value] of url.searchParams) {
         query[key] = value;
         multiQuery[key] = [...(multiQuery[key] ?? []), value];
       }
-      const body = Buffer.concat(chunks);
       const check = await verifySignature(
         { method: request.method ?? 'GET', target: request.url ?? '/', rawHeaders: request.rawHeaders, body },
         credentials,
@@ -271,6 +253,36 @@ export async function startLocalApi(options: {
 }
 
 /** The path of Slack's interactivity callbacks (the Request URL configured in the Slack app). */
+/**
+ * The body, cut off as API Gateway cuts it (413 answered here, undefined returned) when larger than it takes.
+ */
+async function readBody(request: IncomingMessage, response: ServerResponse): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > GATEWAY_MAX_BODY) {
+      response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The headers as the REST proxy event carries them: repeated ones joined with commas, and each one's values. */
+function headersOf(request: IncomingMessage) {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i]!;
+    const value = request.rawHeaders[i + 1]!;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  return { headers, multiValueHeaders };
+}
+
 export const SLACK_INTERACTIONS_PATH = '/slack/interactions';
 
 function isSlackInteraction(request: IncomingMessage): boolean {
@@ -291,27 +303,11 @@ async function answerSlackInteraction(
   handler: ApiHandler,
 ): Promise<void> {
   try {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > GATEWAY_MAX_BODY) {
-        response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Too Long"}');
-        return;
-      }
-      chunks.push(chunk);
-    }
-    const body = Buffer.concat(chunks);
+    const body = await readBody(request, response);
+    if (body === undefined) return;
     const text = body.toString('utf8');
     const asText = Buffer.from(text, 'utf8').equals(body);
-    const headers: Record<string, string> = {};
-    const multiValueHeaders: Record<string, string[]> = {};
-    for (let i = 0; i < request.rawHeaders.length; i += 2) {
-      const name = request.rawHeaders[i]!;
-      const value = request.rawHeaders[i + 1]!;
-      headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
-      multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-    }
+    const { headers, multiValueHeaders } = headersOf(request);
     const requestId = randomUUID();
     const event = {
       resource: SLACK_INTERACTIONS_PATH,
