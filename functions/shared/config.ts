@@ -219,6 +219,15 @@ export const configSchema = z.strictObject({
      * reach it, instead of letting CreateAccount fail minutes later.
      */
     accountQuota: z.number().int().min(1).max(100_000).default(10),
+    /**
+     * The regions vended accounts may use: `vend-baseline-guardrails` denies actions elsewhere (global services
+     * excepted), and the account security defaults that are regional (EBS encryption by default) are set in each.
+     * Must include `homeRegion`.
+     */
+    allowedRegions: z
+      .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as us-west-2'))
+      .min(1)
+      .default(['us-east-1', 'us-west-2']),
   }),
   naming: z
     .strictObject({
@@ -424,6 +433,12 @@ function crossChecks(config: VendConfig): string[] {
   const problems: string[] = [];
   const ous = config.organization.allowedOrganizationalUnits;
   const allowed = `one of organization.allowedOrganizationalUnits (${ous.join(', ')})`;
+  const regions = config.organization.allowedRegions;
+  if (!regions.includes(config.organization.homeRegion)) {
+    problems.push(
+      `organization.allowedRegions: must include organization.homeRegion (${config.organization.homeRegion}), where Vend works in every account`,
+    );
+  }
   for (const path of Object.keys(config.naming.prefixes)) {
     if (!ous.includes(path))
       problems.push(`naming.prefixes.${path}: not one of organization.allowedOrganizationalUnits`);

@@ -57,6 +57,9 @@ describe('the configuration', () => {
       /naming\.prefixes\.Workloads\/Dev: not one of organization\.allowedOrganizationalUnits/,
     );
     expect(() => parseConfig({ ...minimal, surprise: true })).toThrow(ConfigError);
+    expect(() => parseConfig({ organization: { ...minimal.organization, homeRegion: 'eu-west-1' } })).toThrow(
+      /organization\.allowedRegions: must include organization\.homeRegion \(eu-west-1\)/,
+    );
   });
 
   it('reads the configuration from the environment, and says what to set when it is missing', () => {
