@@ -446,6 +446,32 @@ describe('IAM Identity Center', () => {
       expect(status.FailureReason).toMatch(/not an active member of the organization/);
     });
 
+    it('ends the next creation as the control API queued it, then as the account and principal say', async () => {
+      const queue = (outcome: unknown) =>
+        fetch(`${t.local.endpoint}/_local/identity-center/assignment-outcomes`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(outcome),
+        });
+      expect(
+        (await queue({ state: 'FAILED', failureReason: 'Throttled by IAM', delayMs: 5_000 })).status,
+      ).toBe(201);
+      expect((await queue({ state: 'LOST' })).status).toBe(400);
+      const arn = await createPermissionSet('Developer');
+      const alice = await userId('alice');
+      const { AccountAssignmentCreationStatus: failing } = await assign(arn, alice);
+      t.clock.advance(DELAY_MS);
+      expect((await creationStatus(failing!.RequestId!)).Status).toBe('IN_PROGRESS');
+      t.clock.advance(5_000 - DELAY_MS);
+      expect(await creationStatus(failing!.RequestId!)).toMatchObject({
+        Status: 'FAILED',
+        FailureReason: 'Throttled by IAM',
+      });
+      const { AccountAssignmentCreationStatus: next } = await assign(arn, alice);
+      t.clock.advance(DELAY_MS);
+      expect((await creationStatus(next!.RequestId!)).Status).toBe('SUCCEEDED');
+    });
+
     it('refuses an unknown permission set, a bad principal id or target, and an unknown request id', async () => {
       const alice = await userId('alice');
       await rejection(

@@ -227,7 +227,10 @@ function readAssignment(
   return { accountId, permissionSetArn: permissionSet.arn, principalType, principalId };
 }
 
-/** Starts an asynchronous operation that completes after `identityCenterDelayMs` of the simulated clock. */
+/**
+ * Starts an asynchronous operation that completes after `identityCenterDelayMs` of the simulated clock (or as the
+ * next queued assignment outcome says).
+ */
 function startOperation(
   context: CallContext,
   instance: IdentityCenterInstanceRecord,
@@ -237,13 +240,21 @@ function startOperation(
   const now = cloud.clock.now();
   let requestId = randomUuid(cloud);
   while (Object.hasOwn(instance.operations, requestId)) requestId = randomUuid(cloud);
-  const delay = cloud.settings.identityCenterDelayMs ?? DEFAULT_SETTINGS.identityCenterDelayMs ?? 0;
+  const queued =
+    fields.kind === 'CREATE_ASSIGNMENT'
+      ? identityCenterOf(cloud.state).nextAssignmentOutcomes?.shift()
+      : undefined;
+  const delay =
+    queued?.delayMs ?? cloud.settings.identityCenterDelayMs ?? DEFAULT_SETTINGS.identityCenterDelayMs ?? 0;
   const operation: OperationRecord = {
     requestId,
     status: 'IN_PROGRESS',
     createdAt: now,
     completesAt: now + delay,
     ...fields,
+    ...(queued?.state === 'FAILED'
+      ? { forcedFailure: queued.failureReason ?? 'Request failed due to an internal error.' }
+      : {}),
   };
   instance.operations[requestId] = operation;
   cloud.wakeAt(requestId, operation.completesAt);
