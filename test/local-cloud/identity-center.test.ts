@@ -286,7 +286,8 @@ describe('IAM Identity Center', () => {
 
     it('refuses a second permission set of the same name with ConflictException', async () => {
       await createPermissionSet('Developer');
-      await rejection(createPermissionSet('Developer'), ConflictException);
+      const error = await rejection(createPermissionSet('Developer'), ConflictException);
+      expect(error.message).toBe('PermissionSet with name Developer already exists.');
     });
 
     it('refuses a bad name, description and session duration with ValidationException', async () => {
@@ -522,6 +523,15 @@ describe('IAM Identity Center', () => {
       expect((await deletionStatus()).Status).toBe('SUCCEEDED');
       expect(await assignmentsOf(arn)).toEqual([]);
       await rejection(remove(), ResourceNotFoundException);
+
+      // A creation while its deletion is in progress, and the other way round, is ConflictException.
+      await assign(arn, alice);
+      await rejection(remove(), ConflictException);
+      t.clock.advance(DELAY_MS);
+      await remove();
+      await rejection(assign(arn, alice), ConflictException);
+      t.clock.advance(DELAY_MS);
+      expect(await assignmentsOf(arn)).toEqual([]);
       await sso.send(new DeletePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: arn }));
     });
 
