@@ -6,11 +6,13 @@ import { backfillPolicies } from './policies.ts';
 import { seededRandom } from './random.ts';
 import { applySeed, emptyState, type ParsedSeed, parseSeed, readSeedFile, type Seed } from './seed.ts';
 import { createLocalCloudServer } from './server.ts';
+import { account } from './services/account.ts';
 import { budgets } from './services/budgets.ts';
 import { ec2 } from './services/ec2.ts';
 import { iam } from './services/iam.ts';
 import { organizations } from './services/organizations.ts';
 import { route53 } from './services/route53.ts';
+import { s3Control } from './services/s3-control.ts';
 import { sts } from './services/sts.ts';
 import type { CloudState } from './state.ts';
 
@@ -22,7 +24,7 @@ export { effectiveServiceControlPolicies, type ScpDocument, type ScpLevel } from
 export type { Seed } from './seed.ts';
 export type { AuditEvent, CloudSettings } from './state.ts';
 
-export const SERVICES = [organizations, sts, iam, budgets, route53, ec2];
+export const SERVICES = [organizations, sts, iam, budgets, route53, ec2, s3Control, account];
 
 export interface LocalCloudOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. @default 4566 */

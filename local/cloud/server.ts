@@ -72,6 +72,8 @@ function guessService(
   if (target.startsWith('AWSOrganizations')) return services.get('organizations');
   if (target.startsWith('AWSBudget')) return services.get('budgets');
   if (request.path.startsWith('/2013-04-01/')) return services.get('route53');
+  if (request.path.startsWith('/v20180820/')) return services.get('s3');
+  if (/^\/(?:get|put|delete)AlternateContact$/.test(request.path)) return services.get('account');
   return services.get('sts');
 }
 
@@ -210,7 +212,8 @@ async function route(
 
 /**
  * The service's access-denied error when the SCPs of the caller's account refuse the call, else undefined. The
- * action is `<signing name>:<Operation>` (the signing name is the IAM service prefix for every service here). The
+ * action is the service's `iamAction`, else `<signing name>:<Operation>` (the signing name is the IAM service
+ * prefix of every service here). The
  * resource is known only for AssumeRole (the role ARN); elsewhere it is `*` (see ScpRequest).
  */
 function scpDenial(
@@ -224,7 +227,7 @@ function scpDenial(
   const roleArn = service.signingName === 'sts' ? input.RoleArn : undefined;
   const request: ScpRequest = {
     caller,
-    action: `${service.signingName}:${operation}`,
+    action: service.iamAction?.(operation) ?? `${service.signingName}:${operation}`,
     resource: typeof roleArn === 'string' && roleArn.startsWith('arn:') ? roleArn : '*',
     region,
   };

@@ -1,8 +1,10 @@
+import { AccountClient } from '@aws-sdk/client-account';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { STSClient } from '@aws-sdk/client-sts';
 import {
   type LocalCloud,
@@ -72,6 +74,14 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}) {
     budgets: (credentials?: Credentials) => new BudgetsClient(config(credentials)),
     route53: (credentials?: Credentials) => new Route53Client(config(credentials)),
     ec2: (credentials?: Credentials, region?: string) => new EC2Client(config(credentials, region)),
+    // S3 Control's endpoint rules put the account id in front of the endpoint's host: pin the client to it.
+    s3control: (credentials?: Credentials) =>
+      new S3ControlClient({
+        ...config(credentials),
+        endpointProvider: () => ({ url: new URL(local.endpoint) }),
+        disableHostPrefix: true,
+      }),
+    account: (credentials?: Credentials) => new AccountClient(config(credentials)),
     close: () => local.close(),
   };
 }
