@@ -168,7 +168,7 @@ export const s3BlockPublicAccessConverger: Converger<true> = {
     return [
       put(
         `turn S3 Block Public Access back on (${off.join(', ')} off)`,
-        `turned S3 Block Public Access back on (${off.join(', ')} were off)`,
+        `turned S3 Block Public Access back on (${off.join(', ')} off)`,
       ),
     ];
   },
