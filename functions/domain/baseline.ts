@@ -59,8 +59,9 @@ export interface ConvergeOptions {
 
 /**
  * Makes an account match `config.baseline` (the profile's roles, the password policy, the account alias) and, when
- * asked, the profile's account security defaults, one converger after another, acting through the organization's access role, and says what changed. The workflow uses it on
- * new accounts; the drift sweep to put back what someone changed by hand. AssumeRole refused (a new account's
+ * asked, the profile's account security defaults, one converger after another, acting through the organization's
+ * access role, and says what changed. The workflow uses it on new accounts; the drift sweep to put back what
+ * someone changed by hand. AssumeRole refused (a new account's
  * IAM not consistent yet) surfaces as AccountNotReadyError.
  */
 export async function convergeBaseline(
@@ -101,14 +102,8 @@ export async function convergeBaseline(
 
   let securityDefaults: SecurityDefaultsOutcome | undefined;
   if (options.securityDefaults) {
-    const result = await convergeSecurityDefaults(
-      account,
-      options.securityDefaults,
-      organization.allowedRegions,
-      {
-        dryRun,
-      },
-    );
+    const regions = organization.allowedRegions;
+    const result = await convergeSecurityDefaults(account, options.securityDefaults, regions, { dryRun });
     changeLog.push(...result.changeLog);
     securityDefaults = result.outcome;
   }

@@ -213,8 +213,8 @@ async function route(
 /**
  * The service's access-denied error when the SCPs of the caller's account refuse the call, else undefined. The
  * action is the service's `iamAction`, else `<signing name>:<Operation>` (the signing name is the IAM service
- * prefix of every service here). The
- * resource is known only for AssumeRole (the role ARN); elsewhere it is `*` (see ScpRequest).
+ * prefix of every other service here). The resource is known only for AssumeRole (the role ARN); elsewhere it is
+ * `*` (see ScpRequest).
  */
 function scpDenial(
   cloud: Cloud,
