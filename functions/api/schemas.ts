@@ -284,6 +284,16 @@ export const dryRunPlanSchema = z.strictObject({
       roles: z.array(z.strictObject({ name: z.string(), trustedAccountId: z.string() })),
       passwordPolicy: z.boolean(),
       alias: z.string().optional(),
+      securityDefaults: z
+        .strictObject({
+          ebsEncryptionRegions: z.array(z.string()),
+          s3BlockPublicAccess: z.boolean(),
+          alternateContacts: z.array(z.enum(['security', 'billing', 'operations'])),
+        })
+        .meta({
+          description:
+            "The profile's account security defaults: the regions EBS encryption by default is turned on in, whether S3 Block Public Access is turned on, the alternate contacts set.",
+        }),
     }),
     budget: z.strictObject({
       monthlyLimitUsd: z.number(),

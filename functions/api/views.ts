@@ -1,6 +1,12 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { accountAlias } from '../domain/alias.ts';
-import { approversFor, resolveProfile, type VendConfig } from '../shared/config.ts';
+import {
+  approversFor,
+  type Profile,
+  resolveProfile,
+  securityDefaultsOf,
+  type VendConfig,
+} from '../shared/config.ts';
 import {
   type AccountDesiredState,
   type ApprovalRecord,
@@ -207,6 +213,18 @@ export function accountView(
   };
 }
 
+/** The security defaults a request's account would get, as the dry run shows them. */
+function securityDefaultsPlan(config: VendConfig, profile: Profile) {
+  const defaults = securityDefaultsOf(config, profile);
+  return {
+    ebsEncryptionRegions: defaults.ebsEncryption ? [...config.organization.allowedRegions] : [],
+    s3BlockPublicAccess: defaults.s3BlockPublicAccess,
+    alternateContacts: (['security', 'billing', 'operations'] as const).filter(
+      (kind) => defaults.alternateContacts[kind] !== undefined,
+    ),
+  };
+}
+
 /** What a checked request would do, as POST /accounts?dryRun=true answers it. */
 export function dryRunPlan(config: VendConfig, request: VendRequest): DryRunPlan {
   const profile = request.profile ?? resolveProfile(config, request.organizationalUnit.path);
@@ -238,6 +256,7 @@ export function dryRunPlan(config: VendConfig, request: VendRequest): DryRunPlan
         roles,
         passwordPolicy: config.baseline.passwordPolicy !== undefined,
         ...(alias ? { alias: accountAlias(alias, request.accountName) } : {}),
+        securityDefaults: securityDefaultsPlan(config, profile),
       },
       budget: {
         monthlyLimitUsd: request.budget.monthlyLimitUsd,

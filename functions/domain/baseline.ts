@@ -1,9 +1,11 @@
+import type { SecurityDefaults } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
 import { accountAlias, aliasConverger } from './alias.ts';
 import { accountContext, converge } from './converger.ts';
 import { passwordPolicyConverger } from './password-policy.ts';
 import { profileRoles } from './profile.ts';
 import { retiredRoleConverger, roleArn, roleConverger } from './role.ts';
+import { convergeSecurityDefaults, type SecurityDefaultsOutcome } from './security-defaults.ts';
 
 export interface BaselineRoleOutcome {
   name: string;
@@ -19,6 +21,8 @@ export interface ApplyBaselineOutput {
   roles: BaselineRoleOutcome[];
   passwordPolicy: 'applied' | 'unchanged' | 'not-configured';
   alias?: string;
+  /** The account security defaults in place; absent when none were asked for. */
+  securityDefaults?: SecurityDefaultsOutcome;
   /** How many changes were made (or in a dry run would be); zero when the account already matched the baseline. */
   changes: number;
 }
@@ -46,12 +50,18 @@ export interface ConvergeOptions {
    * already so: later attempts read first, so that a repeat reports no changes. Ignored in a dry run.
    */
   writeFirst?: boolean;
+  /**
+   * The account security defaults to converge (the profile's, `securityDefaultsOf`): EBS encryption by default in
+   * each of `organization.allowedRegions`, S3 Block Public Access, alternate contacts. @default none
+   */
+  securityDefaults?: SecurityDefaults;
 }
 
 /**
- * Makes an account match `config.baseline` (the profile's roles, the password policy, the account alias), one converger
- * after another, acting through the organization's access role, and says what changed. The workflow uses it on
- * new accounts; the drift sweep to put back what someone changed by hand. AssumeRole refused (a new account's
+ * Makes an account match `config.baseline` (the profile's roles, the password policy, the account alias) and, when
+ * asked, the profile's account security defaults, one converger after another, acting through the organization's
+ * access role, and says what changed. The workflow uses it on new accounts; the drift sweep to put back what
+ * someone changed by hand. AssumeRole refused (a new account's
  * IAM not consistent yet) surfaces as AccountNotReadyError.
  */
 export async function convergeBaseline(
@@ -90,12 +100,21 @@ export async function convergeBaseline(
     changeLog.push(...(await converge(aliasConverger, { alias }, account, { dryRun })).changeLog);
   }
 
+  let securityDefaults: SecurityDefaultsOutcome | undefined;
+  if (options.securityDefaults) {
+    const regions = organization.allowedRegions;
+    const result = await convergeSecurityDefaults(account, options.securityDefaults, regions, { dryRun });
+    changeLog.push(...result.changeLog);
+    securityDefaults = result.outcome;
+  }
+
   const output: ApplyBaselineOutput = {
     step: 'applyBaseline',
     version: baseline.version,
     roles,
     passwordPolicy,
     ...(alias !== undefined ? { alias } : {}),
+    ...(securityDefaults ? { securityDefaults } : {}),
     changes: changeLog.length,
   };
   return { output, changeLog };

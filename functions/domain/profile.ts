@@ -1,4 +1,10 @@
-import { type BaselineRole, type Profile, resolveProfile, type VendConfig } from '../shared/config.ts';
+import {
+  type BaselineRole,
+  type Profile,
+  resolveProfile,
+  securityDefaultsOf,
+  type VendConfig,
+} from '../shared/config.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
 
 /**
@@ -111,10 +117,26 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return x.size === y.size && [...x].every((item) => y.has(item));
 }
 
+/** Whether two JSON values are equal whatever the order of their keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : typeof value === 'object' && value !== null
+        ? Object.fromEntries(
+            Object.entries(value)
+              .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+              .map(([key, entry]) => [key, canonical(entry)]),
+          )
+        : value;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
 /**
  * The rollout an account is due: undefined when the configuration's profile for its OU converges the account as the
- * recorded one does (the same baseline roles, the same alert floor); differences in anything else (who approves,
- * which tags a request needs, budget limits for new requests) concern new requests only.
+ * recorded one does (the same baseline roles, the same alert floor, the same security defaults); differences in
+ * anything else (who approves, which tags a request needs, budget limits for new requests) concern new requests
+ * only.
  */
 export function profileRollout(
   deps: { config: VendConfig },
@@ -124,7 +146,9 @@ export function profileRollout(
   const to = resolveProfile(deps.config, account.organizationalUnit.path);
   const sameRoles = sameSet(from.baselineRoles, to.baselineRoles);
   const sameFloor = sameSet(from.budget.thresholds.map(thresholdKey), to.budget.thresholds.map(thresholdKey));
-  if (sameRoles && sameFloor) return undefined;
+  // The sweep converges the account's security defaults to the new profile's (`rollout.to`) in its baseline check.
+  const sameSecurity = sameJson(securityDefaultsOf(deps.config, from), securityDefaultsOf(deps.config, to));
+  if (sameRoles && sameFloor && sameSecurity) return undefined;
   const defined = new Set(deps.config.baseline.roles.map((role) => role.name));
   const addRoles = profileRoles(deps.config, to.baselineRoles)
     .map((role) => role.name)
@@ -139,6 +163,7 @@ export function profileRollout(
     parts.push(`it lists role(s) ${listed.length > 0 ? listed.join(', ') : 'none'}`);
   }
   if (!sameFloor) parts.push(`its alert floor is ${thresholdsText(to.budget.thresholds)}`);
+  if (!sameSecurity) parts.push('its security defaults changed');
   return {
     from,
     to,

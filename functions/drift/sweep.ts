@@ -3,6 +3,7 @@ import { convergeBaseline, rollOutRoles } from '../domain/baseline.ts';
 import { convergeBudget } from '../domain/budget.ts';
 import { associationText, connectVpcToSharedZone } from '../domain/dns.ts';
 import { type ProfileRollout, profileOfAccount, profileRollout } from '../domain/profile.ts';
+import { securityDefaultsOf } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
 import { AccountNotReadyError } from '../shared/errors.ts';
 import { METRIC } from '../shared/metrics-names.ts';
@@ -276,13 +277,14 @@ async function checkAccount(
     const { output, changeLog } = await convergeBaseline(deps, accountId, desired.accountName, {
       dryRun,
       roles: kept,
+      securityDefaults: securityDefaultsOf(deps.config, rollout?.to ?? profileOfAccount(deps, desired)),
     });
     if (!dryRun && output.version !== desired.baselineVersion)
       await deps.accounts.setBaselineVersion(accountId, output.version);
     return {
       aspect: 'baseline',
       drifted: changeLog.length > 0,
-      found: changeLog.length > 0 ? `the IAM baseline differs (${changeLog.length} difference(s))` : '',
+      found: changeLog.length > 0 ? `the baseline differs (${changeLog.length} difference(s))` : '',
       changes: changeLog,
     };
   });

@@ -27,6 +27,9 @@ export interface AwsClientConfig {
   endpoint?: string;
   credentials?: AwsCredentialIdentity;
   maxAttempts?: number;
+  /** Resolves every call to this URL (see ClientOptions.accountHostPrefix). */
+  endpointProvider?: () => { url: URL };
+  disableHostPrefix?: boolean;
 }
 
 /** An AWS SDK v3 client class, such as `OrganizationsClient`. */
@@ -40,6 +43,13 @@ export interface ClientOptions {
    * SDK retry after a lost response could create a second account; the state machine retries the whole step.
    */
   maxAttempts?: number;
+  /**
+   * The client's endpoint rules put the account id in front of the host (S3 Control:
+   * `{AccountId}.s3-control.{Region}.amazonaws.com`, also in front of a custom endpoint's host, which then does
+   * not resolve). With a custom endpoint the client is pinned to it as given, host prefix off; on AWS nothing
+   * changes.
+   */
+  accountHostPrefix?: boolean;
 }
 
 /**
@@ -60,7 +70,7 @@ export class ClientSession {
     const region = options.region ?? this.region;
     // The local runtime's one attempt wins: its retries run on the simulated clock.
     const maxAttempts = this.settings.maxAttempts ?? options.maxAttempts;
-    const key = `${region}/${maxAttempts ?? ''}`;
+    const key = `${region}/${maxAttempts ?? ''}/${options.accountHostPrefix ? 'pinned' : ''}`;
     let byKey = this.clients.get(Client);
     if (!byKey) {
       byKey = new Map();
@@ -73,12 +83,19 @@ export class ClientSession {
       region,
       ...(maxAttempts ? { maxAttempts } : {}),
       ...(this.settings.endpoint ? { endpoint: this.settings.endpoint } : {}),
+      ...(this.settings.endpoint && options.accountHostPrefix ? pinnedEndpoint(this.settings.endpoint) : {}),
       ...(credentials ? { credentials } : {}),
     });
     const client = this.settings.instrument ? this.settings.instrument(built) : built;
     byKey.set(key, client);
     return client;
   }
+}
+
+/** A custom endpoint as the one URL a client calls, without the account id host prefix. */
+function pinnedEndpoint(endpoint: string): Pick<AwsClientConfig, 'endpointProvider' | 'disableHostPrefix'> {
+  const url = new URL(endpoint);
+  return { endpointProvider: () => ({ url }), disableHostPrefix: true };
 }
 
 /** Clients acting in one member account through one of its roles. */

@@ -78,6 +78,52 @@ const principalPattern = z
 /** The longest an undecided request may wait for approval: 90 days. The reaper looks back this far for them. */
 export const MAX_APPROVAL_HOURS = 24 * 90;
 
+/**
+ * An alternate contact of an account, with the Account API's constraints (Account Management API Reference,
+ * AlternateContact: name 1-64, title 1-50, email 1-254 characters, phone 1-25 of digits, spaces, ()+-).
+ */
+const alternateContactSchema = z.strictObject({
+  name: z.string().min(1).max(64),
+  title: z.string().min(1).max(50),
+  email: z
+    .string()
+    .max(254)
+    .regex(/^[\w+=.#|!&-]+@[\w.-]+\.\w+$/, 'an email address such as security@example.com'),
+  phone: z
+    .string()
+    .max(25)
+    .regex(/^[\s0-9()+-]+$/, 'a phone number of digits, spaces and ()+- such as +1 555 010 0000'),
+});
+
+/**
+ * A KMS key for EBS encryption by default (ModifyEbsDefaultKmsKeyId): a key id, an alias name (`alias/...`), or a
+ * key or alias ARN, where `{region}` stands for each allowed region. AWS answers the key's ARN for an alias, so a
+ * key id or key ARN converges without rewriting it at each sweep.
+ */
+const kmsKeySchema = z
+  .string()
+  .max(2048)
+  .regex(
+    /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[\w/-]+|arn:aws[\w-]*:kms:(?:\{region\}|[a-z]{2}(?:-[a-z]+)+-\d):\d{12}:(?:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})|alias\/[\w/-]+))$/,
+    'a KMS key id, alias/<name>, or a key or alias ARN (with {region} for each allowed region)',
+  );
+
+/** The account security defaults Vend converges in a profile's accounts (see `SecurityDefaults`). */
+const securityDefaultsSchema = z.strictObject({
+  /** EBS encryption by default in each of `organization.allowedRegions`; `enabled: false` leaves it as it is. */
+  ebsEncryption: z.strictObject({ enabled: z.boolean(), kmsKeyId: kmsKeySchema.optional() }).optional(),
+  /** S3 account-level Block Public Access, all four settings on; `false` leaves it as it is. */
+  s3BlockPublicAccess: z.boolean().optional(),
+  /** The account's alternate contacts, by type; a type left out is left as it is. */
+  alternateContacts: z
+    .strictObject({
+      security: alternateContactSchema.optional(),
+      billing: alternateContactSchema.optional(),
+      operations: alternateContactSchema.optional(),
+    })
+    .optional(),
+});
+
 /** What a tag a profile declares may hold. */
 const tagRuleSchema = z
   .strictObject({
@@ -154,6 +200,11 @@ const profileSchema = z.strictObject({
     .optional(),
   /** The domains an owner's address may be in (budget alerts go there). @default the domain of `email.template` */
   ownerDomains: z.array(domain).min(1).max(20).optional(),
+  /**
+   * Account security defaults, converged with the baseline and by the drift sweep. A profile for an OU overrides
+   * `profiles.default` setting by setting (each alternate contact type on its own). @default none managed
+   */
+  securityDefaults: securityDefaultsSchema.optional(),
 });
 
 /** What principals matching an `access` entry may do. */
@@ -361,6 +412,19 @@ export type BaselineRole = VendConfig['baseline']['roles'][number];
 export type ProfileInput = z.output<typeof profileSchema>;
 export type AccessEntry = VendConfig['access'][string];
 export type TagRule = z.output<typeof tagRuleSchema>;
+export type AlternateContact = z.output<typeof alternateContactSchema>;
+/** The alternate contact types a profile may set, as its `securityDefaults.alternateContacts` keys. */
+export type AlternateContactKind = 'security' | 'billing' | 'operations';
+
+/** A profile's account security defaults, resolved: what Vend converges in its accounts. */
+export interface SecurityDefaults {
+  /** EBS encryption by default, on in each allowed region (with this default key when set); absent: not managed. */
+  ebsEncryption?: { kmsKeyId?: string };
+  /** S3 account-level Block Public Access, all four settings on; false: not managed. */
+  s3BlockPublicAccess: boolean;
+  /** The alternate contacts set, by type; a type absent is not managed. */
+  alternateContacts: Partial<Record<AlternateContactKind, AlternateContact>>;
+}
 
 /** Checks a configuration; an error names each key at fault and what is wrong with it. */
 export function parseConfig(raw: unknown, source = 'configuration'): VendConfig {
@@ -462,6 +526,12 @@ function crossChecks(config: VendConfig): string[] {
     if (profile.rootEmail?.source === 'template' && !config.email.template) {
       problems.push(`${at}.rootEmail: 'template' needs email.template`);
     }
+    const ebs = profile.securityDefaults?.ebsEncryption;
+    if (ebs && !ebs.enabled && ebs.kmsKeyId !== undefined) {
+      problems.push(
+        `${at}.securityDefaults.ebsEncryption.kmsKeyId: a default key needs enabled: true (or leave the key out)`,
+      );
+    }
   }
   for (const [name, entry] of Object.entries(config.access)) {
     for (const grant of ['request', 'approve'] as const) {
@@ -523,6 +593,11 @@ export interface Profile {
   slackChannel?: string;
   rootEmail: { source: 'template' } | { source: 'request-in-domains'; allowedDomains: string[] };
   ownerDomains: string[];
+  /**
+   * The account security defaults. Absent in profiles recorded before they existed: the configuration's for the
+   * OU apply (`securityDefaultsOf`).
+   */
+  securityDefaults?: SecurityDefaults;
 }
 
 /** The default approval expiry: seven days. */
@@ -565,7 +640,38 @@ export function resolveProfile(config: VendConfig, ou: string): Profile {
     ...(slackChannel !== undefined ? { slackChannel } : {}),
     rootEmail: pick('rootEmail') ?? { source: 'template' },
     ownerDomains: pick('ownerDomains') ?? (templateDomain ? [templateDomain] : []),
+    securityDefaults: resolveSecurityDefaults(base.securityDefaults, own.securityDefaults),
   };
+}
+
+/** `profiles.default`'s security defaults, then the OU's, setting by setting (each contact type on its own). */
+function resolveSecurityDefaults(
+  base: ProfileInput['securityDefaults'],
+  own: ProfileInput['securityDefaults'],
+): SecurityDefaults {
+  const ebs = own?.ebsEncryption ?? base?.ebsEncryption;
+  const contacts = { ...base?.alternateContacts, ...own?.alternateContacts };
+  return {
+    ...(ebs?.enabled ? { ebsEncryption: ebs.kmsKeyId !== undefined ? { kmsKeyId: ebs.kmsKeyId } : {} } : {}),
+    s3BlockPublicAccess: own?.s3BlockPublicAccess ?? base?.s3BlockPublicAccess ?? false,
+    alternateContacts: Object.fromEntries(
+      Object.entries(contacts).filter(([, contact]) => contact !== undefined),
+    ) as SecurityDefaults['alternateContacts'],
+  };
+}
+
+/**
+ * The security defaults an account of `profile` is kept at: the profile's, or for a profile recorded before they
+ * existed, the configuration's for its OU.
+ */
+export function securityDefaultsOf(config: VendConfig, profile: Profile): SecurityDefaults {
+  return (
+    profile.securityDefaults ??
+    resolveProfile(config, profile.organizationalUnit).securityDefaults ?? {
+      s3BlockPublicAccess: false,
+      alternateContacts: {},
+    }
+  );
 }
 
 /**

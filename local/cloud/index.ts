@@ -14,12 +14,14 @@ import {
   type Seed,
 } from './seed.ts';
 import { createLocalCloudServer } from './server.ts';
+import { account } from './services/account.ts';
 import { budgets } from './services/budgets.ts';
 import { ec2 } from './services/ec2.ts';
 import { iam } from './services/iam.ts';
 import { identityStore } from './services/identitystore.ts';
 import { organizations } from './services/organizations.ts';
 import { route53 } from './services/route53.ts';
+import { s3Control } from './services/s3-control.ts';
 import { ssoAdmin } from './services/sso-admin.ts';
 import { sts } from './services/sts.ts';
 import type { CloudState } from './state.ts';
@@ -33,7 +35,18 @@ export { effectiveServiceControlPolicies, type ScpDocument, type ScpLevel } from
 export type { Seed } from './seed.ts';
 export type { AuditEvent, CloudSettings } from './state.ts';
 
-export const SERVICES = [organizations, sts, iam, budgets, route53, ec2, ssoAdmin, identityStore];
+export const SERVICES = [
+  organizations,
+  sts,
+  iam,
+  budgets,
+  route53,
+  ec2,
+  s3Control,
+  account,
+  ssoAdmin,
+  identityStore,
+];
 
 export interface LocalCloudOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. @default 4566 */

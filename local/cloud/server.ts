@@ -74,6 +74,8 @@ function guessService(
   if (target.startsWith('SWBExternalService')) return services.get('sso');
   if (target.startsWith('AWSIdentityStore')) return services.get('identitystore');
   if (request.path.startsWith('/2013-04-01/')) return services.get('route53');
+  if (request.path.startsWith('/v20180820/')) return services.get('s3');
+  if (/^\/(?:get|put|delete)AlternateContact$/.test(request.path)) return services.get('account');
   return services.get('sts');
 }
 
@@ -212,8 +214,9 @@ async function route(
 
 /**
  * The service's access-denied error when the SCPs of the caller's account refuse the call, else undefined. The
- * action is `<signing name>:<Operation>` (the signing name is the IAM service prefix for every service here). The
- * resource is known only for AssumeRole (the role ARN); elsewhere it is `*` (see ScpRequest).
+ * action is the service's `iamAction`, else `<signing name>:<Operation>` (the signing name is the IAM service
+ * prefix of every other service here). The resource is known only for AssumeRole (the role ARN); elsewhere it is
+ * `*` (see ScpRequest).
  */
 function scpDenial(
   cloud: Cloud,
@@ -226,7 +229,7 @@ function scpDenial(
   const roleArn = service.signingName === 'sts' ? input.RoleArn : undefined;
   const request: ScpRequest = {
     caller,
-    action: `${service.signingName}:${operation}`,
+    action: service.iamAction?.(operation) ?? `${service.signingName}:${operation}`,
     resource: typeof roleArn === 'string' && roleArn.startsWith('arn:') ? roleArn : '*',
     region,
   };

@@ -43,4 +43,9 @@ export interface ServiceDefinition {
   readonly unknownOperationCode: string;
   /** The error for a call that a policy (here: a service control policy) refuses. */
   readonly accessDeniedCode: string;
+  /**
+   * The IAM action an operation needs, which SCPs match, when it is not `<signing name>:<Operation>` (S3 Control
+   * signs as `s3` and names its actions after the account: `s3:PutAccountPublicAccessBlock`).
+   */
+  iamAction?(operation: string): string;
 }

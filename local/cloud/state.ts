@@ -137,6 +137,29 @@ export interface AccountRecord {
    * key `alias/aws/ebs`), so states saved before this field existed need no patch.
    */
   ebsDefaults?: Record<string, EbsDefaultsRecord>;
+  /** S3 account-level Block Public Access (S3 Control PutPublicAccessBlock); absent until first set. */
+  publicAccessBlock?: PublicAccessBlockRecord;
+  /** Alternate contacts by type (Account API PutAlternateContact); absent types are not set. */
+  alternateContacts?: Partial<Record<AlternateContactType, AlternateContactRecord>>;
+}
+
+/** The four account-level Block Public Access settings (S3 Control's PublicAccessBlockConfiguration). */
+export interface PublicAccessBlockRecord {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+/** The Account API's AlternateContactType. */
+export type AlternateContactType = 'BILLING' | 'OPERATIONS' | 'SECURITY';
+
+/** One alternate contact, as the Account API's AlternateContact shape has it (its type is the record's key). */
+export interface AlternateContactRecord {
+  Name: string;
+  Title: string;
+  EmailAddress: string;
+  PhoneNumber: string;
 }
 
 /**

@@ -166,7 +166,15 @@ describe('POST /accounts follows the OU profile and the caller grants', () => {
         ],
         expiresAfterHours: 168,
       },
-      baseline: { roles: [{ name: 'VendAdmin' }, { name: 'VendReadOnly' }], passwordPolicy: true },
+      baseline: {
+        roles: [{ name: 'VendAdmin' }, { name: 'VendReadOnly' }],
+        passwordPolicy: true,
+        securityDefaults: {
+          ebsEncryptionRegions: ['us-east-1', 'us-west-2'],
+          s3BlockPublicAccess: true,
+          alternateContacts: ['security'],
+        },
+      },
       budget: { monthlyLimitUsd: 1000, subscribers: ['alice@example.com', 'finops@example.com'] },
       tags: { team: 'payments', 'cost-center': 'cc-1234', 'vend:owner': 'alice@example.com' },
       dns: { hostedZoneId: 'Z0VENDLOCALINTERNAL01' },

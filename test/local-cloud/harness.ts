@@ -1,9 +1,11 @@
+import { AccountClient } from '@aws-sdk/client-account';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import {
@@ -89,6 +91,14 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}) {
     ec2: (credentials?: Credentials, region?: string) => new EC2Client(config(credentials, region)),
     ssoAdmin: (credentials?: Credentials) => new SSOAdminClient(config(credentials)),
     identityStore: (credentials?: Credentials) => new IdentitystoreClient(config(credentials)),
+    // S3 Control's endpoint rules put the account id in front of the endpoint's host: pin the client to it.
+    s3control: (credentials?: Credentials) =>
+      new S3ControlClient({
+        ...config(credentials),
+        endpointProvider: () => ({ url: new URL(local.endpoint) }),
+        disableHostPrefix: true,
+      }),
+    account: (credentials?: Credentials) => new AccountClient(config(credentials)),
     close: () => local.close(),
   };
 }

@@ -197,3 +197,92 @@ describe('the configuration', () => {
     });
   });
 });
+
+describe('profiles.*.securityDefaults', () => {
+  const contact = {
+    name: 'Security Operations',
+    title: 'Security team',
+    email: 'security@example.com',
+    phone: '+1 555 010 0100',
+  };
+  const withDefaults = (profiles: Record<string, unknown>) =>
+    parseConfig({
+      organization: { allowedOrganizationalUnits: ['Sandbox', 'Workloads/Prod'] },
+      email: { template: 'aws+{accountName}@example.com' },
+      profiles,
+    });
+
+  it('resolves the OU profile over the default setting by setting, each contact type on its own', () => {
+    const config = withDefaults({
+      default: {
+        securityDefaults: {
+          ebsEncryption: { enabled: true },
+          s3BlockPublicAccess: true,
+          alternateContacts: { security: contact },
+        },
+      },
+      'Workloads/Prod': {
+        securityDefaults: {
+          ebsEncryption: {
+            enabled: true,
+            kmsKeyId: 'arn:aws:kms:{region}:111111111111:key/mrk-0123456789abcdef0123456789abcdef',
+          },
+          alternateContacts: { operations: { ...contact, name: 'Prod on-call' } },
+        },
+      },
+    });
+
+    expect(resolveProfile(config, 'Sandbox').securityDefaults).toEqual({
+      ebsEncryption: {},
+      s3BlockPublicAccess: true,
+      alternateContacts: { security: contact },
+    });
+    expect(resolveProfile(config, 'Workloads/Prod').securityDefaults).toEqual({
+      ebsEncryption: {
+        kmsKeyId: 'arn:aws:kms:{region}:111111111111:key/mrk-0123456789abcdef0123456789abcdef',
+      },
+      s3BlockPublicAccess: true,
+      alternateContacts: { security: contact, operations: { ...contact, name: 'Prod on-call' } },
+    });
+  });
+
+  it('manages nothing when not configured, and leaves EBS alone when enabled is false', () => {
+    expect(resolveProfile(withDefaults({}), 'Sandbox').securityDefaults).toEqual({
+      s3BlockPublicAccess: false,
+      alternateContacts: {},
+    });
+    const off = withDefaults({ default: { securityDefaults: { ebsEncryption: { enabled: false } } } });
+    expect(resolveProfile(off, 'Sandbox').securityDefaults?.ebsEncryption).toBeUndefined();
+  });
+
+  it('refuses bad settings with an error naming the key, as the Account API and EC2 would', () => {
+    const bad = (securityDefaults: unknown) => () => withDefaults({ default: { securityDefaults } });
+    expect(bad({ alternateContacts: { security: { ...contact, email: 'not-an-address' } } })).toThrow(
+      /profiles\.default\.securityDefaults\.alternateContacts\.security\.email: an email address/,
+    );
+    expect(bad({ alternateContacts: { security: { ...contact, phone: 'call me' } } })).toThrow(
+      /profiles\.default\.securityDefaults\.alternateContacts\.security\.phone: a phone number/,
+    );
+    expect(bad({ alternateContacts: { security: { ...contact, name: 'x'.repeat(65) } } })).toThrow(
+      /profiles\.default\.securityDefaults\.alternateContacts\.security\.name: /,
+    );
+    expect(bad({ alternateContacts: { legal: contact } })).toThrow(
+      /profiles\.default\.securityDefaults\.alternateContacts: /,
+    );
+    expect(bad({ ebsEncryption: { enabled: true, kmsKeyId: 'my-key' } })).toThrow(
+      /profiles\.default\.securityDefaults\.ebsEncryption\.kmsKeyId: a KMS key id/,
+    );
+    expect(bad({ ebsEncryption: { enabled: false, kmsKeyId: 'alias/ebs' } })).toThrow(
+      /profiles\.default\.securityDefaults\.ebsEncryption\.kmsKeyId: a default key needs enabled: true/,
+    );
+  });
+
+  it('ships defaults that turn on EBS encryption, S3 Block Public Access and a security contact', () => {
+    const config = readConfigFile(resolve(import.meta.dirname, '../../vend.config.json'));
+    expect(resolveProfile(config, 'Workloads/Prod').securityDefaults).toMatchObject({
+      ebsEncryption: {},
+      s3BlockPublicAccess: true,
+      alternateContacts: { security: { email: 'security@example.com' } },
+    });
+  });
+});

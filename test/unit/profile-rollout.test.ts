@@ -130,3 +130,23 @@ describe('a profile rollout', () => {
     });
   });
 });
+
+describe('a change of the security defaults', () => {
+  it('is a rollout to the new profile, and an account recorded before them is kept at the configuration’s', () => {
+    const before = configWith();
+    const after = configWith((raw) => {
+      raw.profiles.default.securityDefaults.alternateContacts.security.email = 'soc@example.com';
+    });
+    const recorded = account(before, 'Workloads/Dev');
+
+    const rollout = profileRollout({ config: after }, recorded);
+
+    expect(rollout?.what).toBe('the profile Workloads/Dev changed: its security defaults changed');
+    expect(rollout?.to.securityDefaults?.alternateContacts.security?.email).toBe('soc@example.com');
+    expect(rollout?.addRoles).toEqual([]);
+    expect(rollout?.thresholdsChanged).toBe(false);
+    // A profile recorded without security defaults is kept at the configuration's: nothing to roll out.
+    const { securityDefaults: _, ...older } = recorded.profile;
+    expect(profileRollout({ config: after }, { ...recorded, profile: older })).toBeUndefined();
+  });
+});
