@@ -17,6 +17,7 @@ import {
   TASK_TIMEOUT_MARGIN_SECONDS,
 } from '../../infra/asl.ts';
 import { REPOSITORY_ROOT } from '../../infra/paths.ts';
+import { configDelivery, loadPipelineConfig } from '../../infra/pipeline-config.ts';
 import { TASK_FUNCTION_FOLDERS } from '../../infra/pipeline-functions.ts';
 import type { VendStack } from '../../infra/vend-stack.ts';
 import { TASK_FUNCTIONS } from '../../local/runner.ts';
@@ -342,14 +343,13 @@ describe('the functions', () => {
   });
 
   it('get the configuration, the table and Powertools settings through the shared ENV names', () => {
-    const config = JSON.stringify(
-      JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'vend.config.json'), 'utf8')),
-    );
+    // In the environment while it fits, else as a file bundled with each function (see configDelivery).
+    const delivery = configDelivery(loadPipelineConfig(join(REPOSITORY_ROOT, 'vend.config.json')));
     for (const folder of folders) {
       const variables = (
         functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
       ).Environment.Variables;
-      expect(variables[ENV.config], folder).toBe(config);
+      expect(variables, folder).toMatchObject(delivery.environment);
       expect(variables[ENV.tableName], folder).toEqual({
         Ref: logicalId(stack.table.node.defaultChild as CfnElement),
       });
