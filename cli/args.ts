@@ -13,7 +13,16 @@ export interface FlagSpec {
 }
 
 /** The commands, in the order the help lists them. */
-export type Command = 'request' | 'status' | 'approve' | 'deny' | 'list' | 'show' | 'drift';
+export type Command =
+  | 'request'
+  | 'status'
+  | 'approve'
+  | 'deny'
+  | 'list'
+  | 'show'
+  | 'drift'
+  | 'hold'
+  | 'release';
 
 /** Flags every command takes. */
 export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
@@ -73,6 +82,10 @@ export const COMMAND_FLAGS: Record<Command, Record<string, FlagSpec>> = {
   },
   show: {},
   drift: {},
+  hold: {
+    reason: { type: 'string', value: '<text>', help: 'why (required): recorded, and announced on Slack' },
+  },
+  release: {},
 };
 
 export const COMMANDS = Object.keys(COMMAND_FLAGS) as Command[];
@@ -86,6 +99,8 @@ const POSITIONALS: Record<Command, string[]> = {
   list: [],
   show: ['<accountId>'],
   drift: ['[accountId]'],
+  hold: ['<accountId>'],
+  release: ['<accountId>'],
 };
 
 /** How each command is written. */
@@ -100,6 +115,8 @@ export const SYNOPSIS: Record<Command, string> = {
   list: 'vend list [--limit <n>] [--cursor <cursor>] [--all]',
   show: 'vend show <accountId>',
   drift: 'vend drift [accountId]',
+  hold: 'vend hold <accountId> --reason <text>',
+  release: 'vend release <accountId>',
 };
 
 /** The command line, read: the command, its positional arguments and its flags' values by name. */

@@ -198,7 +198,7 @@ export class ApiClient {
    * makes a second request); then throws RefusedError or UnavailableError.
    */
   async call<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     options: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
   ): Promise<T> {

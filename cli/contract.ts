@@ -14,8 +14,14 @@ export type {
   StepView,
 } from '../functions/api/schemas.ts';
 
-/** A vended account; `drift` is absent from APIs older than drift detection, and the CLI says so. */
-export type AccountAnswer = Omit<AccountView, 'drift'> & { drift?: DriftView };
+/**
+ * A vended account; `drift` is absent from APIs older than drift detection, and the CLI says so; `holdHistory`
+ * from APIs older than holds.
+ */
+export type AccountAnswer = Omit<AccountView, 'drift' | 'holdHistory'> & {
+  drift?: DriftView;
+  holdHistory?: AccountView['holdHistory'];
+};
 
 /** A page of GET /accounts, its accounts as {@link AccountAnswer}. */
 export type AccountPage = Omit<AccountList, 'accounts'> & { accounts: AccountAnswer[] };

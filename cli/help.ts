@@ -17,6 +17,8 @@ const SUMMARY: Record<Command, string> = {
   show: "an account's desired state, as Vend recorded it, and its latest drift",
   drift:
     'changes made by hand to vended accounts and what Vend did: every account, or the whole history of one',
+  hold: 'put an account on hold for incident response (administrators): drift is reported, nothing put back',
+  release: 'end an account hold (administrators): the next drift sweep puts back what differs',
 };
 
 const EXIT_CODES_HELP = `Exit codes:

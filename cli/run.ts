@@ -3,6 +3,7 @@ import { ApiClient, resolveApiBase } from './client.ts';
 import { approveCommand, denyCommand } from './commands/approval.ts';
 import type { CommandRun, Context } from './commands/context.ts';
 import { driftCommand } from './commands/drift.ts';
+import { holdCommand, releaseCommand } from './commands/hold.ts';
 import { listCommand } from './commands/list.ts';
 import { requestCommand } from './commands/request.ts';
 import { showCommand } from './commands/show.ts';
@@ -20,6 +21,8 @@ const COMMAND_RUNS: Record<Command, CommandRun> = {
   list: listCommand,
   show: showCommand,
   drift: driftCommand,
+  hold: holdCommand,
+  release: releaseCommand,
 };
 
 /**

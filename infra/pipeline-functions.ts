@@ -188,7 +188,8 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     notifies: true,
   },
   api: {
-    description: 'Vend: the request API (submit, approve, list and read requests and accounts)',
+    description:
+      'Vend: the request API (submit, approve, list and read requests and accounts, hold accounts)',
     organizations: [
       {
         actions: [
@@ -249,6 +250,16 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         why: 'reads whether a vended account is still an open member (its State)',
       },
       { actions: ['organizations:ListParents'], scope: 'accounts-ous', why: "the account's current OU" },
+      {
+        actions: ['organizations:ListRoots'],
+        scope: 'none',
+        why: 'no resource type (Service Authorization Reference); the root, to find the quarantine OUs by path',
+      },
+      {
+        actions: ['organizations:ListOrganizationalUnitsForParent'],
+        scope: 'ous-roots',
+        why: 'finds the quarantine OUs (drift.quarantineOrganizationalUnits) by path',
+      },
       {
         actions: ['organizations:MoveAccount'],
         scope: 'move-back-from-anywhere',

@@ -60,6 +60,11 @@ export async function showCommand(context: Context, parsed: Parsed): Promise<num
     ['created', dateTime(account.createdAt)],
     ['updated', dateTime(account.updatedAt)],
   ];
+  if (account.hold)
+    rows.push([
+      'hold',
+      `on hold since ${dateTime(account.hold.at)} by ${account.hold.by}: ${account.hold.reason}`,
+    ]);
   if (account.drift) rows.push(['drift', driftSummary(account.drift)]);
   out.line(`Account ${account.accountId}  ${account.accountName}  ${account.status}`);
   for (const line of table(rows.filter(([, v]) => v).map(([k, v]) => [`  ${k}`, v!]))) out.line(line);

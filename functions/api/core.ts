@@ -7,6 +7,7 @@ import { type Caller, type Grants, grantsFor } from '../shared/access.ts';
 import { askApprovers, decideApproval } from '../shared/approval.ts';
 import type { Deps } from '../shared/deps.ts';
 import { HttpError, isAwsError, RequestRejectedError } from '../shared/errors.ts';
+import { holdAccount, releaseAccount } from '../shared/hold.ts';
 import { METRIC } from '../shared/metrics-names.ts';
 import type { AccountDesiredState, RequestRecord, VendRequest } from '../shared/model.ts';
 import { type Accepted, acceptRequest, prepareRequest, type WorkflowStarter } from '../shared/submit.ts';
@@ -21,6 +22,9 @@ import {
   type ApprovalDecisionInput,
   accountIdSchema,
   approvalDecisionSchema,
+  HOLD_REASON_MAX,
+  type HoldRequestInput,
+  holdRequestSchema,
   listQuerySchema,
   requestIdSchema,
 } from './schemas.ts';
@@ -73,6 +77,13 @@ class RequestApi {
       {
         template: '/accounts/{accountId}',
         methods: { GET: (event, params) => this.getAccount(event, params.accountId!) },
+      },
+      {
+        template: '/accounts/{accountId}/hold',
+        methods: {
+          POST: (event, params) => this.hold(event, params.accountId!),
+          DELETE: (event, params) => this.release(event, params.accountId!),
+        },
       },
       { template: '/openapi.json', methods: { GET: async () => json(200, openApiDocument()) } },
     ]);
@@ -246,12 +257,7 @@ class RequestApi {
 
   private async getAccount(event: APIGatewayProxyEvent, accountId: string): Promise<APIGatewayProxyResult> {
     const caller = callerOf(event);
-    if (!accountIdSchema.safeParse(accountId).success) {
-      throw new HttpError(400, `'${accountId}' is not an account id`, {
-        field: 'accountId',
-        fix: 'An AWS account id is 12 digits, such as 123456789012.',
-      });
-    }
+    requireAccountId(accountId);
     const found = await this.deps.accounts.get(accountId);
     const grants = grantsFor(this.deps.config, caller);
     const account = found && (grants.readsAll || found.requester === caller.arn) ? found : undefined;
@@ -263,6 +269,75 @@ class RequestApi {
     }
     return json(200, accountView(account, await this.deps.drift.get(accountId)));
   }
+
+  // POST and DELETE /accounts/{accountId}/hold ----------------------------------------------------------------------
+
+  /**
+   * Puts an account on hold, as the signed caller (administrators only): the account with its hold. The same
+   * hold again (same reason) answers the same, changing nothing; another reason while it is held is 409.
+   */
+  private async hold(event: APIGatewayProxyEvent, accountId: string): Promise<APIGatewayProxyResult> {
+    const caller = callerOf(event);
+    requireAccountId(accountId);
+    requireAdministrator(this.deps.config, grantsFor(this.deps.config, caller), 'Holding an account');
+    const { reason } = readHoldBody(event, this.deps.maxBodyBytes);
+    const { account } = await holdAccount(this.deps, { accountId, reason, by: caller.arn });
+    return json(200, accountView(account, await this.deps.drift.get(accountId)));
+  }
+
+  /** Releases an account's hold, as the signed caller (administrators only): the account without its hold. */
+  private async release(event: APIGatewayProxyEvent, accountId: string): Promise<APIGatewayProxyResult> {
+    const caller = callerOf(event);
+    requireAccountId(accountId);
+    requireAdministrator(this.deps.config, grantsFor(this.deps.config, caller), 'Releasing an account');
+    const { account } = await releaseAccount(this.deps, { accountId, by: caller.arn });
+    return json(200, accountView(account, await this.deps.drift.get(accountId)));
+  }
+}
+
+/** An account id in a path: 400 naming `accountId` unless it is 12 digits. */
+function requireAccountId(accountId: string): void {
+  if (!accountIdSchema.safeParse(accountId).success) {
+    throw new HttpError(400, `'${accountId}' is not an account id`, {
+      field: 'accountId',
+      fix: 'An AWS account id is 12 digits, such as 123456789012.',
+    });
+  }
+}
+
+/** Holding and releasing accounts is for administrators: 403 naming the grant and who has it, otherwise. */
+function requireAdministrator(config: ApiDeps['config'], grants: Grants, what: string): void {
+  if (grants.administers) return;
+  const admins = Object.entries(config.access)
+    .filter(([, entry]) => entry.administer)
+    .map(([name, entry]) => `${name} (${entry.principals.join(', ')})`);
+  throw new RequestRejectedError(
+    403,
+    'Authorization',
+    `${what} needs the administer grant, which the caller does not have`,
+    admins.length > 0
+      ? `Ask one of the administrators: ${admins.join('; ')}.`
+      : 'No access entry has administer: true in the configuration; the platform team grants it.',
+  );
+}
+
+/** The hold body, checked: strict, so a field it does not list is named and refused. */
+function readHoldBody(event: APIGatewayProxyEvent, maxBytes?: number): HoldRequestInput {
+  const parsed = holdRequestSchema.safeParse(readJsonBody(event, maxBytes));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const fields = issue.keys.join(', ');
+    throw new HttpError(400, `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}`, {
+      field: fields,
+      fix: 'Send only the reason: {"reason": "why the account is held"}.',
+    });
+  }
+  const field = issue.path.join('.') || '(body)';
+  throw new HttpError(400, `${field}: ${issue.message}`, {
+    field,
+    fix: `Send {"reason": "why"}: a reason of 1 to ${HOLD_REASON_MAX} characters, such as an incident number and a few words.`,
+  });
 }
 
 /** How many registry pages a list filtered to the caller's own accounts reads at most per answer. */

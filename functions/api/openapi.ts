@@ -9,6 +9,7 @@ import {
   dryRunPlanSchema,
   errorResponseSchema,
   gatewayErrorSchema,
+  holdRequestSchema,
   idempotencyKeySchema,
   listQuerySchema,
   requestAcceptedSchema,
@@ -25,6 +26,7 @@ import {
 export const REQUEST_SCHEMAS = {
   AccountRequest: accountRequestSchema,
   ApprovalDecision: approvalDecisionSchema,
+  HoldRequest: holdRequestSchema,
 } as const;
 
 /** The response schemas, by component name (JSON Schema of what the API answers). */
@@ -95,6 +97,15 @@ const signatureRefused = {
 const refusedOrNotGranted = (what: string) => ({
   description: `${signatureRefused.description} Or ${what}.`,
   content: jsonContent({ oneOf: [ref('GatewayError'), ref('Error')] }),
+});
+
+/** The `{accountId}` path parameter. */
+const accountIdParameter = () => ({
+  name: 'accountId',
+  in: 'path',
+  required: true,
+  description: accountIdSchema.description,
+  schema: parameterSchema(accountIdSchema),
 });
 
 let cached: JsonSchema | undefined;
@@ -237,6 +248,62 @@ function build(): JsonSchema {
             '400': errorResponse('The account id is not 12 digits.'),
             '403': signatureRefused,
             '404': errorResponse('Vend has not vended this account.'),
+            '500': internalError,
+            '503': unavailable,
+          },
+        },
+      },
+      '/accounts/{accountId}/hold': {
+        post: {
+          operationId: 'holdAccount',
+          summary: 'Put a vended account on hold (incident response)',
+          description:
+            'Administrators only (an `access` entry with `administer: true`). While the account is on hold, drift ' +
+            'is reported (outcome `held`) and nothing is put back; the hold (who, from the signature; when; why) is ' +
+            "recorded on the account and announced in its profile's Slack channel. Holding an account already on " +
+            'hold with the same reason answers the account as it is, changing nothing; with another reason it is 409.',
+          parameters: [accountIdParameter()],
+          requestBody: { required: true, content: jsonContent(ref('HoldRequest')) },
+          responses: {
+            '200': {
+              description: 'On hold: the account, with its `hold` and `holdHistory`.',
+              content: jsonContent(ref('Account')),
+            },
+            '400': errorResponse(
+              'The account id is not 12 digits, or the body is not valid JSON, has a field other than reason, or ' +
+                'its reason is missing, empty or longer than 500 characters.',
+            ),
+            '403': refusedOrNotGranted(
+              'the caller does not have the administer grant (the answer names who has it)',
+            ),
+            '404': errorResponse('Vend has not vended this account.'),
+            '409': errorResponse(
+              'The account is already on hold for another reason (release it first), or it is closed or removed.',
+            ),
+            '413': errorResponse('The body is larger than the API accepts (32 KiB).'),
+            '415': errorResponse('The body is not sent as application/json (UTF-8).'),
+            '500': internalError,
+            '503': unavailable,
+          },
+        },
+        delete: {
+          operationId: 'releaseAccount',
+          summary: 'Release a held account',
+          description:
+            'Administrators only. Ends the hold: the release (who, when) is recorded in `holdHistory` and announced; ' +
+            'the next drift sweep puts back whatever differs from what Vend vended. An account not on hold is 409.',
+          parameters: [accountIdParameter()],
+          responses: {
+            '200': {
+              description: 'Released: the account, without `hold`.',
+              content: jsonContent(ref('Account')),
+            },
+            '400': errorResponse('The account id is not 12 digits.'),
+            '403': refusedOrNotGranted(
+              'the caller does not have the administer grant (the answer names who has it)',
+            ),
+            '404': errorResponse('Vend has not vended this account.'),
+            '409': errorResponse('The account is not on hold, or it is closed or removed.'),
             '500': internalError,
             '503': unavailable,
           },

@@ -36,8 +36,8 @@ export function createRouter(routes: readonly Route[]) {
     }
     throw new HttpError(404, `there is no route ${event.httpMethod} ${path}`, {
       fix:
-        'See GET /openapi.json for the routes: /accounts, /accounts/{accountId}, /accounts/requests/{requestId}, ' +
-        '/accounts/requests/{requestId}/approval.',
+        'See GET /openapi.json for the routes: /accounts, /accounts/{accountId}, /accounts/{accountId}/hold, ' +
+        '/accounts/requests/{requestId}, /accounts/requests/{requestId}/approval.',
     });
   };
 }

@@ -191,10 +191,12 @@ export const driftRecordSchema = z.strictObject({
     .optional()
     .meta({ description: 'Who did it (the principal ARN); unknown for sweep findings.' }),
   at: timestamp.meta({ description: 'When it happened, or when the sweep found it.' }),
-  outcome: z.enum(['fixed', 'reported', 'failed', 'in-sync']).meta({
+  outcome: z.enum(['fixed', 'reported', 'failed', 'in-sync', 'held', 'quarantined']).meta({
     description:
       'fixed: Vend put it back; reported: told, not changed (report mode, or an account closed or removed); ' +
-      'failed: putting it back failed (see reason); in-sync: already put back when Vend looked.',
+      'failed: putting it back failed (see reason); in-sync: already put back when Vend looked; held: told, not ' +
+      'changed, because the account is on hold; quarantined: told, not changed, because the account is in a ' +
+      'quarantine OU (drift.quarantineOrganizationalUnits).',
   }),
   action: z.string().optional().meta({ description: 'What Vend did, or would do in report mode.' }),
   reason: z
@@ -227,6 +229,29 @@ export const driftSchema = z
   })
   .meta({ description: 'Drift: changes made by hand to the account, and what Vend did about them.' });
 
+/** The most characters of a hold's reason. */
+export const HOLD_REASON_MAX = 500;
+
+/** An account on hold. */
+export const holdSchema = z
+  .strictObject({
+    by: z.string().meta({ description: 'Who put it on hold: the signed caller (principal ARN).' }),
+    at: timestamp,
+    reason: z.string().meta({ description: 'Why, as the administrator gave it.' }),
+  })
+  .meta({
+    description:
+      'Present while the account is on hold: drift is reported (outcome `held`) and nothing is put back until it is released.',
+  });
+
+/** One hold or release of an account. */
+export const holdEventSchema = z.strictObject({
+  action: z.enum(['hold', 'release']),
+  by: z.string().meta({ description: 'Who held or released it: the signed caller (principal ARN).' }),
+  at: timestamp,
+  reason: z.string().optional().meta({ description: 'Why it was held (holds only).' }),
+});
+
 /** A vended account as Vend promised it (its desired state). */
 export const accountSchema = z.strictObject({
   accountId: accountIdSchema,
@@ -248,6 +273,10 @@ export const accountSchema = z.strictObject({
   owner: z.string(),
   requestId: requestIdSchema,
   status: z.enum(['active', 'closed', 'removed']),
+  hold: holdSchema.optional(),
+  holdHistory: z
+    .array(holdEventSchema)
+    .meta({ description: 'Every hold and release of the account, newest first (the 50 latest).' }),
   drift: driftSchema,
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -348,6 +377,22 @@ export const approvalDecisionSchema = z
   })
   .meta({ description: 'A decision on a request awaiting approval.' });
 
+/** The body of POST /accounts/{accountId}/hold. Strict: a field it does not list is refused. */
+export const holdRequestSchema = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'a reason is required')
+      .max(HOLD_REASON_MAX, `at most ${HOLD_REASON_MAX} characters`)
+      .meta({
+        description:
+          'Why the account is held, for the record and the announcement on Slack (1-500 characters).',
+        examples: ['INC-1234: suspected credential leak, under investigation'],
+      }),
+  })
+  .meta({ description: 'Puts a vended account on hold.' });
+
 /** The `Idempotency-Key` header: 1-255 printable ASCII characters. */
 export const idempotencyKeySchema = z
   .string()
@@ -362,6 +407,7 @@ export const idempotencyKeySchema = z
 export type ErrorResponse = z.output<typeof errorResponseSchema>;
 export type GatewayError = z.output<typeof gatewayErrorSchema>;
 export type ApprovalDecisionInput = z.output<typeof approvalDecisionSchema>;
+export type HoldRequestInput = z.output<typeof holdRequestSchema>;
 export type ApprovalView = z.output<typeof approvalViewSchema>;
 export type RequestAccepted = z.output<typeof requestAcceptedSchema>;
 export type StepView = z.output<typeof stepSchema>;

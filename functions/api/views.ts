@@ -207,6 +207,15 @@ export function accountView(
     owner: account.owner,
     requestId: account.requestId,
     status: account.status,
+    ...(account.hold
+      ? { hold: { by: account.hold.by, at: account.hold.at, reason: account.hold.reason } }
+      : {}),
+    holdHistory: (account.holdHistory ?? []).map((entry) => ({
+      action: entry.action,
+      by: entry.by,
+      at: entry.at,
+      ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+    })),
     drift: driftView(drift, maxHistory),
     createdAt: account.createdAt,
     updatedAt: account.updatedAt,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accountContext, wouldDo } from '../domain/converger.ts';
-import { ouConverger } from '../domain/ou.ts';
+import { currentParent, ouConverger } from '../domain/ou.ts';
 import { tagsConverger } from '../domain/tags.ts';
 import type { Deps } from '../shared/deps.ts';
 import {
@@ -17,6 +17,7 @@ import {
 import type { AccountDesiredState, DriftAspect, DriftRecord } from '../shared/model.ts';
 import { type RetryPolicy, retry } from '../shared/retry.ts';
 import { type SlackMessage, sendThroughOutbox } from '../shared/slack.ts';
+import { ouIdForPath } from '../shared/submit.ts';
 
 /**
  * What the drift function and the sweep share: checking (and putting back) an account's OU and tags, the
@@ -90,6 +91,38 @@ export async function organizationState(deps: Deps, accountId: string): Promise<
 export function departedStatus(state: string): 'closed' | 'removed' | undefined {
   if (state === 'REMOVED') return 'removed';
   return state === 'ACTIVE' || state === 'PENDING_ACTIVATION' ? undefined : 'closed';
+}
+
+/**
+ * Why Vend must leave an account as it is (incident response): `held`, it is on hold (`POST
+ * /accounts/{accountId}/hold`); `quarantined`, it sits directly in one of `drift.quarantineOrganizationalUnits`.
+ * `why` says so in words for the drift history and Slack.
+ */
+export interface Incident {
+  outcome: 'held' | 'quarantined';
+  why: string;
+}
+
+/**
+ * Whether the account is on hold or in a quarantine OU, now: the registry's hold first (no AWS call), then the
+ * account's parent (ListParents) against the quarantine OUs' ids (paths looked up from the root, cached like the
+ * request API's). A quarantine path that does not exist in the organization quarantines nothing.
+ */
+export async function incidentOf(deps: Deps, account: AccountDesiredState): Promise<Incident | undefined> {
+  if (account.hold) return { outcome: 'held', why: `the account is on hold (${account.hold.reason})` };
+  const quarantine = deps.config.drift.quarantineOrganizationalUnits;
+  if (quarantine.length === 0) return undefined;
+  const parent = await currentParent(accountContext(deps, account.accountId));
+  for (const ou of quarantine) {
+    const id = ou.startsWith('ou-') ? ou : await ouIdForPath(deps, ou);
+    if (id === parent) {
+      return {
+        outcome: 'quarantined',
+        why: `the account is in the quarantine OU ${ou === id ? id : `${ou} (${id})`}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 const ouName = (desired: AccountDesiredState) =>

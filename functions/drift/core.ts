@@ -11,6 +11,7 @@ import {
   checkTags,
   errorText,
   failureWords,
+  incidentOf,
   isOwnPrincipal,
   isRetryable,
   ownPrincipals,
@@ -225,7 +226,9 @@ async function act(
   // Read again under the lock: another event may have closed it meanwhile.
   const account = await deps.accounts.get(accountId);
   if (account?.status !== 'active') return undefined;
-  const dryRun = deps.config.drift.mode === 'report';
+  // On hold or quarantined (incident response): what differs is reported, never put back.
+  const incident = isMembershipEvent(target) ? undefined : await incidentOf(deps, account);
+  const dryRun = deps.config.drift.mode === 'report' || incident !== undefined;
   const base = {
     id: event.id,
     source: 'event' as const,
@@ -237,7 +240,7 @@ async function act(
   let record: DriftRecord;
   let aspects: Partial<Record<DriftAspect, 'in-sync' | 'drifted'>>;
 
-  if (target.kind !== 'move' && target.kind !== 'tag' && target.kind !== 'untag') {
+  if (isMembershipEvent(target)) {
     const status = membershipStatus(target);
     if (account.status === 'active') await deps.accounts.setStatus(accountId, status);
     aspects = { membership: 'drifted' };
@@ -265,7 +268,7 @@ async function act(
     let outcome: DriftOutcome;
     if (failure !== undefined) outcome = 'failed';
     else if (!check!.drifted) outcome = 'in-sync';
-    else if (dryRun) outcome = 'reported';
+    else if (dryRun) outcome = incident?.outcome ?? 'reported';
     // Drifted, yet nothing to change when fixing: put back meanwhile (by another delivery, or by hand).
     else outcome = check!.changes.length > 0 ? 'fixed' : 'in-sync';
     aspects = { [aspect]: outcome === 'in-sync' || outcome === 'fixed' ? 'in-sync' : 'drifted' };
@@ -276,7 +279,9 @@ async function act(
     record = {
       ...base,
       aspects: [aspect],
-      what: whatDrifted(base.what, target, check),
+      what:
+        whatDrifted(base.what, target, check) +
+        (incident && outcome === incident.outcome ? `; ${incident.why}` : ''),
       outcome,
       ...(action ? { action } : {}),
       ...(failure !== undefined ? { reason: failure } : {}),
@@ -285,6 +290,11 @@ async function act(
   }
   await deps.drift.record(accountId, { aspects, record });
   return { record, account };
+}
+
+/** A membership event (closed, removed, left, departed): reported whatever the account's state, never put back. */
+function isMembershipEvent(target: Target): boolean {
+  return target.kind !== 'move' && target.kind !== 'tag' && target.kind !== 'untag';
 }
 
 /** The event in words, and what Vend found when it is more than the event says (a later move, other tags). */

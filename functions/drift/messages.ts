@@ -24,6 +24,8 @@ const HEADERS: Record<DriftRecord['outcome'], string> = {
   reported: ':warning: Drift found',
   failed: ':x: Drift not fixed',
   'in-sync': ':white_check_mark: Drift already resolved',
+  held: ':octagonal_sign: Drift on an account on hold',
+  quarantined: ':rotating_light: Drift on a quarantined account',
 };
 
 /** "Someone changed a vended account by hand": what, who, when, and what Vend did about it. */
@@ -43,6 +45,10 @@ export function driftEventMessage(record: DriftRecord, account: AccountDesiredSt
   if (record.outcome === 'fixed') outcome = `*Vend put it back*: ${action}.`;
   else if (record.outcome === 'failed')
     outcome = `*Vend could not put it back*: ${FIX_FAILED}${action ? ` (done so far: ${action})` : ''}.`;
+  else if (record.outcome === 'held')
+    outcome = `*Reported only*: the account is on hold, so Vend puts nothing back until it is released. Once it is, the next drift sweep will: ${action}.`;
+  else if (record.outcome === 'quarantined')
+    outcome = `*Reported only*: the account is in a quarantine OU, so Vend leaves it as it is until it is moved out. Then Vend will: ${action}.`;
   else if (membership)
     outcome = `*Reported only*: ${action}. Vend does not reopen accounts or bring them back into the organization.`;
   else

@@ -16,6 +16,8 @@ import {
   departedStatus,
   errorText,
   failureWords,
+  type Incident,
+  incidentOf,
   organizationState,
   withAccountLock,
 } from './checks.ts';
@@ -242,10 +244,12 @@ async function checkAccount(
   runId: string,
   mode: 'fix' | 'report',
 ): Promise<SweepFinding | undefined> {
-  const dryRun = mode === 'report';
   const { accountId } = desired;
   const departed = await checkMembership(deps, desired, runId);
   if (departed) return departed;
+  // On hold or quarantined (incident response): checked as in report mode, and told once.
+  const incident = await incidentOf(deps, desired);
+  const dryRun = mode === 'report' || incident !== undefined;
   const checks: AspectCheck[] = [];
   const failures: string[] = [];
   const aspects: Partial<Record<DriftAspect, 'in-sync' | 'drifted'>> = {};
@@ -268,6 +272,9 @@ async function checkAccount(
 
   await run('organizationalUnit', () => checkOrganizationalUnit(deps, desired, dryRun));
   await run('tags', () => checkTags(deps, desired, dryRun));
+  // A quarantined account is not entered: incident response may have locked it down, and Vend must not touch it.
+  if (incident?.outcome === 'quarantined')
+    return finishCheck(deps, desired, runId, mode, { checks, failures, aspects }, incident);
   // The account is kept at the profile recorded with it; a change of the OU's profile since is rolled out below.
   const rollout = profileRollout(deps, desired);
   const kept = profileOfAccount(deps, desired).baselineRoles.filter(
@@ -341,22 +348,60 @@ async function checkAccount(
     await deps.accounts.setProfile(accountId, profileOfAccount(deps, desired));
   }
 
-  // Drifted and put back, or reported; drifted with nothing left to change was put back meanwhile.
+  return finishCheck(deps, desired, runId, mode, { checks, failures, aspects }, incident);
+}
+
+/**
+ * Records what checking an account found and makes its finding. Drifted and put back, or reported; drifted with
+ * nothing left to change was put back meanwhile. For an account on hold or quarantined the finding is told once:
+ * while the sweep finds the same as it last recorded for the incident, it records the aspects only.
+ */
+async function finishCheck(
+  deps: Deps,
+  desired: AccountDesiredState,
+  runId: string,
+  mode: 'fix' | 'report',
+  found: {
+    checks: AspectCheck[];
+    failures: string[];
+    aspects: Partial<Record<DriftAspect, 'in-sync' | 'drifted'>>;
+  },
+  incident: Incident | undefined,
+): Promise<SweepFinding | undefined> {
+  const { accountId } = desired;
+  const { checks, failures, aspects } = found;
+  const dryRun = mode === 'report' || incident !== undefined;
   const drifted = checks.filter((check) => check.drifted && (dryRun || check.changes.length > 0));
   const changes = drifted.flatMap((check) => check.changes);
-  const record =
+  let record =
     drifted.length > 0 || failures.length > 0
-      ? sweepRecord(runId, desired, drifted, failures, mode)
+      ? sweepRecord(runId, desired, drifted, failures, mode, incident)
       : undefined;
+  if (record && incident && (await toldAlready(deps, accountId, record))) record = undefined;
   await deps.drift.record(accountId, { aspects, ...(record ? { record } : {}) });
   if (!record) return undefined;
   return {
     accountId,
     accountName: desired.accountName,
-    outcome: record.outcome as SweepFinding['outcome'],
-    changes,
+    // Held and quarantined accounts count as drifted and left as they are, with the reason first.
+    outcome:
+      record.outcome === 'held' || record.outcome === 'quarantined'
+        ? 'reported'
+        : (record.outcome as SweepFinding['outcome']),
+    changes: incident ? [`left as it is: ${incident.why}`, ...changes] : changes,
     failures,
   };
+}
+
+/** Whether the latest sweep entry of the account's history told this very finding (same outcome, what and action). */
+async function toldAlready(deps: Deps, accountId: string, record: DriftRecord): Promise<boolean> {
+  const last = (await deps.drift.get(accountId))?.history.find((entry) => entry.source === 'sweep');
+  return (
+    last !== undefined &&
+    last.outcome === record.outcome &&
+    last.what === record.what &&
+    last.action === record.action
+  );
 }
 
 /**
@@ -483,10 +528,13 @@ function sweepRecord(
   drifted: AspectCheck[],
   failures: string[],
   mode: 'fix' | 'report',
+  incident?: Incident,
 ): DriftRecord {
   const changes = drifted.flatMap((check) => check.changes);
-  const outcome = failures.length > 0 ? 'failed' : mode === 'report' ? 'reported' : 'fixed';
+  const outcome =
+    failures.length > 0 ? 'failed' : (incident?.outcome ?? (mode === 'report' ? 'reported' : 'fixed'));
   const found = [...new Set(drifted.map((check) => check.found).filter((text) => text !== ''))];
+  if (incident) found.push(incident.why);
   const now = new Date().toISOString();
   return {
     id: sweepRecordId(runId, account.accountId),

@@ -393,6 +393,22 @@ export const configSchema = z.strictObject({
         )
         .max(50)
         .default([]),
+      /**
+       * OUs that incident response moves accounts into (full paths from the root such as `Quarantine`, or OU ids,
+       * like `organization.allowedOrganizationalUnits`). A vended account found directly in one is reported as
+       * quarantined and left as it is (not moved back, nothing else changed) until it is moved out. @default none
+       */
+      quarantineOrganizationalUnits: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[^/\s][^/]*(\/[^/]+)*)$/,
+              'an OU path such as Quarantine, or an OU id',
+            ),
+        )
+        .max(20)
+        .default([]),
       /** The periodic sweep, which finds what no event tells of (IAM, budgets, DNS) and events that were missed. */
       sweep: z
         .strictObject({
@@ -502,6 +518,12 @@ function crossChecks(config: VendConfig): string[] {
     problems.push(
       `organization.allowedRegions: must include organization.homeRegion (${config.organization.homeRegion}), where Vend works in every account`,
     );
+  }
+  for (const [i, ou] of config.drift.quarantineOrganizationalUnits.entries()) {
+    if (ous.includes(ou))
+      problems.push(
+        `drift.quarantineOrganizationalUnits.${i}: '${ou}' is a vendable OU (organization.allowedOrganizationalUnits); name an OU that only incident response moves accounts into`,
+      );
   }
   for (const path of Object.keys(config.naming.prefixes)) {
     if (!ous.includes(path))

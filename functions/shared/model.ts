@@ -138,9 +138,35 @@ export interface AccountDesiredState {
    */
   profile?: Profile;
   status: 'active' | 'closed' | 'removed';
+  /**
+   * Set while an administrator holds the account (incident response): drift is reported, never put back, until
+   * the hold is released. Absent when the account is not on hold.
+   */
+  hold?: AccountHold;
+  /** Every hold and release of the account, newest first (at most `HOLD_HISTORY_MAX`). */
+  holdHistory?: HoldEvent[];
   createdAt: string;
   updatedAt: string;
 }
+
+/** An account on hold: who put it on hold (the signed caller), when, and why. */
+export interface AccountHold {
+  by: string;
+  at: string;
+  reason: string;
+}
+
+/** One entry of an account's hold history: a hold (with its reason) or the release of one. */
+export interface HoldEvent {
+  action: 'hold' | 'release';
+  by: string;
+  at: string;
+  /** Why it was held (holds only). */
+  reason?: string;
+}
+
+/** How many holds and releases an account record keeps. */
+export const HOLD_HISTORY_MAX = 50;
 
 /** Tags Vend puts on every account it vends, and owns (the drift fix restores them). */
 export function vendTags(request: VendRequest): Record<string, string> {
@@ -164,9 +190,11 @@ export type DriftAspect = (typeof DRIFT_ASPECTS)[number];
 /**
  * What became of a drift: `fixed` (Vend put it back), `reported` (told, not changed: report mode, or a change Vend
  * cannot undo such as a closed account), `failed` (putting it back failed: `reason` says why), `in-sync` (when
- * Vend looked, the account was already as it should be: someone or something had put it back).
+ * Vend looked, the account was already as it should be: someone or something had put it back), `held` and
+ * `quarantined` (told, not changed: the account is on hold, or in one of `drift.quarantineOrganizationalUnits`,
+ * for incident response).
  */
-export type DriftOutcome = 'fixed' | 'reported' | 'failed' | 'in-sync';
+export type DriftOutcome = 'fixed' | 'reported' | 'failed' | 'in-sync' | 'held' | 'quarantined';
 
 /** One entry of an account's drift history. */
 export interface DriftRecord {

@@ -44,7 +44,7 @@ export const OU_ID_CACHE_MS = 60_000;
 const ouIds = new WeakMap<Deps, Map<string, { id: string; until: number }>>();
 
 /** An OU's id from its path, from the cache or walking from the root; undefined when it does not exist. */
-async function ouIdForPath(deps: Deps, path: string): Promise<string | undefined> {
+export async function ouIdForPath(deps: Deps, path: string): Promise<string | undefined> {
   let cache = ouIds.get(deps);
   if (!cache) {
     cache = new Map();

@@ -1,13 +1,31 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Profile } from '../shared/config.ts';
-import { aws, RegistryConditionFailedError } from '../shared/errors.ts';
-import type { AccountDesiredState } from '../shared/model.ts';
+import { aws, ConcurrentModificationError, RegistryConditionFailedError } from '../shared/errors.ts';
+import {
+  type AccountDesiredState,
+  type AccountHold,
+  HOLD_HISTORY_MAX,
+  type HoldEvent,
+} from '../shared/model.ts';
 import type { ItemKey, Page, RegistryTable } from './table.ts';
 
 /** Where an account's desired state lives; its drift records share the partition (see the drift store). */
 export const accountKey = (accountId: string): ItemKey => ({ pk: `ACCOUNT#${accountId}`, sk: 'ACCOUNT' });
 /** The list index's partition of accounts; its sort key is `<createdAt>#<accountId>`. */
 const LIST_PARTITION = 'ACCOUNT';
+
+/**
+ * What putting an account on hold, or releasing it, found: done (the account as it now is), the account already
+ * in that state (held: the standing hold; not held), not in the registry, or not active (closed or removed).
+ */
+export type HoldOutcome =
+  | { kind: 'done'; account: AccountDesiredState }
+  | { kind: 'unchanged'; account: AccountDesiredState }
+  | { kind: 'missing' }
+  | { kind: 'inactive'; account: AccountDesiredState };
+
+/** How many times a hold is read and written again when another write changed the account in between. */
+const HOLD_TRIES = 5;
 
 /** The desired state of every vended account: what the drift checks and the sweep put back. */
 export class AccountStore {
@@ -74,6 +92,66 @@ export class AccountStore {
       { ':profile': profile, ...(thresholds ? { ':thresholds': thresholds } : {}) },
       { '#profile': 'profile', ...(thresholds ? { '#budget': 'budget' } : {}) },
     );
+  }
+
+  /**
+   * Puts an active account on hold (`hold` on the record, and an entry in `holdHistory`); an account already on
+   * hold is left as it is (`unchanged`, with the standing hold).
+   */
+  putOnHold(accountId: string, hold: AccountHold): Promise<HoldOutcome> {
+    return this.changeHold(accountId, (account) =>
+      account.hold ? undefined : { hold, entry: { action: 'hold', ...hold } },
+    );
+  }
+
+  /** Ends an account's hold, recording who released it and when; an account not on hold is `unchanged`. */
+  release(accountId: string, release: { by: string; at: string }): Promise<HoldOutcome> {
+    return this.changeHold(accountId, (account) =>
+      account.hold ? { entry: { action: 'release', ...release } } : undefined,
+    );
+  }
+
+  /**
+   * Reads the account, asks `change` what to write (undefined: nothing, it is already so) and writes it on the
+   * condition that nobody wrote the account in between (its `updatedAt`), reading again when somebody did.
+   */
+  private async changeHold(
+    accountId: string,
+    change: (account: AccountDesiredState) => { hold?: AccountHold; entry: HoldEvent } | undefined,
+  ): Promise<HoldOutcome> {
+    for (let round = 0; round < HOLD_TRIES; round++) {
+      const account = await this.get(accountId);
+      if (!account) return { kind: 'missing' };
+      if (account.status !== 'active') return { kind: 'inactive', account };
+      const next = change(account);
+      if (!next) return { kind: 'unchanged', account };
+      const holdHistory = [next.entry, ...(account.holdHistory ?? [])].slice(0, HOLD_HISTORY_MAX);
+      const now = new Date().toISOString();
+      const written = await this.table.write(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: accountKey(accountId),
+          UpdateExpression: next.hold
+            ? 'SET #hold = :hold, holdHistory = :history, updatedAt = :now'
+            : 'REMOVE #hold SET holdHistory = :history, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND updatedAt = :seen',
+          ExpressionAttributeNames: { '#hold': 'hold' },
+          ExpressionAttributeValues: {
+            ...(next.hold ? { ':hold': next.hold } : {}),
+            ':history': holdHistory,
+            ':now': now,
+            ':seen': account.updatedAt,
+          },
+        }),
+      );
+      if (!written.ok) continue;
+      const { hold: _hold, ...rest } = account;
+      return {
+        kind: 'done',
+        account: { ...rest, ...(next.hold ? { hold: next.hold } : {}), holdHistory, updatedAt: now },
+      };
+    }
+    throw new ConcurrentModificationError(`account ${accountId} keeps changing`);
   }
 
   /** Updates an account the registry holds; RegistryConditionFailedError when it holds none. */

@@ -10,9 +10,10 @@ export const OUTBOX_TTL_SECONDS = 30 * 24 * 60 * 60;
 
 /**
  * What Vend sends: the ready and failure messages of a request, a drift event's and a sweep's announcement, the
- * request for approval to the approvers (`approval`) and its outcome to the requester (`decision`).
+ * request for approval to the approvers (`approval`), its outcome to the requester (`decision`), and an account put
+ * on hold or released (`hold`).
  */
-export type OutboxKind = 'ready' | 'failure' | 'drift' | 'sweep' | 'approval' | 'decision';
+export type OutboxKind = 'ready' | 'failure' | 'drift' | 'sweep' | 'approval' | 'decision' | 'hold';
 
 /**
  * A message on its way to Slack. `pending` waits for an attempt at `nextAttemptAt`; `sending` is claimed by one

@@ -131,7 +131,11 @@ export class RequestApi extends Construct {
     const accounts = this.api.root.addResource('accounts');
     accounts.addMethod('POST', integration, options());
     accounts.addMethod('GET', integration, options());
-    accounts.addResource('{accountId}').addMethod('GET', integration, options('accountId'));
+    const account = accounts.addResource('{accountId}');
+    account.addMethod('GET', integration, options('accountId'));
+    const hold = account.addResource('hold');
+    hold.addMethod('POST', integration, options('accountId'));
+    hold.addMethod('DELETE', integration, options('accountId'));
     accounts
       .addResource('requests')
       .addResource('{requestId}')

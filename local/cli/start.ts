@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
   console.log('Vend local pipeline is running.\n');
   console.log(
-    `request API    ${pipeline.api?.url} (POST /accounts, GET /accounts/requests/{id}, POST /accounts/requests/{id}/approval, GET /accounts, GET /openapi.json)`,
+    `request API    ${pipeline.api?.url} (POST /accounts, GET /accounts/requests/{id}, POST /accounts/requests/{id}/approval, GET /accounts, GET /accounts/{id}, POST and DELETE /accounts/{id}/hold, GET /openapi.json)`,
   );
   console.log(
     describeCloud(pipeline.cloud, options, [

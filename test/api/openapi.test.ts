@@ -13,6 +13,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 /** Credentials the local cloud never issued: API Gateway (here the local API) refuses their signature. */
 const UNKNOWN_KEY: AwsCredentialIdentity = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' };
 const APPROVAL = '/accounts/requests/{requestId}/approval';
+const HOLD = '/accounts/{accountId}/hold';
 
 /** The documented operations: path template, method, and the statuses each documents. */
 const operations = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).flatMap(
@@ -89,6 +90,13 @@ describe('the OpenAPI document and the handler agree', () => {
     if (template === APPROVAL && method === 'POST') {
       return env.call('POST', await awaitingApproval(), {
         body: { decision: 'deny', reason: 'the OpenAPI test' },
+        credentials: PLATFORM_ADMIN.credentials,
+      });
+    }
+    if (template === HOLD) {
+      // POST holds (methods are tried in the order of METHODS), DELETE releases.
+      return env.call(method, fill(template), {
+        ...(method === 'POST' ? { body: { reason: 'the OpenAPI test' } } : {}),
         credentials: PLATFORM_ADMIN.credentials,
       });
     }
@@ -306,6 +314,73 @@ describe('the OpenAPI document and the handler agree', () => {
     for (const op of operations.filter((o) => o.method === 'GET')) {
       expect([...(produced.get(`GET ${op.template}`) ?? [])].sort(), `GET ${op.template}`).toEqual(
         [...op.statuses].sort(),
+      );
+    }
+  });
+
+  it('every status documented for POST and DELETE /accounts/{accountId}/hold is produced, each matching its schema', async () => {
+    const admin = PLATFORM_ADMIN.credentials;
+    const call = (
+      method: 'POST' | 'DELETE',
+      path: string,
+      options: { body?: unknown; headers?: Record<string, string>; credentials?: AwsCredentialIdentity } = {},
+    ) =>
+      env
+        .call(method, path, { credentials: admin, ...options })
+        .then((answer) => record(HOLD, method, answer));
+    const path = `/accounts/${accountId}/hold`;
+    const reason = { reason: 'INC-1: the OpenAPI test' };
+    for (const method of ['POST', 'DELETE'] as const) {
+      const body = method === 'POST' ? { body: reason } : {};
+      expect((await call(method, '/accounts/123/hold', body)).status).toBe(400);
+      expect((await call(method, path, { ...body, credentials: UNKNOWN_KEY })).status).toBe(403);
+      // The local API's unsigned caller is a developer, who may not administer.
+      expect((await env.call(method, path, body).then((a) => record(HOLD, method, a))).status).toBe(403);
+      expect((await call(method, '/accounts/123456789012/hold', body)).status).toBe(404);
+    }
+    expect((await call('POST', path, { body: { reason: '' } })).status).toBe(400);
+    expect((await call('POST', path, { body: { reason: 'x'.repeat(40_000) } })).status).toBe(413);
+    expect(
+      (await call('POST', path, { body: reason, headers: { 'content-type': 'text/plain' } })).status,
+    ).toBe(415);
+    expect((await call('DELETE', path)).status).toBe(409);
+    expect((await call('POST', path, { body: reason })).status).toBe(200);
+    expect((await call('POST', path, { body: { reason: 'another incident' } })).status).toBe(409);
+    expect((await call('DELETE', path)).status).toBe(200);
+
+    for (const [error, status] of [
+      [() => new Error('the registry is down'), 500],
+      [() => new ThrottledError('ThrottlingException: Rate exceeded'), 503],
+    ] as const) {
+      const accounts = new Proxy(env.pipeline.deps.accounts, {
+        get: (target, property) =>
+          typeof Reflect.get(target, property) === 'function'
+            ? () => Promise.reject(error())
+            : Reflect.get(target, property),
+      });
+      const broken = await env.startApi({ accounts });
+      try {
+        for (const method of ['POST', 'DELETE'] as const) {
+          const answer = record(
+            HOLD,
+            method,
+            await broken.call(method, path, {
+              ...(method === 'POST' ? { body: reason } : {}),
+              credentials: admin,
+            }),
+          );
+          expect(answer.status).toBe(status);
+          expect(answer.text).not.toMatch(/registry is down|Rate exceeded/);
+        }
+      } finally {
+        await broken.close();
+      }
+    }
+
+    for (const method of ['POST', 'DELETE']) {
+      const documented = operations.find((op) => op.template === HOLD && op.method === method)!.statuses;
+      expect([...produced.get(`${method} ${HOLD}`)!].sort(), `${method} ${HOLD}`).toEqual(
+        [...documented].sort(),
       );
     }
   });

@@ -160,7 +160,7 @@ beforeAll(() => {
 }, 600_000);
 
 describe('the request API', () => {
-  it("has exactly the six routes, each requiring IAM authorization (SigV4) but Slack's callbacks", () => {
+  it("has exactly the eight routes, each requiring IAM authorization (SigV4) but Slack's callbacks", () => {
     const resources = resourcesOfType(template, 'AWS::ApiGateway::Resource');
     const pathOf = (id: string): string => {
       const props = resources[id]!.Properties as { PathPart: string; ParentId: unknown };
@@ -180,6 +180,8 @@ describe('the request API', () => {
         'GET /accounts',
         'GET /accounts/requests/{requestId}',
         'GET /accounts/{accountId}',
+        'POST /accounts/{accountId}/hold',
+        'DELETE /accounts/{accountId}/hold',
         'GET /openapi.json',
         'POST /accounts',
         'POST /slack/interactions',

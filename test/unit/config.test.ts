@@ -62,6 +62,22 @@ describe('the configuration', () => {
     );
   });
 
+  it('names the quarantine OUs by path or id, none by default, never a vendable OU', () => {
+    expect(parseConfig(minimal).drift.quarantineOrganizationalUnits).toEqual([]);
+    const drift = { quarantineOrganizationalUnits: ['Quarantine', 'Security/Isolated', 'ou-ab12-34567890'] };
+    expect(parseConfig({ ...minimal, drift }).drift.quarantineOrganizationalUnits).toEqual(
+      drift.quarantineOrganizationalUnits,
+    );
+    expect(() =>
+      parseConfig({ ...minimal, drift: { quarantineOrganizationalUnits: ['/Quarantine'] } }),
+    ).toThrow(/drift\.quarantineOrganizationalUnits\.0: an OU path such as Quarantine, or an OU id/);
+    expect(() => parseConfig({ ...minimal, drift: { quarantineOrganizationalUnits: ['Sandbox'] } })).toThrow(
+      /drift\.quarantineOrganizationalUnits\.0: 'Sandbox' is a vendable OU/,
+    );
+    const repository = readConfigFile(resolve(import.meta.dirname, '../../vend.config.json'));
+    expect(repository.drift.quarantineOrganizationalUnits).toEqual(['Quarantine']);
+  });
+
   it('reads the configuration from the environment, and says what to set when it is missing', () => {
     expect(
       configFromEnv({ VEND_CONFIG: JSON.stringify(minimal) }).organization.allowedOrganizationalUnits,
