@@ -394,7 +394,10 @@ export const configSchema = z.strictObject({
       /** Its identity store (d-...); looked up with ListInstances when absent. */
       identityStoreId: z
         .string()
-        .regex(/^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, 'an identity store id such as d-0123456789')
+        .regex(
+          /^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+          'an identity store id such as d-0123456789',
+        )
         .optional(),
       /** The region the instance lives in. @default organization.homeRegion */
       region: z
@@ -625,7 +628,9 @@ function identityCenterProblems(config: VendConfig, at: string, profile: Profile
         `${at}.identityCenter.assignments.${i}.permissionSet: '${assignment.permissionSet}' is neither in identityCenter.permissionSets nor in identityCenter.existingPermissionSets`,
       );
     if (assignment.groups.length === 0 && !assignment.requester && !assignment.owner)
-      problems.push(`${at}.identityCenter.assignments.${i}: assigns to nobody; give groups, requester or owner`);
+      problems.push(
+        `${at}.identityCenter.assignments.${i}: assigns to nobody; give groups, requester or owner`,
+      );
   }
   return problems;
 }
