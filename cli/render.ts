@@ -31,7 +31,8 @@ const STEP_RANK: Record<StepView['name'], number> = {
   applyBaseline: 3,
   applyBudget: 4,
   connectDns: 5,
-  notify: 6,
+  grantAccess: 6,
+  notify: 7,
 };
 
 type DriftAspect = DriftRecordView['aspects'][number];

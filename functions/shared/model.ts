@@ -66,6 +66,7 @@ export const STEP_NAMES = [
   'applyBaseline',
   'applyBudget',
   'connectDns',
+  'grantAccess',
   'notify',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
