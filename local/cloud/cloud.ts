@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { completeCreation } from './accounts.ts';
 import type { Clock } from './clock.ts';
 import { Faults } from './faults.ts';
+import { pendingIdentityCenterOperations, settleIdentityCenter } from './identity-center.ts';
 import { DIGITS, HEX, LOWER_ALNUM, type Random, UPPER_ALNUM } from './random.ts';
 import type { AuditEvent, CloudState } from './state.ts';
 
@@ -120,7 +121,7 @@ export class Cloud {
     }
   }
 
-  /** Finishes creations and closures whose time has come. */
+  /** Finishes creations, closures and Identity Center operations whose time has come. */
   settle(): void {
     const now = this.clock.now();
     let changed = false;
@@ -139,6 +140,7 @@ export class Cloud {
         changed = true;
       }
     }
+    if (settleIdentityCenter(this)) changed = true;
     if (changed) this.commit();
   }
 
@@ -168,6 +170,7 @@ export class Cloud {
       if (account.status === 'PENDING_CLOSURE' && account.closesAt !== undefined)
         this.wakeAt(account.id, account.closesAt);
     }
+    for (const { key, at } of pendingIdentityCenterOperations(this.state)) this.wakeAt(key, at);
   }
 
   close(): void {

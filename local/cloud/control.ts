@@ -38,10 +38,13 @@ export const settingsSchema = z.strictObject({
   maxAccounts: z.number().int().positive(),
   closureDelayMs: z.number().int().nonnegative(),
   nextCreationOutcomes: z.array(creationOutcomeSchema),
+  identityCenterDelayMs: z.number().int().nonnegative().optional(),
 });
 
 export const faultSchema = z.strictObject({
-  service: z.enum(['organizations', 'sts', 'iam', 'budgets', 'route53', 'ec2']).optional(),
+  service: z
+    .enum(['organizations', 'sts', 'iam', 'budgets', 'route53', 'ec2', 'sso', 'identitystore'])
+    .optional(),
   operation: z.string().min(1).optional(),
   accountId: z
     .string()

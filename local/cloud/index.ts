@@ -9,8 +9,10 @@ import { createLocalCloudServer } from './server.ts';
 import { budgets } from './services/budgets.ts';
 import { ec2 } from './services/ec2.ts';
 import { iam } from './services/iam.ts';
+import { identityStore } from './services/identitystore.ts';
 import { organizations } from './services/organizations.ts';
 import { route53 } from './services/route53.ts';
+import { ssoAdmin } from './services/sso-admin.ts';
 import { sts } from './services/sts.ts';
 import type { CloudState } from './state.ts';
 
@@ -18,11 +20,12 @@ export { toEventBridgeEvent } from './audit.ts';
 export { type Clock, manualClock, scaledClock, steppedClock, systemClock } from './clock.ts';
 export type { Cloud } from './cloud.ts';
 export type { FaultRule } from './faults.ts';
+export { accessPortalUrl } from './identity-center.ts';
 export { effectiveServiceControlPolicies, type ScpDocument, type ScpLevel } from './policies.ts';
 export type { Seed } from './seed.ts';
 export type { AuditEvent, CloudSettings } from './state.ts';
 
-export const SERVICES = [organizations, sts, iam, budgets, route53, ec2];
+export const SERVICES = [organizations, sts, iam, budgets, route53, ec2, ssoAdmin, identityStore];
 
 export interface LocalCloudOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. @default 4566 */

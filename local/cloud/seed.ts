@@ -3,8 +3,15 @@ import { z } from 'zod';
 import { newAccount, trustAccount } from './accounts.ts';
 import type { Cloud } from './cloud.ts';
 import { settingsSchema } from './control.ts';
+import {
+  derivedUuid,
+  type IdentityCenterInstanceRecord,
+  identityCenterOf,
+  resourceId,
+} from './identity-center.ts';
 import { enableServiceControlPolicies, FULL_AWS_ACCESS_ID, fullAwsAccessPolicy } from './policies.ts';
 import { AWS_MANAGED_POLICIES } from './services/iam-policies.ts';
+import { addGroup, addMembership, addUser } from './services/identitystore.ts';
 import { type CloudState, DEFAULT_SETTINGS } from './state.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'an account id is 12 digits');
@@ -89,6 +96,46 @@ export const seedSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * An IAM Identity Center organization instance, owned by the management account, with its identity store's users
+   * and groups. Their ids derive from the store id and their names, so they are the same on every start.
+   */
+  identityCenter: z
+    .strictObject({
+      /** `ssoins-` and 16 hexadecimal characters. */
+      instanceId: z
+        .string()
+        .regex(/^ssoins-[0-9a-f]{16}$/, 'an instance id such as ssoins-72230123456789ab')
+        .default('ssoins-7223f1e0c0ffee01'),
+      /** `d-` and 10 hexadecimal characters; the access portal is https://<id>.awsapps.com/start. */
+      identityStoreId: z
+        .string()
+        .regex(/^d-[0-9a-f]{10}$/, 'an identity store id such as d-9067c0ffee')
+        .default('d-9067c0ffee'),
+      name: z.string().min(1).max(255).optional(),
+      users: z
+        .array(
+          z.strictObject({
+            userName: z.string().min(1).max(128),
+            email: z.string().email(),
+            givenName: z.string().min(1),
+            familyName: z.string().min(1),
+            displayName: z.string().min(1).optional(),
+          }),
+        )
+        .default([]),
+      groups: z
+        .array(
+          z.strictObject({
+            displayName: z.string().min(1).max(1024),
+            description: z.string().min(1).optional(),
+            /** User names of the members. */
+            members: z.array(z.string()).default([]),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
   settings: settingsSchema.partial().default({}),
 });
 
@@ -272,6 +319,8 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
     };
   }
 
+  if (seed.identityCenter) applyIdentityCenter(cloud, seed.identityCenter, established);
+
   for (const [index, zone] of seed.hostedZones.entries()) {
     const owner = state.accounts[accountRef(zone.account, `hostedZones.${index}.account`)]!;
     const vpc = Object.values(owner.vpcs).find((candidate) => candidate.isDefault);
@@ -288,5 +337,74 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
       authorizations: [],
       createdAt: cloud.clock.now(),
     };
+  }
+}
+
+/** Creates the seed's Identity Center instance, users, groups and memberships. */
+function applyIdentityCenter(
+  cloud: Cloud,
+  seed: NonNullable<ParsedSeed['identityCenter']>,
+  established: number,
+): void {
+  const { identityStoreId } = seed;
+  const instance: IdentityCenterInstanceRecord = {
+    instanceArn: `arn:aws:sso:::instance/${seed.instanceId}`,
+    identityStoreId,
+    ownerAccountId: cloud.state.organization.managementAccountId,
+    ...(seed.name ? { name: seed.name } : {}),
+    createdAt: established,
+    permissionSets: {},
+    assignments: [],
+    provisioned: [],
+    operations: {},
+    users: {},
+    groups: {},
+    memberships: {},
+  };
+  identityCenterOf(cloud.state).instances.push(instance);
+  const idOf = (kind: string, name: string) =>
+    resourceId(identityStoreId, derivedUuid(identityStoreId, kind, name));
+  const fail = (where: string, error: unknown) => {
+    throw new Error(`seed: identityCenter.${where}: ${(error as Error).message}`);
+  };
+  for (const [index, user] of seed.users.entries()) {
+    const displayName = user.displayName ?? `${user.givenName} ${user.familyName}`;
+    try {
+      addUser(instance, {
+        userId: idOf('user', user.userName),
+        userName: user.userName,
+        attributes: {
+          DisplayName: displayName,
+          Name: { GivenName: user.givenName, FamilyName: user.familyName, Formatted: displayName },
+          Emails: [{ Value: user.email, Type: 'work', Primary: true }],
+        },
+        createdAt: established,
+      });
+    } catch (error) {
+      fail(`users.${index}`, error);
+    }
+  }
+  for (const [index, group] of seed.groups.entries()) {
+    const groupId = idOf('group', group.displayName);
+    try {
+      addGroup(instance, {
+        groupId,
+        displayName: group.displayName,
+        ...(group.description ? { description: group.description } : {}),
+        createdAt: established,
+      });
+    } catch (error) {
+      fail(`groups.${index}`, error);
+    }
+    for (const userName of group.members) {
+      const user = Object.values(instance.users).find((candidate) => candidate.userName === userName);
+      if (!user) fail(`groups.${index}.members`, new Error(`'${userName}' is not a declared user`));
+      addMembership(instance, {
+        membershipId: idOf('membership', `${group.displayName}\u0000${userName}`),
+        groupId,
+        userId: user!.userId,
+        createdAt: established,
+      });
+    }
   }
 }

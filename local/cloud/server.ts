@@ -71,6 +71,8 @@ function guessService(
   const target = request.headers['x-amz-target'] ?? '';
   if (target.startsWith('AWSOrganizations')) return services.get('organizations');
   if (target.startsWith('AWSBudget')) return services.get('budgets');
+  if (target.startsWith('SWBExternalService')) return services.get('sso');
+  if (target.startsWith('AWSIdentityStore')) return services.get('identitystore');
   if (request.path.startsWith('/2013-04-01/')) return services.get('route53');
   return services.get('sts');
 }

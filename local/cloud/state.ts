@@ -1,3 +1,5 @@
+import type { IdentityCenterState } from './identity-center.ts';
+
 /**
  * The whole local cloud as one JSON-serialisable value: what the data file holds, and what a restart restores.
  * Timestamps are epoch milliseconds on the cloud's clock.
@@ -22,6 +24,11 @@ export interface CloudState {
   hostedZones: Record<string, HostedZoneRecord>;
   /** Global account aliases, alias -> account id (aliases are unique across AWS). */
   accountAliases: Record<string, string>;
+  /**
+   * IAM Identity Center: its instance and identity store. Absent from states saved before it existed
+   * (local/cloud/identity-center.ts, `identityCenterOf`).
+   */
+  identityCenter?: IdentityCenterState;
   settings: CloudSettings;
   /** Recent audit events, oldest first (bounded). */
   audit: AuditEvent[];
@@ -60,6 +67,11 @@ export interface CloudSettings {
   closureDelayMs: number;
   /** How the next creations end, first in first out; when empty, they succeed. */
   nextCreationOutcomes: CreationOutcome[];
+  /**
+   * Simulated milliseconds an Identity Center account assignment creation or deletion, or a permission set
+   * provisioning, stays IN_PROGRESS. Absent from states saved before Identity Center existed: the default applies.
+   */
+  identityCenterDelayMs?: number;
 }
 
 export interface CreationOutcome {
@@ -267,4 +279,5 @@ export const DEFAULT_SETTINGS: CloudSettings = {
   maxAccounts: 50,
   closureDelayMs: 5_000,
   nextCreationOutcomes: [],
+  identityCenterDelayMs: 2_000,
 };

@@ -1,8 +1,10 @@
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { STSClient } from '@aws-sdk/client-sts';
 import {
   type LocalCloud,
@@ -41,6 +43,19 @@ export const TEST_SEED: Seed = {
     { accessKeyId: 'security-admin', account: 'security' },
   ],
   hostedZones: [{ id: 'Z0VENDTESTINTERNAL01', account: 'network', name: 'internal.example.com' }],
+  identityCenter: {
+    instanceId: 'ssoins-7223f1e0c0ffee01',
+    identityStoreId: 'd-9067c0ffee',
+    users: [
+      { userName: 'alice', email: 'alice@example.com', givenName: 'Alice', familyName: 'Example' },
+      { userName: 'bob', email: 'bob@example.com', givenName: 'Bob', familyName: 'Example' },
+    ],
+    groups: [
+      { displayName: 'platform-admins', members: ['bob'] },
+      { displayName: 'developers', members: ['alice', 'bob'] },
+      { displayName: 'auditors' },
+    ],
+  },
   settings: { creationDelayMs: 60_000, consistencyWindowMs: 30_000 },
 };
 
@@ -72,6 +87,8 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}) {
     budgets: (credentials?: Credentials) => new BudgetsClient(config(credentials)),
     route53: (credentials?: Credentials) => new Route53Client(config(credentials)),
     ec2: (credentials?: Credentials, region?: string) => new EC2Client(config(credentials, region)),
+    ssoAdmin: (credentials?: Credentials) => new SSOAdminClient(config(credentials)),
+    identityStore: (credentials?: Credentials) => new IdentitystoreClient(config(credentials)),
     close: () => local.close(),
   };
 }

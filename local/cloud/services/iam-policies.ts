@@ -16,6 +16,13 @@ export const AWS_MANAGED_POLICIES: ReadonlyMap<string, { policyName: string; pat
     ['AWSSupportAccess', '/'],
     ['AmazonRoute53FullAccess', '/'],
     ['AWSBudgetsReadOnlyAccess', '/'],
+    ['AmazonS3ReadOnlyAccess', '/'],
+    ['AmazonS3FullAccess', '/'],
+    ['AmazonEC2ReadOnlyAccess', '/'],
+    ['AmazonEC2FullAccess', '/'],
+    ['AmazonDynamoDBReadOnlyAccess', '/'],
+    ['CloudWatchReadOnlyAccess', '/'],
+    ['AWSCloudTrail_ReadOnlyAccess', '/'],
   ].map(([policyName, path]) => [
     `arn:aws:iam::aws:policy${path}${policyName}`,
     { policyName: policyName!, path: path! },
