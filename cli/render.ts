@@ -44,6 +44,7 @@ const ASPECT_NAMES: Record<DriftAspect, string> = {
   baseline: 'baseline',
   budget: 'budget',
   dns: 'DNS',
+  identityCenter: 'Identity Center',
 };
 
 /** `2026-11-22T03:14:44.873Z` -> `03:14:44`, in UTC. */

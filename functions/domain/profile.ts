@@ -1,5 +1,6 @@
 import { type BaselineRole, type Profile, resolveProfile, type VendConfig } from '../shared/config.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
+import { canonicalJson } from '../shared/text.ts';
 
 /**
  * The profile an account is vended to and kept at: recorded with the request, then with the account, so that a
@@ -124,7 +125,10 @@ export function profileRollout(
   const to = resolveProfile(deps.config, account.organizationalUnit.path);
   const sameRoles = sameSet(from.baselineRoles, to.baselineRoles);
   const sameFloor = sameSet(from.budget.thresholds.map(thresholdKey), to.budget.thresholds.map(thresholdKey));
-  if (sameRoles && sameFloor) return undefined;
+  const sameAccess =
+    canonicalJson(from.identityCenter?.assignments ?? []) ===
+    canonicalJson(to.identityCenter?.assignments ?? []);
+  if (sameRoles && sameFloor && sameAccess) return undefined;
   const defined = new Set(deps.config.baseline.roles.map((role) => role.name));
   const addRoles = profileRoles(deps.config, to.baselineRoles)
     .map((role) => role.name)
@@ -139,6 +143,10 @@ export function profileRollout(
     parts.push(`it lists role(s) ${listed.length > 0 ? listed.join(', ') : 'none'}`);
   }
   if (!sameFloor) parts.push(`its alert floor is ${thresholdsText(to.budget.thresholds)}`);
+  if (!sameAccess) {
+    const sets = [...new Set((to.identityCenter?.assignments ?? []).map((item) => item.permissionSet))];
+    parts.push(`it assigns permission set(s) ${sets.length > 0 ? sets.join(', ') : 'none'}`);
+  }
   return {
     from,
     to,

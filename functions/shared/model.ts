@@ -159,6 +159,7 @@ export const DRIFT_ASPECTS = [
   'baseline',
   'budget',
   'dns',
+  'identityCenter',
 ] as const;
 export type DriftAspect = (typeof DRIFT_ASPECTS)[number];
 
