@@ -59,7 +59,9 @@ describe('the configuration file', () => {
   });
 
   it('goes in the environment while it fits Lambda’s 4 KiB, else in a file bundled with each function', () => {
-    const small = loadPipelineConfig(join(REPOSITORY_ROOT, 'vend.config.json'));
+    const small = loadPipelineConfig(
+      configFile('small.json', { organization: { allowedOrganizationalUnits: ['Sandbox'] } }),
+    );
     expect(configDelivery(small)).toEqual({ kind: 'environment', environment: { [ENV.config]: small.json } });
 
     const roles = Array.from({ length: 30 }, (_, index) => ({
