@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Cloud } from './cloud.ts';
+import { identityCenterOf } from './identity-center.ts';
 import type { HttpRequest, HttpResponse } from './protocols/types.ts';
 
 const FAILURE_REASONS = [
@@ -23,6 +24,12 @@ const FAILURE_REASONS = [
 export const creationOutcomeSchema = z.strictObject({
   state: z.enum(['SUCCEEDED', 'FAILED']),
   /** Any string is accepted so that a pipeline's handling of reasons AWS may add later can be tested. */
+  failureReason: z.string().min(1).optional(),
+  delayMs: z.number().int().nonnegative().optional(),
+});
+
+export const assignmentOutcomeSchema = z.strictObject({
+  state: z.enum(['SUCCEEDED', 'FAILED']),
   failureReason: z.string().min(1).optional(),
   delayMs: z.number().int().nonnegative().optional(),
 });
@@ -94,8 +101,9 @@ function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): Parsed<T> {
 
 /**
  * The control API under `/_local/`: settings (creation time, consistency window, limits, how the next creations
- * end), faults, the audit trail, what happens to an account outside any API (closed by its root user, suspended by
- * AWS), and a read-only view of the state. It is not AWS: nothing here is signed.
+ * and Identity Center account assignments end), faults, the audit trail, what happens to an account outside any
+ * API (closed by its root user, suspended by AWS), and a read-only view of the state. It is not AWS: nothing here
+ * is signed.
  */
 export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse {
   const path = request.path.replace(/\/+$/, '');
@@ -121,6 +129,16 @@ export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse 
     cloud.state.settings.nextCreationOutcomes.push(outcome.value);
     cloud.commit();
     return json(201, { queued: cloud.state.settings.nextCreationOutcomes });
+  }
+
+  if (path === '/_local/identity-center/assignment-outcomes' && method === 'POST') {
+    const outcome = parseBody(request, assignmentOutcomeSchema);
+    if (!outcome.ok) return outcome.response;
+    const identityCenter = identityCenterOf(cloud.state);
+    identityCenter.nextAssignmentOutcomes ??= [];
+    identityCenter.nextAssignmentOutcomes.push(outcome.value);
+    cloud.commit();
+    return json(201, { queued: identityCenter.nextAssignmentOutcomes });
   }
 
   if (path === '/_local/faults') {

@@ -10,6 +10,19 @@ import type { CloudState } from './state.ts';
  */
 export interface IdentityCenterState {
   instances: IdentityCenterInstanceRecord[];
+  /**
+   * How the next account assignment creations end, first in first out (the control API queues them); when empty,
+   * the outcome follows from the account and the principal.
+   */
+  nextAssignmentOutcomes?: AssignmentOutcome[];
+}
+
+/** A queued outcome for the next CreateAccountAssignment. */
+export interface AssignmentOutcome {
+  state: 'SUCCEEDED' | 'FAILED';
+  failureReason?: string;
+  /** Overrides `identityCenterDelayMs` for this creation. */
+  delayMs?: number;
 }
 
 export interface IdentityCenterInstanceRecord {
@@ -76,6 +89,8 @@ export interface OperationRecord {
   targetId?: string;
   principalType?: PrincipalType;
   principalId?: string;
+  /** A failure queued through the control API, decided when the operation started. */
+  forcedFailure?: string;
 }
 
 /** A user as the Identity Store API shapes it, without UserId and IdentityStoreId (added when answering). */
@@ -172,7 +187,7 @@ function completeOperation(
   instance: IdentityCenterInstanceRecord,
   operation: OperationRecord,
 ): void {
-  const failure = failureOf(state, instance, operation);
+  const failure = operation.forcedFailure ?? failureOf(state, instance, operation);
   if (failure) {
     operation.status = 'FAILED';
     operation.failureReason = failure;

@@ -4,7 +4,15 @@ import { type Clock, systemClock } from './clock.ts';
 import { type AuditListener, Cloud } from './cloud.ts';
 import { backfillPolicies } from './policies.ts';
 import { seededRandom } from './random.ts';
-import { applySeed, emptyState, type ParsedSeed, parseSeed, readSeedFile, type Seed } from './seed.ts';
+import {
+  applyIdentityCenter,
+  applySeed,
+  emptyState,
+  type ParsedSeed,
+  parseSeed,
+  readSeedFile,
+  type Seed,
+} from './seed.ts';
 import { createLocalCloudServer } from './server.ts';
 import { budgets } from './services/budgets.ts';
 import { ec2 } from './services/ec2.ts';
@@ -68,6 +76,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     backfillSecrets(state);
     backfillPolicies(state);
     cloud = new Cloud(state, clock, random, options.dataFile);
+    if (state.identityCenter === undefined && seed.identityCenter) {
+      applyIdentityCenter(cloud, seed.identityCenter);
+      cloud.commit();
+    }
   } else {
     cloud = new Cloud(emptyState(seed), clock, random, options.dataFile);
     applySeed(cloud, seed);

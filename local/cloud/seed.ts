@@ -340,11 +340,14 @@ export function applySeed(cloud: Cloud, seed: ParsedSeed): void {
   }
 }
 
-/** Creates the seed's Identity Center instance, users, groups and memberships. */
-function applyIdentityCenter(
+/**
+ * Creates the seed's Identity Center instance, users, groups and memberships. Also run on a state saved before
+ * Identity Center existed (local/cloud/index.ts), so that an existing data file gains the seed's instance.
+ */
+export function applyIdentityCenter(
   cloud: Cloud,
   seed: NonNullable<ParsedSeed['identityCenter']>,
-  established: number,
+  established = cloud.clock.now() - 365 * 24 * 3600 * 1000,
 ): void {
   const { identityStoreId } = seed;
   const instance: IdentityCenterInstanceRecord = {

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateGroupCommand,
   CreateGroupMembershipCommand,
@@ -38,16 +41,16 @@ import {
   paginateListPermissionSets,
   ResourceNotFoundException,
   ServiceQuotaExceededException,
-  type SSOAdminClient,
+  SSOAdminClient,
   ThrottlingException,
   UpdatePermissionSetCommand,
   ValidationException,
 } from '@aws-sdk/client-sso-admin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { accessPortalUrl } from '../../local/cloud/index.ts';
+import { accessPortalUrl, manualClock, startLocalCloud } from '../../local/cloud/index.ts';
 import { AWS_MANAGED_POLICIES } from '../../local/cloud/services/iam-policies.ts';
 import { MAX_MANAGED_POLICIES_PER_PERMISSION_SET } from '../../local/cloud/services/sso-admin.ts';
-import { type Credentials, startTestCloud, type TestCloud } from './harness.ts';
+import { ADMIN, type Credentials, startTestCloud, TEST_SEED, type TestCloud } from './harness.ts';
 
 const INSTANCE_ARN = 'arn:aws:sso:::instance/ssoins-7223f1e0c0ffee01';
 const STORE = 'd-9067c0ffee';
@@ -283,7 +286,8 @@ describe('IAM Identity Center', () => {
 
     it('refuses a second permission set of the same name with ConflictException', async () => {
       await createPermissionSet('Developer');
-      await rejection(createPermissionSet('Developer'), ConflictException);
+      const error = await rejection(createPermissionSet('Developer'), ConflictException);
+      expect(error.message).toBe('PermissionSet with name Developer already exists.');
     });
 
     it('refuses a bad name, description and session duration with ValidationException', async () => {
@@ -443,6 +447,32 @@ describe('IAM Identity Center', () => {
       expect(status.FailureReason).toMatch(/not an active member of the organization/);
     });
 
+    it('ends the next creation as the control API queued it, then as the account and principal say', async () => {
+      const queue = (outcome: unknown) =>
+        fetch(`${t.local.endpoint}/_local/identity-center/assignment-outcomes`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(outcome),
+        });
+      expect(
+        (await queue({ state: 'FAILED', failureReason: 'Throttled by IAM', delayMs: 5_000 })).status,
+      ).toBe(201);
+      expect((await queue({ state: 'LOST' })).status).toBe(400);
+      const arn = await createPermissionSet('Developer');
+      const alice = await userId('alice');
+      const { AccountAssignmentCreationStatus: failing } = await assign(arn, alice);
+      t.clock.advance(DELAY_MS);
+      expect((await creationStatus(failing!.RequestId!)).Status).toBe('IN_PROGRESS');
+      t.clock.advance(5_000 - DELAY_MS);
+      expect(await creationStatus(failing!.RequestId!)).toMatchObject({
+        Status: 'FAILED',
+        FailureReason: 'Throttled by IAM',
+      });
+      const { AccountAssignmentCreationStatus: next } = await assign(arn, alice);
+      t.clock.advance(DELAY_MS);
+      expect((await creationStatus(next!.RequestId!)).Status).toBe('SUCCEEDED');
+    });
+
     it('refuses an unknown permission set, a bad principal id or target, and an unknown request id', async () => {
       const alice = await userId('alice');
       await rejection(
@@ -493,6 +523,15 @@ describe('IAM Identity Center', () => {
       expect((await deletionStatus()).Status).toBe('SUCCEEDED');
       expect(await assignmentsOf(arn)).toEqual([]);
       await rejection(remove(), ResourceNotFoundException);
+
+      // A creation while its deletion is in progress, and the other way round, is ConflictException.
+      await assign(arn, alice);
+      await rejection(remove(), ConflictException);
+      t.clock.advance(DELAY_MS);
+      await remove();
+      await rejection(assign(arn, alice), ConflictException);
+      t.clock.advance(DELAY_MS);
+      expect(await assignmentsOf(arn)).toEqual([]);
       await sso.send(new DeletePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: arn }));
     });
 
@@ -778,6 +817,73 @@ describe('IAM Identity Center', () => {
         member.send(new CreateGroupCommand({ IdentityStoreId: STORE, DisplayName: 'rogue' })),
         StoreAccessDeniedException,
       );
+    });
+  });
+
+  describe('with a data file', () => {
+    let directory: string;
+    beforeEach(() => {
+      directory = mkdtempSync(join(tmpdir(), 'vend-identity-center-'));
+    });
+    afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+    const clientFor = (endpoint: string) =>
+      new SSOAdminClient({ endpoint, region: 'us-east-1', credentials: ADMIN, maxAttempts: 1 });
+
+    it('finishes an assignment in flight after a restart', async () => {
+      const dataFile = join(directory, 'cloud.json');
+      const clock = manualClock();
+      const first = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+      const before = clientFor(first.endpoint);
+      const { PermissionSet } = await before.send(
+        new CreatePermissionSetCommand({ InstanceArn: INSTANCE_ARN, Name: 'Kept' }),
+      );
+      const alice = Object.values(first.cloud.state.identityCenter!.instances[0]!.users).find(
+        (user) => user.userName === 'alice',
+      )!.userId;
+      const { AccountAssignmentCreationStatus: started } = await before.send(
+        new CreateAccountAssignmentCommand({
+          InstanceArn: INSTANCE_ARN,
+          TargetId: SECURITY,
+          TargetType: 'AWS_ACCOUNT',
+          PermissionSetArn: PermissionSet!.PermissionSetArn!,
+          PrincipalType: 'USER',
+          PrincipalId: alice,
+        }),
+      );
+      await first.close();
+
+      const second = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+      try {
+        clock.advance(DELAY_MS);
+        const { AccountAssignmentCreationStatus: done } = await clientFor(second.endpoint).send(
+          new DescribeAccountAssignmentCreationStatusCommand({
+            InstanceArn: INSTANCE_ARN,
+            AccountAssignmentCreationRequestId: started!.RequestId!,
+          }),
+        );
+        expect(done!.Status).toBe('SUCCEEDED');
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("gives a state saved before Identity Center existed the seed's instance", async () => {
+      const dataFile = join(directory, 'cloud.json');
+      const clock = manualClock();
+      const first = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+      await first.close();
+      const saved = JSON.parse(readFileSync(dataFile, 'utf8')) as Record<string, unknown>;
+      delete saved.identityCenter;
+      writeFileSync(dataFile, JSON.stringify(saved));
+
+      const second = await startLocalCloud({ port: 0, seed: TEST_SEED, clock, dataFile });
+      try {
+        const { Instances } = await clientFor(second.endpoint).send(new ListInstancesCommand({}));
+        expect(Instances?.map((instance) => instance.IdentityStoreId)).toEqual([STORE]);
+      } finally {
+        await second.close();
+      }
     });
   });
 });

@@ -54,4 +54,49 @@ describe('the seed', () => {
     );
     expect(() => parseSeed({ accounts: [{ name: 'x' }] })).toThrow(/accounts\.0\.email/);
   });
+
+  it('seeds an Identity Center instance whose users keep their ids from start to start', async () => {
+    const seed = {
+      identityCenter: {
+        users: [{ userName: 'alice', email: 'alice@example.com', givenName: 'Alice', familyName: 'Example' }],
+        groups: [{ displayName: 'developers', members: ['alice'] }],
+      },
+    };
+    const ids = [];
+    for (let run = 0; run < 2; run++) {
+      const local = await startLocalCloud({ port: 0, seed, randomSeed: run + 1 });
+      try {
+        const instance = local.cloud.state.identityCenter!.instances[0]!;
+        expect(instance).toMatchObject({
+          instanceArn: 'arn:aws:sso:::instance/ssoins-7223f1e0c0ffee01',
+          identityStoreId: 'd-9067c0ffee',
+          ownerAccountId: '000000000000',
+        });
+        expect(Object.values(instance.memberships)).toHaveLength(1);
+        ids.push(Object.keys(instance.users));
+      } finally {
+        await local.close();
+      }
+    }
+    expect(ids[0]).toEqual(ids[1]);
+  });
+
+  it('names the Identity Center key and the problem when invalid', async () => {
+    expect(() => parseSeed({ identityCenter: { identityStoreId: 'store' } })).toThrow(
+      /identityCenter\.identityStoreId: an identity store id such as d-9067c0ffee/,
+    );
+    const user = (userName: string, email: string) => ({ userName, email, givenName: 'A', familyName: 'B' });
+    await expect(
+      startLocalCloud({
+        port: 0,
+        seed: { identityCenter: { groups: [{ displayName: 'developers', members: ['nobody'] }] } },
+      }),
+    ).rejects.toThrow(/identityCenter\.groups\.0\.members: 'nobody' is not a declared user/);
+    await expect(
+      startLocalCloud({
+        port: 0,
+        seed: { identityCenter: { users: [user('a', 'same@example.com'), user('b', 'SAME@example.com')] } },
+      }),
+    ).rejects.toThrow(/identityCenter\.users\.1: A user with that email address already exists/);
+  });
 });

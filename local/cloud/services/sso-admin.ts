@@ -227,7 +227,35 @@ function readAssignment(
   return { accountId, permissionSetArn: permissionSet.arn, principalType, principalId };
 }
 
-/** Starts an asynchronous operation that completes after `identityCenterDelayMs` of the simulated clock. */
+/**
+ * A creation racing a deletion of the same assignment (or the other way round) is ConflictException, which the
+ * API Reference tells callers to retry with back-off (CreateAccountAssignment; aws-samples/iam-identity-center-team
+ * retries it for exactly this race).
+ */
+function refuseRace(
+  instance: IdentityCenterInstanceRecord,
+  assignment: AssignmentRecord,
+  other: OperationRecord['kind'],
+): void {
+  const racing = Object.values(instance.operations).some(
+    (operation) =>
+      operation.kind === other &&
+      operation.status === 'IN_PROGRESS' &&
+      operation.targetId === assignment.accountId &&
+      operation.permissionSetArn === assignment.permissionSetArn &&
+      operation.principalType === assignment.principalType &&
+      operation.principalId === assignment.principalId,
+  );
+  if (racing)
+    throw conflict(
+      `An account assignment ${other === 'DELETE_ASSIGNMENT' ? 'deletion' : 'creation'} for this principal, permission set and account is in progress; retry later.`,
+    );
+}
+
+/**
+ * Starts an asynchronous operation that completes after `identityCenterDelayMs` of the simulated clock (or as the
+ * next queued assignment outcome says).
+ */
 function startOperation(
   context: CallContext,
   instance: IdentityCenterInstanceRecord,
@@ -237,13 +265,21 @@ function startOperation(
   const now = cloud.clock.now();
   let requestId = randomUuid(cloud);
   while (Object.hasOwn(instance.operations, requestId)) requestId = randomUuid(cloud);
-  const delay = cloud.settings.identityCenterDelayMs ?? DEFAULT_SETTINGS.identityCenterDelayMs ?? 0;
+  const queued =
+    fields.kind === 'CREATE_ASSIGNMENT'
+      ? identityCenterOf(cloud.state).nextAssignmentOutcomes?.shift()
+      : undefined;
+  const delay =
+    queued?.delayMs ?? cloud.settings.identityCenterDelayMs ?? DEFAULT_SETTINGS.identityCenterDelayMs ?? 0;
   const operation: OperationRecord = {
     requestId,
     status: 'IN_PROGRESS',
     createdAt: now,
     completesAt: now + delay,
     ...fields,
+    ...(queued?.state === 'FAILED'
+      ? { forcedFailure: queued.failureReason ?? 'Request failed due to an internal error.' }
+      : {}),
   };
   instance.operations[requestId] = operation;
   cloud.wakeAt(requestId, operation.completesAt);
@@ -314,7 +350,9 @@ const operations: Record<string, OperationDefinition> = {
       const tags = params.tags(input, 'Tags', 75);
       const existing = Object.values(instance.permissionSets);
       if (existing.some((permissionSet) => permissionSet.name === name))
-        throw conflict(`A permission set named ${name} already exists in this instance.`);
+        // AWS's wording, as callers have reported it (e.g. hashicorp/terraform-provider-aws and
+        // avlcloudtechnologies/terraform-aws-sso issues): "PermissionSet with name X already exists."
+        throw conflict(`PermissionSet with name ${name} already exists.`);
       if (existing.length >= MAX_PERMISSION_SETS)
         throw quotaExceeded(`An instance may have at most ${MAX_PERMISSION_SETS} permission sets.`);
       const instanceId = instance.instanceArn.split('/').pop()!;
@@ -379,8 +417,10 @@ const operations: Record<string, OperationDefinition> = {
         instance.assignments.some((assignment) => assignment.permissionSetArn === permissionSet.arn) ||
         instance.provisioned.some((entry) => entry.permissionSetArn === permissionSet.arn);
       if (inUse)
+        // "AWS SSO admin API does not allow deleting a permission set that already has account assignments"
+        // (aws-samples/aws-iam-identity-center-extensions#89; ConflictException, hashicorp/terraform-provider-aws#26757).
         throw conflict(
-          `Permission set ${permissionSet.name} is assigned or provisioned to accounts; delete its account assignments first.`,
+          `Could not delete because permission set ${permissionSet.name} is assigned or provisioned to accounts; delete its account assignments first.`,
         );
       delete instance.permissionSets[permissionSet.arn];
       return {};
@@ -454,6 +494,7 @@ const operations: Record<string, OperationDefinition> = {
     run(context, input) {
       const instance = existingInstance(context, input);
       const assignment = readAssignment(context, input, instance);
+      refuseRace(instance, assignment, 'DELETE_ASSIGNMENT');
       const operation = startOperation(context, instance, {
         kind: 'CREATE_ASSIGNMENT',
         permissionSetArn: assignment.permissionSetArn,
@@ -485,6 +526,7 @@ const operations: Record<string, OperationDefinition> = {
     run(context, input) {
       const instance = existingInstance(context, input);
       const assignment = readAssignment(context, input, instance);
+      refuseRace(instance, assignment, 'CREATE_ASSIGNMENT');
       if (!instance.assignments.some((existing) => sameAssignment(existing, assignment)))
         throw notFound(
           `Could not find an assignment of ${assignment.permissionSetArn} to ${assignment.principalType} ${assignment.principalId} in account ${assignment.accountId}.`,
