@@ -191,6 +191,62 @@ describe('Identity Center access through the real state machine', () => {
     expect(text).toContain('not assigned: the requester local-developer (VendDeveloper)');
   });
 
+  /** Queues how the next account assignment creation ends, through the local cloud's control API. */
+  async function nextAssignment(outcome: {
+    state: 'SUCCEEDED' | 'FAILED';
+    failureReason?: string;
+    delayMs?: number;
+  }) {
+    const response = await fetch(`${env.cloud.endpoint}/_local/identity-center/assignment-outcomes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(outcome),
+    });
+    expect(response.status).toBe(201);
+  }
+
+  it('retries while an assignment is still being created, and ends with every assignment in place', async () => {
+    // The first creation takes ten minutes: longer than the step polls, so the state machine retries the step.
+    await nextAssignment({ state: 'SUCCEEDED', delayMs: 600_000 });
+    const ids = seededIds(env);
+
+    const { execution, stored } = await vendFor(
+      'alice@example.com',
+      'arn:aws:sts::000000000000:assumed-role/Developer/bob',
+    );
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(stored.steps.grantAccess?.attempts).toBeGreaterThan(1);
+    const psArn = await permissionSetArn(sso, 'VendDeveloper');
+    expect(await assignments(sso, stored.accountId!, psArn)).toEqual(
+      expect.arrayContaining([
+        { PrincipalType: 'GROUP', PrincipalId: ids.group('developers') },
+        { PrincipalType: 'USER', PrincipalId: ids.user('alice') },
+        { PrincipalType: 'USER', PrincipalId: ids.user('bob') },
+      ]),
+    );
+  });
+
+  it('fails the request at grantAccess, with AWS reason, when an assignment creation fails', async () => {
+    await nextAssignment({
+      state: 'FAILED',
+      failureReason: 'Received a 404 status error: Not supported policy.',
+    });
+
+    const { execution, stored } = await vendFor(
+      'alice@example.com',
+      'arn:aws:sts::000000000000:assumed-role/Developer/bob',
+    );
+
+    expect(execution.status).toBe('FAILED');
+    expect(stored.status).toBe('failed');
+    expect(stored.failure).toMatchObject({
+      step: 'grantAccess',
+      reason:
+        'Identity Center could not complete the assignment of VendDeveloper for group developers: Received a 404 status error: Not supported policy.',
+    });
+  });
+
   it('does nothing, and says so, when no Identity Center is configured', async () => {
     const { stored } = await vendFor('alice@example.com', 'arn:aws:iam::000000000000:user/alice');
     const deps: Deps = { ...env.deps, config: { ...env.deps.config, identityCenter: undefined } };
