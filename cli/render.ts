@@ -31,7 +31,8 @@ const STEP_RANK: Record<StepView['name'], number> = {
   applyBaseline: 3,
   applyBudget: 4,
   connectDns: 5,
-  notify: 6,
+  grantAccess: 6,
+  notify: 7,
 };
 
 type DriftAspect = DriftRecordView['aspects'][number];
@@ -43,6 +44,7 @@ const ASPECT_NAMES: Record<DriftAspect, string> = {
   baseline: 'baseline',
   budget: 'budget',
   dns: 'DNS',
+  identityCenter: 'Identity Center',
 };
 
 /** `2026-11-22T03:14:44.873Z` -> `03:14:44`, in UTC. */

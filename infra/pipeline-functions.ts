@@ -11,6 +11,7 @@ export const TASK_FUNCTION_FOLDERS = {
   ApplyBaselineFunctionArn: 'apply-baseline',
   ApplyBudgetFunctionArn: 'apply-budget',
   ConnectDnsFunctionArn: 'connect-dns',
+  GrantAccessFunctionArn: 'grant-access',
   CompleteRequestFunctionArn: 'complete-request',
   RecordFailureFunctionArn: 'record-failure',
 } as const;
@@ -87,7 +88,45 @@ export interface FunctionAccess {
   readonly startsExecutions?: boolean;
   /** Looks up executions of the state machine by name (DescribeExecution). */
   readonly describesExecutions?: boolean;
+  /**
+   * Administers `identityCenter.instanceArn`: its declared permission sets and the vended accounts' assignments
+   * (`IDENTITY_CENTER_ACTIONS`), and looks users and groups up in its identity store.
+   */
+  readonly administersIdentityCenter?: boolean;
 }
+
+/**
+ * What the Identity Center converger (functions/domain/identity-center.ts) calls in sso-admin, by the resource
+ * types each action authorizes (Service Authorization Reference, "Actions, resources, and condition keys for AWS
+ * IAM Identity Center": Instance `arn:${Partition}:sso:::instance/${InstanceId}`, PermissionSet
+ * `arn:${Partition}:sso:::permissionSet/${InstanceId}/${PermissionSetId}`, Account
+ * `arn:${Partition}:sso:::account/${AccountId}`). ListInstances has no resource type.
+ */
+export const IDENTITY_CENTER_ACTIONS = {
+  /** Authorize the instance, and the permission set where they name one. */
+  permissionSets: [
+    'sso:ListPermissionSets',
+    'sso:DescribePermissionSet',
+    'sso:CreatePermissionSet',
+    'sso:UpdatePermissionSet',
+    'sso:ListManagedPoliciesInPermissionSet',
+    'sso:AttachManagedPolicyToPermissionSet',
+    'sso:DetachManagedPolicyFromPermissionSet',
+    'sso:ProvisionPermissionSet',
+    'sso:DescribePermissionSetProvisioningStatus',
+    'sso:DescribeAccountAssignmentCreationStatus',
+  ],
+  /** Authorize the instance, the permission set and the account. */
+  assignments: ['sso:ListAccountAssignments', 'sso:CreateAccountAssignment'],
+  /**
+   * Identity Store (Service Authorization Reference, "Actions, resources, and condition keys for AWS Identity
+   * Store": GetUserId and GetGroupId authorize the Identitystore `arn:${Partition}:identitystore::${Account}:identitystore/${IdentityStoreId}`
+   * and AllUsers `arn:${Partition}:identitystore:::user/*` or AllGroups `arn:${Partition}:identitystore:::group/*`).
+   */
+  lookups: ['identitystore:GetUserId', 'identitystore:GetGroupId'],
+  /** No resource type: only when `identityCenter.identityStoreId` is absent (it is looked up). */
+  unscoped: ['sso:ListInstances'],
+} as const;
 
 /** Every step records its progress through `runStep`: GetItem (the request) and UpdateItem (the step). */
 const STEP_RECORD: readonly RegistryAction[] = ['GetItem', 'UpdateItem'];
@@ -150,6 +189,13 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     organizations: [],
     registry: STEP_RECORD,
     assumesAccessRole: true,
+  },
+  'grant-access': {
+    description:
+      'Vend: Identity Center permission sets for groups, the requester and the owner in the new account',
+    organizations: [],
+    registry: STEP_RECORD,
+    administersIdentityCenter: true,
   },
   'connect-dns': {
     description: "Vend: associates the account's default VPC with the hub's private hosted zone",
@@ -282,6 +328,8 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     assumesAccessRole: true,
     assumesDnsHubRole: true,
     notifies: true,
+    // The sweep converges the Identity Center assignments.
+    administersIdentityCenter: true,
   },
 };
 

@@ -44,6 +44,7 @@ import {
   accessOf,
   FUNCTION_ACCESS,
   type FunctionAccess,
+  IDENTITY_CENTER_ACTIONS,
   ORGANIZATIONS_CHANGERS,
   type OrganizationsScope,
   TASK_FUNCTION_FOLDERS,
@@ -537,6 +538,8 @@ export class VendStack extends Stack {
       );
     }
     if (access.assumesAccessRole) statements.push(...this.accessRoleStatements(config));
+    if (access.administersIdentityCenter && config.identityCenter)
+      statements.push(...this.identityCenterStatements(config));
     if (access.assumesDnsHubRole && config.dns) {
       statements.push(
         new PolicyStatement({
@@ -634,6 +637,55 @@ export class VendStack extends Stack {
     ];
   }
 
+  /**
+   * Identity Center administration, scoped to `identityCenter.instanceArn` (see `IDENTITY_CENTER_ACTIONS`): its
+   * permission sets (Vend creates the declared ones, so their ids are unknown at deploy time) and the accounts Vend
+   * vends (unknown too). The management account, the DNS hub and the accounts the baseline's roles trust are
+   * denied assignments explicitly: Vend never hands out access to them. Users and groups are looked up in the
+   * instance's identity store only.
+   */
+  private identityCenterStatements(config: VendConfig): PolicyStatement[] {
+    const identityCenter = config.identityCenter!;
+    const { instance, permissionSets, accounts, identityStore, users, groups } =
+      identityCenterArns(identityCenter);
+    const statements = [
+      new PolicyStatement({
+        actions: [...IDENTITY_CENTER_ACTIONS.permissionSets],
+        resources: [instance, permissionSets],
+      }),
+      new PolicyStatement({
+        actions: [...IDENTITY_CENTER_ACTIONS.assignments],
+        resources: [instance, permissionSets, accounts],
+      }),
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['sso:CreateAccountAssignment'],
+        resources: this.protectedAccountIds(config).map((id) => `arn:${Aws.PARTITION}:sso:::account/${id}`),
+      }),
+      new PolicyStatement({
+        actions: [...IDENTITY_CENTER_ACTIONS.lookups],
+        resources: [identityStore, users, groups],
+      }),
+    ];
+    if (!identityCenter.identityStoreId) {
+      statements.push(
+        new PolicyStatement({ actions: [...IDENTITY_CENTER_ACTIONS.unscoped], resources: ['*'] }),
+      );
+    }
+    return statements;
+  }
+
+  /** Accounts Vend never acts in through generic means: the DNS hub, those the baseline's roles trust, this one. */
+  private protectedAccountIds(config: VendConfig): string[] {
+    return [
+      ...new Set([
+        ...(config.dns ? [config.dns.hubAccountId] : []),
+        ...config.baseline.roles.map((role) => role.trustedAccountId),
+        this.account,
+      ]),
+    ];
+  }
+
   /** The vendable OUs' ids: the configuration's ids, the prop's ids of its paths, else one parameter per path. */
   private vendableOrganizationalUnitIds(
     config: VendConfig,
@@ -668,14 +720,48 @@ export class VendStack extends Stack {
         'Node.js 22 on purpose: the local pipeline and the tests run the same code on Node 22 (see STACK.md).',
       );
       const unscoped = access.organizations.filter((grant) => grant.scope === 'none');
+      const listsInstances =
+        access.administersIdentityCenter && config.identityCenter?.identityStoreId === undefined;
       ack(
         fn.role,
         'IAM5[Resource::*]',
         [
           'X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource-level permissions.',
           ...unscoped.map((grant) => `${grant.actions.join(', ')} on *: ${grant.why}.`),
+          ...(listsInstances
+            ? [
+                'sso:ListInstances on *: no resource type (Service Authorization Reference); finds the identity store of identityCenter.instanceArn.',
+              ]
+            : []),
         ].join(' '),
       );
+      if (access.administersIdentityCenter && config.identityCenter) {
+        const arns = identityCenterArns(config.identityCenter);
+        const reasons: [string, string][] = [
+          [
+            arns.permissionSets,
+            'The permission sets of the configured Identity Center instance only: Vend creates the declared ones, whose ids do not exist at deploy time.',
+          ],
+          [
+            arns.accounts,
+            'Account assignments in the accounts Vend vends (their ids do not exist at deploy time); the management, DNS hub and security accounts are denied explicitly.',
+          ],
+          [
+            arns.users,
+            "Identity Store's AllUsers resource (Service Authorization Reference): GetUserId names no user before it finds one; the identity store itself is scoped.",
+          ],
+          [
+            arns.groups,
+            "Identity Store's AllGroups resource (Service Authorization Reference): GetGroupId names no group before it finds one; the identity store itself is scoped.",
+          ],
+        ];
+        if (!config.identityCenter.identityStoreId)
+          reasons.push([
+            arns.identityStore,
+            'The identity store of the configured instance, looked up at run time (identityCenter.identityStoreId is not given).',
+          ]);
+        for (const [arn, reason] of reasons) ack(fn.role, resource(arn), reason);
+      }
       const scoped = new Set(
         access.organizations.flatMap((grant) =>
           grant.scope === 'none' ? [] : organizationArns[grant.scope]!,
@@ -767,6 +853,20 @@ function organizationResourceArns(
       ...vendableOuIds.map((id) => `${base}:ou/${org}/${id}`),
     ],
     'move-back-from-anywhere': [account, ou, root],
+  };
+}
+
+/** The Identity Center ARNs Vend's statements name (formats: see `IDENTITY_CENTER_ACTIONS`). */
+function identityCenterArns(identityCenter: NonNullable<VendConfig['identityCenter']>) {
+  const instanceId = identityCenter.instanceArn.slice(identityCenter.instanceArn.lastIndexOf('/') + 1);
+  const storeId = identityCenter.identityStoreId ?? '*';
+  return {
+    instance: `arn:${Aws.PARTITION}:sso:::instance/${instanceId}`,
+    permissionSets: `arn:${Aws.PARTITION}:sso:::permissionSet/${instanceId}/*`,
+    accounts: `arn:${Aws.PARTITION}:sso:::account/*`,
+    identityStore: `arn:${Aws.PARTITION}:identitystore::${Aws.ACCOUNT_ID}:identitystore/${storeId}`,
+    users: `arn:${Aws.PARTITION}:identitystore:::user/*`,
+    groups: `arn:${Aws.PARTITION}:identitystore:::group/*`,
   };
 }
 

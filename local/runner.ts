@@ -7,6 +7,7 @@ import { checkAccountCreation } from '../functions/check-account-creation/core.t
 import { completeRequest } from '../functions/complete-request/core.ts';
 import { connectDns } from '../functions/connect-dns/core.ts';
 import { createAccount } from '../functions/create-account/core.ts';
+import { grantAccess } from '../functions/grant-access/core.ts';
 import { moveAccount } from '../functions/move-account/core.ts';
 import { recordFailure } from '../functions/record-failure/core.ts';
 import type { Deps } from '../functions/shared/deps.ts';
@@ -28,6 +29,7 @@ export const TASK_FUNCTIONS: Record<string, { core: Core; functionName: string }
   ApplyBaselineFunctionArn: { core: applyBaseline, functionName: 'apply-baseline' },
   ApplyBudgetFunctionArn: { core: applyBudget, functionName: 'apply-budget' },
   ConnectDnsFunctionArn: { core: connectDns, functionName: 'connect-dns' },
+  GrantAccessFunctionArn: { core: grantAccess, functionName: 'grant-access' },
   CompleteRequestFunctionArn: { core: completeRequest, functionName: 'complete-request' },
   RecordFailureFunctionArn: { core: recordFailure, functionName: 'record-failure' },
 };

@@ -5,6 +5,7 @@ import { METRIC } from '../shared/metrics-names.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
 import { vendTags } from '../shared/model.ts';
 import {
+  type IdentityCenterAccess,
   NO_WEBHOOK,
   type RoleAccess,
   type SuccessDetails,
@@ -19,7 +20,7 @@ import { canonicalJson } from '../shared/text.ts';
  * account". The request and its account come from the registry.
  */
 export interface CompleteRequestInput extends StepInput {
-  /** The Parallel state's results: each has `step` ('applyBaseline' | 'applyBudget' | 'connectDns'). */
+  /** The Parallel state's results: each has `step` ('applyBaseline' | 'applyBudget' | 'connectDns' | 'grantAccess'). */
   configured?: unknown[];
 }
 
@@ -99,9 +100,10 @@ interface Configured {
   baseline: Record<string, unknown>;
   budget: Record<string, unknown>;
   dns: Record<string, unknown>;
+  access: Record<string, unknown>;
 }
 
-const BRANCHES = ['applyBaseline', 'applyBudget', 'connectDns'] as const;
+const BRANCHES = ['applyBaseline', 'applyBudget', 'connectDns', 'grantAccess'] as const;
 
 function readConfigured(results: unknown[] | undefined): Configured {
   const list = Array.isArray(results) ? results.map((result) => (isObject(result) ? result : {})) : [];
@@ -109,7 +111,12 @@ function readConfigured(results: unknown[] | undefined): Configured {
     list.find((result) => result.step === step) ??
     (list.some((result) => typeof result.step === 'string') ? undefined : list[BRANCHES.indexOf(step)]) ??
     {};
-  return { baseline: find('applyBaseline'), budget: find('applyBudget'), dns: find('connectDns') };
+  return {
+    baseline: find('applyBaseline'),
+    budget: find('applyBudget'),
+    dns: find('connectDns'),
+    access: find('grantAccess'),
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -224,6 +231,32 @@ function successDetails(
       subscribers: deps.config.budget.subscribers,
     },
     ...(association ? { dns: association } : { dnsNote: noDnsNote(deps, dns) }),
+    ...identityCenterAccess(configured.access),
+  };
+}
+
+/** The grant-access step's output, read defensively: nothing when it assigned nothing. */
+function identityCenterAccess(access: Record<string, unknown>): { identityCenter?: IdentityCenterAccess } {
+  const portalUrl = str(access.portalUrl);
+  if (access.configured !== true || !portalUrl) return {};
+  const list = (value: unknown) => (Array.isArray(value) ? value.filter(isObject) : []);
+  return {
+    identityCenter: {
+      portalUrl,
+      permissionSets: Array.isArray(access.permissionSets)
+        ? access.permissionSets.filter((name): name is string => typeof name === 'string')
+        : [],
+      granted: list(access.granted).map((grant) => ({
+        permissionSet: str(grant.permissionSet) ?? '',
+        principal: str(grant.principal) ?? '',
+      })),
+      unassigned: list(access.unassigned).map((person) => ({
+        role: person.role === 'requester' ? 'requester' : 'owner',
+        who: str(person.who) ?? '',
+        permissionSet: str(person.permissionSet) ?? '',
+        reason: str(person.reason) ?? '',
+      })),
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import {
   type VendConfig,
 } from '../shared/config.ts';
 import type { AccountDesiredState, VendRequest } from '../shared/model.ts';
+import { canonicalJson } from '../shared/text.ts';
 
 /**
  * The profile an account is vended to and kept at: recorded with the request, then with the account, so that a
@@ -148,7 +149,10 @@ export function profileRollout(
   const sameFloor = sameSet(from.budget.thresholds.map(thresholdKey), to.budget.thresholds.map(thresholdKey));
   // The sweep converges the account's security defaults to the new profile's (`rollout.to`) in its baseline check.
   const sameSecurity = sameJson(securityDefaultsOf(deps.config, from), securityDefaultsOf(deps.config, to));
-  if (sameRoles && sameFloor && sameSecurity) return undefined;
+  const sameAccess =
+    canonicalJson(from.identityCenter?.assignments ?? []) ===
+    canonicalJson(to.identityCenter?.assignments ?? []);
+  if (sameRoles && sameFloor && sameSecurity && sameAccess) return undefined;
   const defined = new Set(deps.config.baseline.roles.map((role) => role.name));
   const addRoles = profileRoles(deps.config, to.baselineRoles)
     .map((role) => role.name)
@@ -164,6 +168,10 @@ export function profileRollout(
   }
   if (!sameFloor) parts.push(`its alert floor is ${thresholdsText(to.budget.thresholds)}`);
   if (!sameSecurity) parts.push('its security defaults changed');
+  if (!sameAccess) {
+    const sets = [...new Set((to.identityCenter?.assignments ?? []).map((item) => item.permissionSet))];
+    parts.push(`it assigns permission set(s) ${sets.length > 0 ? sets.join(', ') : 'none'}`);
+  }
   return {
     from,
     to,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { convergeBaseline, rollOutRoles } from '../domain/baseline.ts';
 import { convergeBudget } from '../domain/budget.ts';
 import { associationText, connectVpcToSharedZone } from '../domain/dns.ts';
+import { convergeAccess } from '../domain/identity-center.ts';
 import { type ProfileRollout, profileOfAccount, profileRollout } from '../domain/profile.ts';
 import { securityDefaultsOf } from '../shared/config.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -338,6 +339,32 @@ async function checkAccount(
           : dryRun
             ? [`would associate the ${association}`]
             : [`associated the ${association}`],
+      };
+    });
+  }
+
+  if (deps.config.identityCenter) {
+    // The assignments of the profile the account is kept at, or is being rolled out to.
+    const profile = rollout?.to ?? profileOfAccount(deps, desired);
+    await run('identityCenter', async () => {
+      const { changeLog } = await convergeAccess(
+        deps,
+        accountId,
+        {
+          assignments: profile.identityCenter?.assignments ?? [],
+          owner: desired.owner,
+          ...(desired.requester ? { requester: desired.requester } : {}),
+        },
+        { dryRun },
+      );
+      return {
+        aspect: 'identityCenter',
+        drifted: changeLog.length > 0,
+        found:
+          changeLog.length > 0
+            ? `the Identity Center access differs (${changeLog.length} difference(s))`
+            : '',
+        changes: changeLog,
       };
     });
   }

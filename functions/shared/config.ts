@@ -138,6 +138,53 @@ const tagRuleSchema = z
   })
   .refine((rule) => !(rule.allowedValues && rule.pattern), 'give allowedValues or pattern, not both');
 
+/** Minutes of an ISO 8601 duration of hours and minutes (PT8H, PT1H30M); undefined for any other form. */
+export function isoMinutes(value: string): number | undefined {
+  const match = /^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$/.exec(value);
+  if (!match || (match[1] === undefined && match[2] === undefined)) return undefined;
+  return Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0);
+}
+
+/** A permission set's name (SDK model, CreatePermissionSetRequest.Name: 1-32 of letters, digits and +=,.@_-). */
+const permissionSetName = z
+  .string()
+  .regex(/^[\w+=,.@-]{1,32}$/, 'a permission set name: 1-32 of letters, digits and +=,.@_-');
+
+/** A permission set Vend creates and keeps in the Identity Center instance. */
+const permissionSetSchema = z.strictObject({
+  name: permissionSetName,
+  /** SDK model, CreatePermissionSetRequest.Description: up to 700 characters. */
+  description: z.string().min(1).max(700).optional(),
+  /**
+   * How long a sign-in lasts, ISO 8601 (SDK model, CreatePermissionSetRequest.SessionDuration; AWS allows 1 to 12
+   * hours). @default PT1H
+   */
+  sessionDuration: z
+    .string()
+    .refine((value) => {
+      const minutes = isoMinutes(value);
+      return minutes !== undefined && minutes >= 60 && minutes <= 720;
+    }, 'an ISO 8601 duration of 1 to 12 hours, such as PT1H or PT8H')
+    .default('PT1H'),
+  /** AWS managed or customer managed policies attached to it (AWS allows 20 per permission set by default). */
+  managedPolicyArns: z
+    .array(z.string().regex(/^arn:aws[\w-]*:iam::(aws|\d{12}):policy\/.+$/, 'a managed policy ARN'))
+    .max(20)
+    .default([]),
+});
+
+/** One assignment a profile gives each account: a permission set for groups, and for the requester and owner. */
+const assignmentSchema = z.strictObject({
+  /** A permission set of `identityCenter.permissionSets`, or one that exists in the instance, by name. */
+  permissionSet: permissionSetName,
+  /** Groups of the identity store, by display name. */
+  groups: z.array(z.string().min(1).max(1024)).max(20).default([]),
+  /** The requester, found by user name or email (the session name of the role they signed in with). @default false */
+  requester: z.boolean().default(false),
+  /** The owner, found by email or user name. @default false */
+  owner: z.boolean().default(false),
+});
+
 /**
  * A profile: how accounts in an OU are vended. `profiles.default` applies to every vendable OU; `profiles["<OU
  * path>"]` overrides it key by key (a section such as `budget` is merged field by field).
@@ -205,6 +252,12 @@ const profileSchema = z.strictObject({
    * `profiles.default` setting by setting (each alternate contact type on its own). @default none managed
    */
   securityDefaults: securityDefaultsSchema.optional(),
+  /** Who gets which permission set in each account through IAM Identity Center (needs `identityCenter`). */
+  identityCenter: z
+    .strictObject({
+      assignments: z.array(assignmentSchema).max(20),
+    })
+    .optional(),
 });
 
 /** What principals matching an `access` entry may do. */
@@ -375,6 +428,41 @@ export const configSchema = z.strictObject({
       webhookUrl: z.url().optional(),
     })
     .prefault({}),
+  /**
+   * IAM Identity Center: people sign in once, at the access portal, and reach each account through the permission
+   * sets its profile assigns (`profiles.<name>.identityCenter`). Absent: Vend assigns nothing, and the baseline's
+   * IAM roles remain the way in.
+   */
+  identityCenter: z
+    .strictObject({
+      /** The instance (SDK model, InstanceArn: arn:aws:sso:::instance/ssoins-...). */
+      instanceArn: z
+        .string()
+        .regex(
+          /^arn:aws[\w-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
+          'an Identity Center instance ARN such as arn:aws:sso:::instance/ssoins-0123456789abcdef',
+        ),
+      /** Its identity store (d-...); looked up with ListInstances when absent. */
+      identityStoreId: z
+        .string()
+        .regex(
+          /^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+          'an identity store id such as d-0123456789',
+        )
+        .optional(),
+      /** The region the instance lives in. @default organization.homeRegion */
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'a region such as us-east-1')
+        .optional(),
+      /** The access portal's address, for the ready message. @default https://<identityStoreId>.awsapps.com/start */
+      accessPortalUrl: z.url({ protocol: /^https$/ }).optional(),
+      /** Permission sets Vend creates and keeps; a profile may also name one that exists already. */
+      permissionSets: z.array(permissionSetSchema).max(50).default([]),
+      /** Permission sets that exist in the instance already, by name: Vend assigns them and never changes them. */
+      existingPermissionSets: z.array(permissionSetName).max(50).default([]),
+    })
+    .optional(),
   drift: z
     .strictObject({
       /** `fix` puts drifted accounts back; `report` only tells. */
@@ -441,6 +529,9 @@ export interface SecurityDefaults {
   /** The alternate contacts set, by type; a type absent is not managed. */
   alternateContacts: Partial<Record<AlternateContactKind, AlternateContact>>;
 }
+export type IdentityCenterConfig = NonNullable<VendConfig['identityCenter']>;
+export type DeclaredPermissionSet = IdentityCenterConfig['permissionSets'][number];
+export type IdentityCenterAssignment = z.output<typeof assignmentSchema>;
 
 /** Checks a configuration; an error names each key at fault and what is wrong with it. */
 export function parseConfig(raw: unknown, source = 'configuration'): VendConfig {
@@ -529,6 +620,18 @@ function crossChecks(config: VendConfig): string[] {
     if (!ous.includes(path))
       problems.push(`naming.prefixes.${path}: not one of organization.allowedOrganizationalUnits`);
   }
+  const setNames = new Set<string>();
+  for (const [i, set] of (config.identityCenter?.permissionSets ?? []).entries()) {
+    if (setNames.has(set.name))
+      problems.push(`identityCenter.permissionSets.${i}.name: '${set.name}' is declared twice`);
+    setNames.add(set.name);
+  }
+  for (const [i, name] of (config.identityCenter?.existingPermissionSets ?? []).entries()) {
+    if (setNames.has(name))
+      problems.push(
+        `identityCenter.existingPermissionSets.${i}: '${name}' is also in identityCenter.permissionSets; list it in one of them`,
+      );
+  }
   const roles = new Set(config.baseline.roles.map((role) => role.name));
   for (const [name, profile] of Object.entries(config.profiles)) {
     const at = `profiles.${name}`;
@@ -554,6 +657,7 @@ function crossChecks(config: VendConfig): string[] {
         `${at}.securityDefaults.ebsEncryption.kmsKeyId: a default key needs enabled: true (or leave the key out)`,
       );
     }
+    problems.push(...identityCenterProblems(config, at, profile));
   }
   for (const [name, entry] of Object.entries(config.access)) {
     for (const grant of ['request', 'approve'] as const) {
@@ -590,6 +694,39 @@ function crossChecks(config: VendConfig): string[] {
   return problems;
 }
 
+/** A profile's Identity Center assignments against `identityCenter`: it must exist, and sets must be unique. */
+function identityCenterProblems(config: VendConfig, at: string, profile: ProfileInput): string[] {
+  const assignments = profile.identityCenter?.assignments ?? [];
+  if (assignments.length === 0) return [];
+  if (!config.identityCenter) {
+    return [
+      `${at}.identityCenter.assignments: needs identityCenter (the instance's ARN) at the top level, or remove the assignments`,
+    ];
+  }
+  const problems: string[] = [];
+  const known = new Set([
+    ...config.identityCenter.permissionSets.map((set) => set.name),
+    ...config.identityCenter.existingPermissionSets,
+  ]);
+  const seen = new Set<string>();
+  for (const [i, assignment] of assignments.entries()) {
+    if (seen.has(assignment.permissionSet))
+      problems.push(
+        `${at}.identityCenter.assignments.${i}.permissionSet: '${assignment.permissionSet}' is assigned twice; list its groups in one entry`,
+      );
+    seen.add(assignment.permissionSet);
+    if (!known.has(assignment.permissionSet))
+      problems.push(
+        `${at}.identityCenter.assignments.${i}.permissionSet: '${assignment.permissionSet}' is neither in identityCenter.permissionSets nor in identityCenter.existingPermissionSets`,
+      );
+    if (assignment.groups.length === 0 && !assignment.requester && !assignment.owner)
+      problems.push(
+        `${at}.identityCenter.assignments.${i}: assigns to nobody; give groups, requester or owner`,
+      );
+  }
+  return problems;
+}
+
 /** Whether an OU grant list (`request` or `approve`) covers an OU path. */
 export function grants(list: readonly string[], ou: string): boolean {
   return list.includes('*') || list.includes(ou);
@@ -620,6 +757,8 @@ export interface Profile {
    * OU apply (`securityDefaultsOf`).
    */
   securityDefaults?: SecurityDefaults;
+  /** The Identity Center assignments each account gets (absent: none, as in profiles recorded before them). */
+  identityCenter?: { assignments: IdentityCenterAssignment[] };
 }
 
 /** The default approval expiry: seven days. */
@@ -637,6 +776,7 @@ export function resolveProfile(config: VendConfig, ou: string): Profile {
   const approvers = pick('approval')?.approvers;
   const description = pick('description');
   const slackChannel = pick('slackChannel');
+  const identityCenter = pick('identityCenter');
   return {
     organizationalUnit: ou,
     name: config.profiles[ou] ? ou : 'default',
@@ -663,6 +803,7 @@ export function resolveProfile(config: VendConfig, ou: string): Profile {
     rootEmail: pick('rootEmail') ?? { source: 'template' },
     ownerDomains: pick('ownerDomains') ?? (templateDomain ? [templateDomain] : []),
     securityDefaults: resolveSecurityDefaults(base.securityDefaults, own.securityDefaults),
+    ...(identityCenter && identityCenter.assignments.length > 0 ? { identityCenter } : {}),
   };
 }
 

@@ -32,6 +32,14 @@ export class AccountNotReadyError extends Error {
   override readonly name = 'Vend.AccountNotReady';
 }
 
+/**
+ * An asynchronous Identity Center request (an account assignment's creation, a permission set's provisioning) is
+ * still in progress after the step's few polls: retry, and the next attempt finds it done.
+ */
+export class AssignmentInProgressError extends Error {
+  override readonly name = 'Vend.AssignmentInProgress';
+}
+
 /** Slack did not take the message (rate limited or down): retry later. */
 export class SlackUnavailableError extends Error {
   override readonly name = 'Vend.SlackUnavailable';
@@ -68,6 +76,7 @@ export const WORKFLOW_ERROR_NAMES = [
   'Vend.CreationSlotsFull',
   'Vend.AccountNotReady',
   'Vend.SlackUnavailable',
+  'Vend.AssignmentInProgress',
   'Vend.Failed',
   'Vend.ExecutionRejected',
 ] as const;

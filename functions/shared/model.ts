@@ -66,6 +66,7 @@ export const STEP_NAMES = [
   'applyBaseline',
   'applyBudget',
   'connectDns',
+  'grantAccess',
   'notify',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
@@ -184,6 +185,7 @@ export const DRIFT_ASPECTS = [
   'baseline',
   'budget',
   'dns',
+  'identityCenter',
 ] as const;
 export type DriftAspect = (typeof DRIFT_ASPECTS)[number];
 

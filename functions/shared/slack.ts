@@ -146,6 +146,7 @@ const STEP_DESCRIPTIONS: Record<StepName, string> = {
   applyBaseline: 'applying the baseline (IAM roles, password policy, account alias)',
   applyBudget: 'setting up the budget',
   connectDns: 'connecting the account to the private DNS',
+  grantAccess: 'giving access through IAM Identity Center',
   notify: 'announcing the account',
 };
 
@@ -188,6 +189,17 @@ export interface SuccessDetails {
   dns?: { hostedZoneId: string; vpcId: string; region: string };
   /** Why there is no DNS association, when there is none. */
   dnsNote?: string;
+  /** IAM Identity Center access, when the account's profile assigns any. */
+  identityCenter?: IdentityCenterAccess;
+}
+
+/** The Identity Center part of the ready message: where to sign in, what was assigned, and who could not be. */
+export interface IdentityCenterAccess {
+  portalUrl: string;
+  permissionSets: string[];
+  /** In words per permission set: "VendDeveloper for group developers". */
+  granted: { permissionSet: string; principal: string }[];
+  unassigned: { role: 'owner' | 'requester'; who: string; permissionSet: string; reason: string }[];
 }
 
 /** What went wrong, for the "failed" message. */
@@ -267,6 +279,25 @@ function roleLine(role: RoleAccess, accountId: string): string {
   return `• *${escapeSlack(role.name, 64)}*${from}: ${link(switchRoleUrl(role.name, accountId), 'switch role')}`;
 }
 
+/** Where to sign in through Identity Center, each permission set and its holders, and who could not be assigned. */
+function identityCenterLines(access: IdentityCenterAccess): string[] {
+  const lines = [`• *IAM Identity Center*: sign in at the ${link(access.portalUrl, 'access portal')}`];
+  for (const permissionSet of access.permissionSets) {
+    const holders = access.granted
+      .filter((grant) => grant.permissionSet === permissionSet)
+      .map((grant) => escapeSlack(grant.principal, 256));
+    lines.push(
+      `    ◦ permission set *${escapeSlack(permissionSet, 32)}*${holders.length > 0 ? `: ${joinWithin(holders, FIELD_TEXT_MAX, ', ')}` : ''}`,
+    );
+  }
+  for (const person of access.unassigned) {
+    lines.push(
+      `    ◦ not assigned: the ${person.role} ${escapeSlack(person.who, 256)} (${escapeSlack(person.permissionSet, 32)}): ${escapeSlack(person.reason, 512)}`,
+    );
+  }
+  return lines;
+}
+
 /**
  * "Your account is ready": the account, where it sits, how to sign in through each baseline role, the budget and
  * the DNS association, addressed to the requester.
@@ -280,7 +311,8 @@ export function successMessage(details: SuccessDetails): SlackMessage {
     : `The AWS account *${name}* requested by ${who.text} is ready.`;
 
   const signIn = ['*Sign in*'];
-  if (details.roles.length === 0)
+  if (details.identityCenter) signIn.push(...identityCenterLines(details.identityCenter));
+  if (details.roles.length === 0 && !details.identityCenter)
     signIn.push('No sign-in roles were set up: ask the platform team how to get in.');
   for (const role of details.roles) signIn.push(roleLine(role, accountId));
   if (details.alias) signIn.push(`Account alias: ${code(details.alias, 63)}`);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/shared/env.ts';
 import { PipelineFunction } from '../../infra/constructs/pipeline-function.ts';
@@ -162,5 +163,39 @@ describe('the organization and the vendable OUs', () => {
     expect(() => synthVendStack({ configFile: same }, { bundle: false })).toThrow(
       /dns\.roleName \(OrganizationAccountAccessRole\) is organization\.accessRoleName/,
     );
+  });
+});
+
+describe('Identity Center without its identity store id', () => {
+  it('lets grant-access and drift list instances to find it, and passes cdk-nag with the findings acknowledged', () => {
+    const { identityStoreId: _, ...identityCenter } = validConfig.identityCenter;
+    const file = configFile('no-store-id.json', { ...validConfig, identityCenter });
+    const { stack } = synthVendStack({ configFile: file }, { bundle: false });
+
+    const statements = (folder: string) =>
+      (
+        Template.fromStack(stack).toJSON().Resources[
+          stack.getLogicalId(
+            stack.functions[folder]!.role.node.findChild('DefaultPolicy').node.defaultChild as never,
+          )
+        ] as {
+          Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+        }
+      ).Properties.PolicyDocument.Statement;
+    for (const folder of ['grant-access', 'drift']) {
+      const lists = statements(folder).find((statement) =>
+        [statement.Action].flat().includes('sso:ListInstances'),
+      );
+      expect(lists?.Resource, folder).toBe('*');
+      const lookups = statements(folder).find((statement) =>
+        [statement.Action].flat().includes('identitystore:GetUserId'),
+      );
+      expect(JSON.stringify(lookups?.Resource), folder).toContain(':identitystore/*');
+    }
+    expect(statements('apply-budget').some((s) => [s.Action].flat().includes('sso:ListInstances'))).toBe(
+      false,
+    );
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    expect(report.violations.flatMap((violation) => violation.violatingResources)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,24 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'apply-baseline': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'apply-budget': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'connect-dns': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  'grant-access': [
+    'sso:ListPermissionSets',
+    'sso:DescribePermissionSet',
+    'sso:CreatePermissionSet',
+    'sso:UpdatePermissionSet',
+    'sso:ListManagedPoliciesInPermissionSet',
+    'sso:AttachManagedPolicyToPermissionSet',
+    'sso:DetachManagedPolicyFromPermissionSet',
+    'sso:ProvisionPermissionSet',
+    'sso:DescribePermissionSetProvisioningStatus',
+    'sso:DescribeAccountAssignmentCreationStatus',
+    'sso:ListAccountAssignments',
+    'sso:CreateAccountAssignment',
+    'identitystore:GetUserId',
+    'identitystore:GetGroupId',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+  ],
   'complete-request': [
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
@@ -586,6 +604,37 @@ describe('the functions', () => {
         base('ou/', ['/ou-*']),
         base('root/', ['/r-*']),
       ]);
+    }
+  });
+
+  it('administer Identity Center in the configured instance only, never assigning in the protected accounts', () => {
+    for (const folder of ['grant-access', 'drift']) {
+      const statements = policyStatements(folder).filter((statement) =>
+        actionsOf(statement).some(
+          (action) => action.startsWith('sso:') || action.startsWith('identitystore:'),
+        ),
+      );
+      const resources = JSON.stringify(statements.map((statement) => statement.Resource));
+      // No sso:ListInstances: the default configuration gives the identity store's id.
+      expect(resources, folder).not.toMatch(/"\*"/);
+      const allowed = statements.filter((statement) => statement.Effect === 'Allow');
+      for (const statement of allowed.filter((s) => actionsOf(s).some((a) => a.startsWith('sso:')))) {
+        expect(JSON.stringify(statement.Resource), folder).toMatch(/instance\/ssoins-7223f1e0c0ffee01/);
+        expect(JSON.stringify(statement.Resource), folder).toMatch(
+          /permissionSet\/ssoins-7223f1e0c0ffee01\/\*/,
+        );
+      }
+      const lookups = allowed.find((statement) => actionsOf(statement).includes('identitystore:GetUserId'))!;
+      expect(JSON.stringify(lookups.Resource), folder).toMatch(/identitystore\/d-9067c0ffee/);
+      const denied = statements.find((statement) => statement.Effect === 'Deny')!;
+      expect(actionsOf(denied), folder).toEqual(['sso:CreateAccountAssignment']);
+      const deniedAccounts = JSON.stringify(denied.Resource);
+      for (const id of ['222222222222', '111111111111'])
+        expect(deniedAccounts, folder).toContain(`account/${id}`);
+      // The management account: the stack's own.
+      expect(deniedAccounts, folder).toContain(
+        Token.isUnresolved(stack.account) ? 'AWS::AccountId' : `account/${stack.account}`,
+      );
     }
   });
 

@@ -200,6 +200,64 @@ describe('the configuration', () => {
       );
     });
 
+    it('checks Identity Center assignments against identityCenter, naming the key', () => {
+      const identityCenter = {
+        instanceArn: 'arn:aws:sso:::instance/ssoins-7223f1e0c0ffee01',
+        permissionSets: [
+          { name: 'VendDeveloper', managedPolicyArns: ['arn:aws:iam::aws:policy/PowerUserAccess'] },
+        ],
+        existingPermissionSets: ['AWSReadOnlyAccess'],
+      };
+      const assign = (assignments: unknown[]) => ({
+        default: { ownerDomains: ['example.com'], identityCenter: { assignments } },
+      });
+      const config = parseConfig({
+        ...minimal,
+        identityCenter,
+        profiles: assign([
+          { permissionSet: 'VendDeveloper', groups: ['developers'], owner: true },
+          { permissionSet: 'AWSReadOnlyAccess', requester: true },
+        ]),
+      });
+      expect(config.identityCenter?.permissionSets[0]?.sessionDuration).toBe('PT1H');
+      expect(resolveProfile(config, 'Sandbox').identityCenter?.assignments).toEqual([
+        { permissionSet: 'VendDeveloper', groups: ['developers'], owner: true, requester: false },
+        { permissionSet: 'AWSReadOnlyAccess', groups: [], owner: false, requester: true },
+      ]);
+      // A profile without assignments records none.
+      expect(resolveProfile(parseConfig({ ...minimal, identityCenter }), 'Sandbox')).not.toHaveProperty(
+        'identityCenter',
+      );
+
+      expect(() =>
+        parseConfig({
+          ...minimal,
+          identityCenter,
+          profiles: assign([{ permissionSet: 'Ghost', owner: true }]),
+        }),
+      ).toThrow(
+        /profiles\.default\.identityCenter\.assignments\.0\.permissionSet: 'Ghost' is neither in identityCenter\.permissionSets nor in identityCenter\.existingPermissionSets/,
+      );
+      expect(() =>
+        parseConfig({ ...minimal, profiles: assign([{ permissionSet: 'VendDeveloper', owner: true }]) }),
+      ).toThrow(/profiles\.default\.identityCenter\.assignments: needs identityCenter/);
+      expect(() =>
+        parseConfig({ ...minimal, identityCenter, profiles: assign([{ permissionSet: 'VendDeveloper' }]) }),
+      ).toThrow(/profiles\.default\.identityCenter\.assignments\.0: assigns to nobody/);
+      expect(() =>
+        parseConfig({
+          ...minimal,
+          identityCenter: {
+            ...identityCenter,
+            permissionSets: [{ name: 'VendDeveloper', sessionDuration: 'PT13H' }],
+          },
+        }),
+      ).toThrow(/identityCenter\.permissionSets\.0\.sessionDuration: an ISO 8601 duration of 1 to 12 hours/);
+      expect(() =>
+        parseConfig({ ...minimal, identityCenter: { ...identityCenter, instanceArn: 'ssoins-1' } }),
+      ).toThrow(/identityCenter\.instanceArn: an Identity Center instance ARN/);
+    });
+
     it('limits the tag keys IAM lets Vend set only when every profile limits requests to declared keys', () => {
       expect(declaredTagKeys(repository())).toBeUndefined();
       const closed = parseConfig({
