@@ -136,10 +136,9 @@ export class RequestApi extends Construct {
     const hold = account.addResource('hold');
     hold.addMethod('POST', integration, options('accountId'));
     hold.addMethod('DELETE', integration, options('accountId'));
-    accounts
-      .addResource('requests')
-      .addResource('{requestId}')
-      .addMethod('GET', integration, options('requestId'));
+    const request = accounts.addResource('requests').addResource('{requestId}');
+    request.addMethod('GET', integration, options('requestId'));
+    request.addResource('approval').addMethod('POST', integration, options('requestId'));
     this.api.root.addResource('openapi.json').addMethod('GET', integration, options());
 
     if (props.slackInteractions) {
