@@ -27,10 +27,10 @@ export class Output {
 const STEP_RANK: Record<StepView['name'], number> = {
   createAccount: 0,
   waitForAccount: 1,
-  moveAccount: 2,
-  applyBaseline: 3,
-  applyBudget: 4,
-  connectDns: 5,
+  applyBaseline: 2,
+  applyBudget: 3,
+  connectDns: 4,
+  moveAccount: 5,
   notify: 6,
 };
 
@@ -43,6 +43,7 @@ const ASPECT_NAMES: Record<DriftAspect, string> = {
   baseline: 'baseline',
   budget: 'budget',
   dns: 'DNS',
+  guardrails: 'guardrails',
 };
 
 /** `2026-11-22T03:14:44.873Z` -> `03:14:44`, in UTC. */

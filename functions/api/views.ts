@@ -96,9 +96,11 @@ export function requestView(record: RequestRecord): RequestView {
             step: record.failure.step,
             reason: record.failure.reason,
             advice: record.failure.advice,
+            ...(record.failure.quarantined ? { quarantined: true } : {}),
           },
         }
       : {}),
+    ...(request.profile ? { guardrails: [...(request.profile.policies ?? [])] } : {}),
     ...(record.approval ? { approval: approvalView(record.approval) } : {}),
     ...(record.notification
       ? {
@@ -198,6 +200,7 @@ export function accountView(
         }
       : {}),
     ...(account.alias ? { alias: account.alias } : {}),
+    guardrails: [...(account.profile?.policies ?? [])],
     owner: account.owner,
     requestId: account.requestId,
     status: account.status,
@@ -253,7 +256,7 @@ export function dryRunPlan(config: VendConfig, request: VendRequest): DryRunPlan
             },
           }
         : {}),
-      guardrails: [],
+      guardrails: [...profile.policies],
     },
   };
 }
