@@ -151,6 +151,61 @@ export async function attachedGuardrails(deps: Deps, accountId: string): Promise
   return names.sort();
 }
 
+/**
+ * The policy `policyId` if Vend keeps its content (vend-quarantine, or a configured policy with a document), with
+ * that content; undefined for any other policy.
+ */
+export async function managedPolicy(
+  deps: Deps,
+  policyId: string,
+): Promise<{ guardrail: Guardrail; content: string } | undefined> {
+  let policy: Awaited<ReturnType<typeof describe>>;
+  try {
+    policy = await describe(deps, policyId);
+  } catch (error) {
+    if (isAwsError(error, 'PolicyNotFoundException')) return undefined;
+    throw error;
+  }
+  const name = policy?.PolicySummary?.Name;
+  if (!name || policy?.PolicySummary?.AwsManaged) return undefined;
+  const guardrail =
+    name === QUARANTINE_POLICY_NAME
+      ? quarantineGuardrail(deps.config)
+      : profileGuardrails(deps.config, [name]).find((candidate) => candidate.content !== undefined);
+  if (!guardrail) return undefined;
+  return { guardrail, content: policy?.Content ?? '' };
+}
+
+/**
+ * The content of a policy Vend keeps, against what Vend renders: restored unless `dryRun`. Undefined for a policy
+ * Vend does not keep.
+ */
+export async function checkPolicyContent(
+  deps: Deps,
+  policyId: string,
+  dryRun: boolean,
+): Promise<{ name: string; drifted: boolean; changes: string[] } | undefined> {
+  const managed = await managedPolicy(deps, policyId);
+  if (!managed) return undefined;
+  const { guardrail, content } = managed;
+  if (samePolicy(content, guardrail.content ?? ''))
+    return { name: guardrail.name, drifted: false, changes: [] };
+  if (dryRun)
+    return {
+      name: guardrail.name,
+      drifted: true,
+      changes: [`would restore the content of the policy ${guardrail.name}`],
+    };
+  return { name: guardrail.name, drifted: true, changes: await restoreContent(deps, guardrail, policyId) };
+}
+
+async function describe(deps: Deps, policyId: string) {
+  const { Policy } = await organizations(
+    deps.client(OrganizationsClient).send(new DescribePolicyCommand({ PolicyId: policyId })),
+  );
+  return Policy;
+}
+
 /** Whether `vend-quarantine` is attached to the account now. */
 export async function isQuarantined(deps: Deps, accountId: string): Promise<boolean> {
   const id = (await listPolicies(deps)).get(QUARANTINE_POLICY_NAME)?.Id;
@@ -158,10 +213,7 @@ export async function isQuarantined(deps: Deps, accountId: string): Promise<bool
 }
 
 async function contentOf(deps: Deps, policyId: string): Promise<string> {
-  const { Policy } = await organizations(
-    deps.client(OrganizationsClient).send(new DescribePolicyCommand({ PolicyId: policyId })),
-  );
-  return Policy?.Content ?? '';
+  return (await describe(deps, policyId))?.Content ?? '';
 }
 
 /** The policy's id: found by name, or created (a concurrent creation by name is found again). */
@@ -206,16 +258,18 @@ function restoreChange(policy: Guardrail, id: string): Change {
     aspect: 'guardrails',
     summary: `restore the content of the policy ${policy.name}`,
     async run(account) {
-      if (samePolicy(await contentOf(account.deps, id), policy.content ?? ''))
-        return { done: [], created: false };
-      await organizations(
-        account.deps
-          .client(OrganizationsClient)
-          .send(new UpdatePolicyCommand({ PolicyId: id, Content: policy.content })),
-      );
-      return { done: [`restored the content of the policy ${policy.name}`], created: false };
+      return { done: await restoreContent(account.deps, policy, id), created: false };
     },
   };
+}
+
+/** Puts the policy's content back (UpdatePolicy) unless it already says the same; what was done, in words. */
+async function restoreContent(deps: Deps, policy: Guardrail, id: string): Promise<string[]> {
+  if (samePolicy(await contentOf(deps, id), policy.content ?? '')) return [];
+  await organizations(
+    deps.client(OrganizationsClient).send(new UpdatePolicyCommand({ PolicyId: id, Content: policy.content })),
+  );
+  return [`restored the content of the policy ${policy.name}`];
 }
 
 function attachChange(policy: Guardrail): Change {
