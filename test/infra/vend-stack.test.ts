@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -16,7 +15,6 @@ import {
   readAsl,
   TASK_TIMEOUT_MARGIN_SECONDS,
 } from '../../infra/asl.ts';
-import { REPOSITORY_ROOT } from '../../infra/paths.ts';
 import { TASK_FUNCTION_FOLDERS } from '../../infra/pipeline-functions.ts';
 import type { VendStack } from '../../infra/vend-stack.ts';
 import { TASK_FUNCTIONS } from '../../local/runner.ts';
@@ -40,12 +38,24 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'check-account-creation': [
     'organizations:DescribeCreateAccountStatus',
+    'organizations:ListPolicies',
+    'organizations:CreatePolicy',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
+    'organizations:UpdatePolicy',
+    'organizations:AttachPolicy',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
   ],
   'move-account': [
     'organizations:ListParents',
     'organizations:MoveAccount',
+    'organizations:ListPolicies',
+    'organizations:CreatePolicy',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
+    'organizations:UpdatePolicy',
+    'organizations:AttachPolicy',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
   ],
@@ -53,6 +63,13 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'apply-budget': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'connect-dns': ['sts:AssumeRole', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   'complete-request': [
+    'organizations:ListPolicies',
+    'organizations:CreatePolicy',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
+    'organizations:UpdatePolicy',
+    'organizations:AttachPolicy',
+    'organizations:DetachPolicy',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
     'dynamodb:PutItem',
@@ -60,6 +77,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'record-failure': [
     'organizations:DescribeCreateAccountStatus',
+    'organizations:ListPolicies',
+    'organizations:ListPoliciesForTarget',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
     'dynamodb:PutItem',
@@ -109,6 +128,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
 
 /** Actions AWS lets no policy scope to a resource: the only ones allowed on `*`. */
 const UNSCOPABLE = new Set([
+  // No resource type (Service Authorization Reference); limited to SCPs by organizations:PolicyType.
+  'organizations:ListPolicies',
+  'organizations:CreatePolicy',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
   'xray:GetSamplingRules',
@@ -340,14 +362,13 @@ describe('the functions', () => {
   });
 
   it('get the configuration, the table and Powertools settings through the shared ENV names', () => {
-    const config = JSON.stringify(
-      JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'vend.config.json'), 'utf8')),
-    );
     for (const folder of folders) {
       const variables = (
         functionProperties(folder) as { Environment: { Variables: Record<string, unknown> } }
       ).Environment.Variables;
-      expect(variables[ENV.config], folder).toBe(config);
+      // With its guardrail's document inlined the configuration outgrows the environment: bundled as a file.
+      expect(variables[ENV.config], folder).toBeUndefined();
+      expect(variables[ENV.configFile], folder).toBe('/var/task/vend.config.json');
       expect(variables[ENV.tableName], folder).toEqual({
         Ref: logicalId(stack.table.node.defaultChild as CfnElement),
       });
@@ -898,7 +919,16 @@ describe('drift', () => {
       'Fn::GetAtt': [logicalId(stack.functions[folder]!.role.node.defaultChild as CfnElement), 'Arn'],
     });
     expect(variables[ENV.ownPrincipalArns]).toEqual({
-      'Fn::Join': [',', [roleArn('create-account'), roleArn('move-account'), roleArn('drift')]],
+      'Fn::Join': [
+        ',',
+        [
+          roleArn('create-account'),
+          roleArn('check-account-creation'),
+          roleArn('move-account'),
+          roleArn('complete-request'),
+          roleArn('drift'),
+        ],
+      ],
     });
     expect(JSON.stringify(variables[ENV.ownPrincipalArns])).not.toContain('*');
   });
