@@ -27,11 +27,11 @@ export class Output {
 const STEP_RANK: Record<StepView['name'], number> = {
   createAccount: 0,
   waitForAccount: 1,
-  moveAccount: 2,
-  applyBaseline: 3,
-  applyBudget: 4,
-  connectDns: 5,
-  grantAccess: 6,
+  applyBaseline: 2,
+  applyBudget: 3,
+  connectDns: 4,
+  grantAccess: 5,
+  moveAccount: 6,
   notify: 7,
 };
 
@@ -45,6 +45,7 @@ const ASPECT_NAMES: Record<DriftAspect, string> = {
   budget: 'budget',
   dns: 'DNS',
   identityCenter: 'Identity Center',
+  guardrails: 'guardrails',
 };
 
 /** `2026-11-22T03:14:44.873Z` -> `03:14:44`, in UTC. */

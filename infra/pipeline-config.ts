@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { readConfigFile, type VendConfig } from '../functions/shared/config.ts';
 import { ENV } from '../functions/shared/env.ts';
 import { ConfigError } from '../functions/shared/errors.ts';
@@ -18,8 +19,13 @@ export interface PipelineConfig {
   /** The file it came from. */
   readonly path: string;
   readonly config: VendConfig;
-  /** The file's JSON without whitespace: what the functions parse (they apply the defaults themselves). */
+  /**
+   * The file's JSON without whitespace, each policy's `file` replaced by its `document` (the functions have no
+   * `policies/` folder): what the functions parse (they apply the defaults themselves).
+   */
   readonly json: string;
+  /** A file holding `json`, to bundle with the functions when it is too large for the environment. */
+  readonly source: string;
 }
 
 /**
@@ -34,8 +40,19 @@ export function loadPipelineConfig(path: string): PipelineConfig {
       `${path} is invalid for deployment:\n  slack.webhookUrl: leave it out; after deploying, put the URL in the Slack webhook secret (see README, "Deploying to AWS")`,
     );
   }
-  const json = JSON.stringify(JSON.parse(readFileSync(path, 'utf8')));
-  return { path, config, json };
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as {
+    policies?: Record<string, Record<string, unknown>>;
+  };
+  const files = Object.entries(raw.policies ?? {}).filter(([, policy]) => policy.file !== undefined);
+  if (files.length === 0) return { path, config, json: JSON.stringify(raw), source: path };
+  for (const [name, policy] of files) {
+    delete policy.file;
+    policy.document = config.policies[name]?.document;
+  }
+  const json = JSON.stringify(raw);
+  const source = join(mkdtempSync(join(tmpdir(), 'vend-config-')), basename(path));
+  writeFileSync(source, json);
+  return { path, config, json, source };
 }
 
 /** How the functions get the configuration: in `ENV.config`, or as a file bundled next to the handler. */
@@ -64,7 +81,7 @@ export function configDelivery(
   return {
     kind: 'bundled-file',
     environment: { [ENV.configFile]: `/var/task/${fileName}` },
-    source: pipeline.path,
+    source: pipeline.source,
     fileName,
   };
 }

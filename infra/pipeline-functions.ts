@@ -51,7 +51,11 @@ export type OrganizationsScope =
    * MoveAccount of a drifted account back into its OU: the accounts, the root and every OU of the organization,
    * since the source is wherever someone else put the account and IAM cannot tell source from destination.
    */
-  | 'move-back-from-anywhere';
+  | 'move-back-from-anywhere'
+  /** The organization's service control policies (customer managed, under its id). */
+  | 'scps'
+  /** Accounts of the organization and its service control policies: AttachPolicy and DetachPolicy authorize both. */
+  | 'accounts-scps';
 
 export interface OrganizationsGrant {
   readonly actions: readonly string[];
@@ -63,6 +67,11 @@ export interface OrganizationsGrant {
    * request may set.
    */
   readonly limitsTagKeys?: boolean;
+  /**
+   * The action is limited (`organizations:PolicyType`, Service Authorization Reference) to service control policies,
+   * the only policy type Vend manages.
+   */
+  readonly scpOnly?: boolean;
 }
 
 /** DynamoDB item actions, by the registry methods that use them. */
@@ -131,6 +140,61 @@ export const IDENTITY_CENTER_ACTIONS = {
 /** Every step records its progress through `runStep`: GetItem (the request) and UpdateItem (the step). */
 const STEP_RECORD: readonly RegistryAction[] = ['GetItem', 'UpdateItem'];
 
+/**
+ * What converging an account's guardrails calls (functions/domain/guardrails.ts): find Vend's policies by name,
+ * create or restore them, and attach them; each limited to service control policies (organizations:PolicyType).
+ */
+const GUARDRAIL_GRANTS: readonly OrganizationsGrant[] = [
+  {
+    actions: ['organizations:ListPolicies', 'organizations:CreatePolicy'],
+    scope: 'none',
+    why: 'no resource type (Service Authorization Reference); limited to service control policies by organizations:PolicyType',
+    scpOnly: true,
+  },
+  {
+    actions: ['organizations:ListPoliciesForTarget'],
+    scope: 'accounts',
+    why: "the account's service control policies",
+    scpOnly: true,
+  },
+  {
+    actions: ['organizations:DescribePolicy', 'organizations:UpdatePolicy'],
+    scope: 'scps',
+    why: "reads and restores the content of Vend's policies",
+    scpOnly: true,
+  },
+  {
+    actions: ['organizations:AttachPolicy'],
+    scope: 'accounts-scps',
+    why: 'attaches vend-quarantine and the profile policies to the account',
+    scpOnly: true,
+  },
+];
+
+/** What reading whether an account is quarantined calls. */
+const QUARANTINE_READ_GRANTS: readonly OrganizationsGrant[] = [
+  {
+    actions: ['organizations:ListPolicies'],
+    scope: 'none',
+    why: 'no resource type (Service Authorization Reference); limited to service control policies by organizations:PolicyType',
+    scpOnly: true,
+  },
+  {
+    actions: ['organizations:ListPoliciesForTarget'],
+    scope: 'accounts',
+    why: "whether vend-quarantine holds a failed request's account",
+    scpOnly: true,
+  },
+];
+
+/** DetachPolicy: only the quarantine is ever detached, once the account is ready (or on a ready account, as drift). */
+const DETACH_GRANT: OrganizationsGrant = {
+  actions: ['organizations:DetachPolicy'],
+  scope: 'accounts-scps',
+  why: 'detaches vend-quarantine from a ready account',
+  scpOnly: true,
+};
+
 export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
   'create-account': {
     description: 'Vend: asks Organizations for the account (CreateAccount), or finds an earlier creation',
@@ -156,18 +220,19 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     registry: STEP_RECORD,
   },
   'check-account-creation': {
-    description: 'Vend: polls DescribeCreateAccountStatus until the account exists',
+    description: 'Vend: polls DescribeCreateAccountStatus until the account exists, then quarantines it',
     organizations: [
       {
         actions: ['organizations:DescribeCreateAccountStatus'],
         scope: 'none',
         why: 'no resource type (Service Authorization Reference); polls the creation',
       },
+      ...GUARDRAIL_GRANTS,
     ],
     registry: STEP_RECORD,
   },
   'move-account': {
-    description: 'Vend: moves the new account into its OU',
+    description: "Vend: moves the configured account into its OU and attaches its profile's guardrails",
     organizations: [
       { actions: ['organizations:ListParents'], scope: 'accounts-ous', why: 'the current parent' },
       {
@@ -175,6 +240,7 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         scope: 'move-from-root-to-vendable-ous',
         why: 'from the root into a vendable OU',
       },
+      ...GUARDRAIL_GRANTS,
     ],
     registry: STEP_RECORD,
   },
@@ -205,8 +271,9 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
     assumesDnsHubRole: true,
   },
   'complete-request': {
-    description: 'Vend: records the account as vended and tells the requester on Slack',
-    organizations: [],
+    description:
+      'Vend: checks the guardrails, lifts the quarantine, records the account as vended and tells the requester',
+    organizations: [...GUARDRAIL_GRANTS, DETACH_GRANT],
     registry: [...STEP_RECORD, 'PutItem'],
     notifies: true,
   },
@@ -218,6 +285,7 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         scope: 'none',
         why: "no resource type (Service Authorization Reference); reads the creation's FailureReason",
       },
+      ...QUARANTINE_READ_GRANTS,
     ],
     // PutItem: the failure message into the Slack outbox.
     registry: [...STEP_RECORD, 'PutItem', 'DeleteItem'],
@@ -322,6 +390,8 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         why: 'restores the tags Vend owns',
         limitsTagKeys: true,
       },
+      ...GUARDRAIL_GRANTS,
+      DETACH_GRANT,
     ],
     registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     queriesListIndex: true,
@@ -341,6 +411,9 @@ const CHANGING_ACTIONS = new Set([
   'organizations:UntagResource',
   'organizations:CloseAccount',
   'organizations:RemoveAccountFromOrganization',
+  'organizations:AttachPolicy',
+  'organizations:DetachPolicy',
+  'organizations:UpdatePolicy',
 ]);
 
 /**

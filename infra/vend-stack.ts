@@ -518,6 +518,9 @@ export class VendStack extends Stack {
           actions: [...grant.actions],
           resources: grant.scope === 'none' ? ['*'] : organizationArns[grant.scope],
           ...(grant.limitsTagKeys ? { conditions: tagKeys } : {}),
+          ...(grant.scpOnly
+            ? { conditions: { StringEquals: { 'organizations:PolicyType': 'SERVICE_CONTROL_POLICY' } } }
+            : {}),
         }),
       );
     }
@@ -772,9 +775,11 @@ export class VendStack extends Stack {
           'Accounts of this organization only: Vend acts on accounts it creates per request, whose ids do not exist at deploy time (tag keys limited by aws:TagKeys where it tags).',
         ou: 'OUs of this organization only: a drifted account is moved back from wherever someone put it (IAM cannot tell MoveAccount’s source from its destination), and OU paths are resolved under any parent.',
         root: 'The root of this organization (its id is not known at deploy time): new accounts are created in it and moved out of it.',
+        policy:
+          'Service control policies of this organization only, limited by organizations:PolicyType: Vend creates vend-quarantine and the configured guardrails on first use, so their ids do not exist at deploy time.',
       };
       for (const arn of scoped) {
-        const kind = /:(account|ou|root)\//.exec(JSON.stringify(this.resolve(arn)))?.[1];
+        const kind = /:(account|ou|root|policy)\//.exec(JSON.stringify(this.resolve(arn)))?.[1];
         if (!kind || !/\*/.test(nagArn(this.resolve(arn)))) continue;
         ack(fn.role, resource(arn), reasons[kind]!);
       }
@@ -843,7 +848,12 @@ function organizationResourceArns(
   const account = `${base}:account/${org}/*`;
   const ou = `${base}:ou/${org}/ou-*`;
   const root = `${base}:root/${org}/r-*`;
+  // Service Authorization Reference, AWS Organizations, resource type policy:
+  // arn:${Partition}:organizations::${Account}:policy/o-${OrganizationId}/${PolicyType}/p-${PolicyId}
+  const scp = `${base}:policy/${org}/service_control_policy/p-*`;
   return {
+    scps: [scp],
+    'accounts-scps': [account, scp],
     accounts: [account],
     'ous-roots': [ou, root],
     'accounts-ous': [account, ou],

@@ -217,6 +217,11 @@ export interface LocalRunnerOptions {
   /** The seed of the retries' jitter, so that simulated runs repeat. Default 1. */
   randomSeed?: number;
   definitionPath?: string;
+  /**
+   * Awaited before each Task state's step runs (tests: look at the account at an exact point of the workflow, such
+   * as "configured, still quarantined, not yet moved"). Not an AWS feature: the deployed state machine has none.
+   */
+  beforeTask?: (stateName: string, input: unknown) => Promise<void>;
 }
 
 /**
@@ -308,6 +313,7 @@ export class LocalRunner implements WorkflowStarter {
           await deps.sleep(ms);
         }
         if (this.stopping) return new Promise<JSONValue>(() => undefined);
+        await this.options.beforeTask?.(stateName, taskInput);
         execution.invocations++;
         const call = fn.core(deps, taskInput);
         this.inFlight.add(call);

@@ -150,8 +150,16 @@ export const requestViewSchema = z.strictObject({
       step: z.enum(STEP_NAMES),
       reason: z.string().meta({ description: 'What went wrong.' }),
       advice: z.string().meta({ description: 'What to do about it.' }),
+      quarantined: z.boolean().optional().meta({
+        description:
+          'The account exists and stays under the quarantine policy vend-quarantine (nobody but Vend can act in it) until the platform team finishes or closes it.',
+      }),
     })
     .optional(),
+  guardrails: z.array(z.string()).optional().meta({
+    description:
+      "The service control policies of the request's profile, attached once the account is configured.",
+  }),
   approval: approvalViewSchema.optional(),
   notification: z
     .strictObject({
@@ -270,6 +278,9 @@ export const accountSchema = z.strictObject({
     .optional()
     .meta({ description: "The account's VPC associated with the shared private hosted zone." }),
   alias: z.string().optional(),
+  guardrails: z.array(z.string()).optional().meta({
+    description: "The service control policies of the account's profile, attached to it and kept attached.",
+  }),
   owner: z.string(),
   requestId: requestIdSchema,
   status: z.enum(['active', 'closed', 'removed']),
@@ -338,7 +349,7 @@ export const dryRunPlanSchema = z.strictObject({
       .optional()
       .meta({ description: "The shared private zone the account's VPC would join." }),
     guardrails: z.array(z.string()).meta({
-      description: 'The service control policies Vend would attach (none while Vend manages none).',
+      description: "The service control policies Vend would attach: the profile's `policies`.",
     }),
   }),
 });

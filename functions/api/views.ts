@@ -102,9 +102,11 @@ export function requestView(record: RequestRecord): RequestView {
             step: record.failure.step,
             reason: record.failure.reason,
             advice: record.failure.advice,
+            ...(record.failure.quarantined ? { quarantined: true } : {}),
           },
         }
       : {}),
+    ...(request.profile ? { guardrails: [...(request.profile.policies ?? [])] } : {}),
     ...(record.approval ? { approval: approvalView(record.approval) } : {}),
     ...(record.notification
       ? {
@@ -204,6 +206,7 @@ export function accountView(
         }
       : {}),
     ...(account.alias ? { alias: account.alias } : {}),
+    guardrails: [...(account.profile?.policies ?? [])],
     owner: account.owner,
     requestId: account.requestId,
     status: account.status,
@@ -281,7 +284,7 @@ export function dryRunPlan(config: VendConfig, request: VendRequest): DryRunPlan
             },
           }
         : {}),
-      guardrails: [],
+      guardrails: [...profile.policies],
     },
   };
 }

@@ -3,6 +3,8 @@ import {
   DescribeCreateAccountStatusCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { accountContext, converge } from '../domain/converger.ts';
+import { guardrailsConverger } from '../domain/guardrails.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws, VendFailureError } from '../shared/errors.ts';
 import type { CreationState } from '../shared/model.ts';
@@ -16,7 +18,9 @@ export interface CheckAccountCreationInput extends StepInput {
 /**
  * Looks once at the account creation (the state machine waits between looks, never a Lambda) and says how long
  * to wait before the next look: each wait is `backoffRate` times the last, up to `maxWaitSeconds`, so the number
- * of polls grows with the logarithm of the creation time. Past the deadline it answers TIMED_OUT.
+ * of polls grows with the logarithm of the creation time. Past the deadline it answers TIMED_OUT. Once the account
+ * exists, before anything else happens in it, it attaches `vend-quarantine` (creating the policy when the
+ * organization lacks it): until the request completes, nobody but Vend can act in the account.
  */
 export async function checkAccountCreation(
   deps: Deps,
@@ -49,10 +53,15 @@ export async function checkAccountCreation(
     const polls = creation.polls + 1;
     const base = { createAccountRequestId, waitedSeconds, polls };
     if (status.State === 'SUCCEEDED' && status.AccountId) {
-      await deps.requests.update(record.requestId, { accountId: status.AccountId });
+      await deps.requests.update(record.requestId, { accountId: status.AccountId, status: 'configuring' });
+      await converge(
+        guardrailsConverger,
+        { policies: [], quarantined: true },
+        accountContext(deps, status.AccountId),
+      );
       return {
         result: { ...base, state: 'SUCCEEDED', accountId: status.AccountId, waitSeconds: 0 },
-        detail: `account ${status.AccountId} exists`,
+        detail: `account ${status.AccountId} exists; quarantined until it is ready`,
       };
     }
     if (status.State === 'FAILED') {

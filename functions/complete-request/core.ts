@@ -1,4 +1,6 @@
 import { budgetName as defaultBudgetName } from '../domain/budget.ts';
+import { accountContext, converge } from '../domain/converger.ts';
+import { guardrailsConverger, profileGuardrails } from '../domain/guardrails.ts';
 import { profileOfRequest, profileRoles } from '../domain/profile.ts';
 import type { Deps } from '../shared/deps.ts';
 import { METRIC } from '../shared/metrics-names.ts';
@@ -32,7 +34,8 @@ export interface CompleteRequestOutput {
 }
 
 /**
- * Ends a request that succeeded: records the account's desired state (what the drift fix keeps it at, with the
+ * Ends a request that succeeded: makes sure the profile's guardrails are attached and only then detaches
+ * `vend-quarantine` (the account is ready), records the account's desired state (what the drift fix keeps it at, with the
  * profile it was vended to), marks the request succeeded, and tells the requester on Slack, once, through the outbox (its id is the request id and
  * `ready`). A re-run after the message went out changes nothing and sends nothing. When Slack does not take it, the
  * step still succeeds (the account is ready either way): the message stays pending and the deliverer retries it.
@@ -46,6 +49,9 @@ export async function completeRequest(
     const accountId = accountOf(record);
     const configured = readConfigured(input.configured);
     const now = new Date().toISOString();
+
+    const policies = profileGuardrails(deps.config, profileOfRequest(deps.config, request).policies);
+    await converge(guardrailsConverger, { policies, quarantined: false }, accountContext(deps, accountId));
 
     const existing = await deps.accounts.get(accountId);
     const desired = desiredState(deps, request, accountId, configured, existing, now);
@@ -222,6 +228,7 @@ function successDetails(
     roles,
     ...(alias ? { alias } : {}),
     passwordPolicy: deps.config.baseline.passwordPolicy !== undefined,
+    guardrails: profile.policies ?? [],
     ...(version ? { baselineVersion: version } : {}),
     budget: {
       ...(str(budget.budgetName) ? { name: str(budget.budgetName) } : {}),

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accountContext, wouldDo } from '../domain/converger.ts';
+import { guardrailsConverger, profileGuardrails } from '../domain/guardrails.ts';
 import { currentParent, ouConverger } from '../domain/ou.ts';
+import { profileOfAccount } from '../domain/profile.ts';
 import { tagsConverger } from '../domain/tags.ts';
 import type { Deps } from '../shared/deps.ts';
 import {
@@ -194,6 +196,27 @@ export async function checkTags(
   if (dryRun) return { aspect, drifted: true, found: first.found, changes: wouldDo(planned) };
   const applied = await tagsConverger.apply(planned, account);
   return { aspect, drifted: true, found: first.found, changes: applied.done };
+}
+
+/**
+ * The account's service control policies against its profile's (`guardrailsConverger`): a profile policy detached
+ * is attached again, the content of a policy Vend keeps is restored, and `vend-quarantine` on a ready account is
+ * detached, unless `dryRun`. Policies Vend does not name are left alone.
+ */
+export async function checkGuardrails(
+  deps: Deps,
+  desired: AccountDesiredState,
+  dryRun: boolean,
+): Promise<AspectCheck> {
+  const aspect = 'guardrails';
+  const account = accountContext(deps, desired.accountId);
+  const policies = profileGuardrails(deps.config, profileOfAccount(deps, desired).policies);
+  const planned = await guardrailsConverger.plan({ policies, quarantined: false }, account);
+  if (planned.length === 0) return { aspect, drifted: false, found: '', changes: [] };
+  const found = `its service control policies differ (${planned.map((change) => change.summary).join('; ')})`;
+  if (dryRun) return { aspect, drifted: true, found, changes: wouldDo(planned) };
+  const applied = await guardrailsConverger.apply(planned, account);
+  return { aspect, drifted: true, found, changes: applied.done };
 }
 
 /** How long a drift lock is held at most: longer than the drift function may run (its timeout). */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { checkPolicyContent } from '../domain/guardrails.ts';
 import type { Deps } from '../shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../shared/drift-pattern.ts';
 import { matchesPattern } from '../shared/event-pattern.ts';
@@ -7,6 +8,7 @@ import type { AccountDesiredState, DriftAspect, DriftOutcome, DriftRecord } from
 import {
   type AspectCheck,
   announce,
+  checkGuardrails,
   checkOrganizationalUnit,
   checkTags,
   errorText,
@@ -17,7 +19,7 @@ import {
   ownPrincipals,
   withAccountLock,
 } from './checks.ts';
-import { driftEventMessage } from './messages.ts';
+import { driftEventMessage, policyDriftMessage } from './messages.ts';
 import { type SweepResult, sweepDrift } from './sweep.ts';
 
 /** What became of one event. */
@@ -99,6 +101,7 @@ type Target =
   | { kind: 'move'; accountId: string; from?: string; to?: string }
   | { kind: 'tag'; accountId: string; keys?: string[]; tags?: Record<string, string> }
   | { kind: 'untag'; accountId: string; keys?: string[] }
+  | { kind: 'policy'; accountId: string; attached: boolean; policyId?: string }
   | { kind: 'close'; accountId: string }
   | { kind: 'remove'; accountId: string }
   | { kind: 'leave'; accountId: string }
@@ -148,6 +151,7 @@ export async function handleDriftEvent(deps: Deps, input: unknown): Promise<Drif
     });
     return ignored(deps, event, 'an account creation ended: nothing to fix');
   }
+  if (detail.eventName === 'UpdatePolicy') return handlePolicyUpdate(deps, event);
   const target = targetOf(detail);
   if (typeof target === 'string') {
     return target.startsWith('not an account')
@@ -252,14 +256,17 @@ async function act(
       recordedAt: new Date().toISOString(),
     };
   } else {
-    const aspect: DriftAspect = target.kind === 'move' ? 'organizationalUnit' : 'tags';
+    const aspect: DriftAspect =
+      target.kind === 'move' ? 'organizationalUnit' : target.kind === 'policy' ? 'guardrails' : 'tags';
     let check: AspectCheck | undefined;
     let failure: string | undefined;
     try {
       check =
         target.kind === 'move'
           ? await checkOrganizationalUnit(deps, account, dryRun)
-          : await checkTags(deps, account, dryRun);
+          : target.kind === 'policy'
+            ? await checkGuardrails(deps, account, dryRun)
+            : await checkTags(deps, account, dryRun);
     } catch (error) {
       if (isRetryable(error)) throw error;
       deps.log.warn('drift fix failed', { eventId: event.id, accountId, error: errorText(error) });
@@ -294,7 +301,9 @@ async function act(
 
 /** A membership event (closed, removed, left, departed): reported whatever the account's state, never put back. */
 function isMembershipEvent(target: Target): boolean {
-  return target.kind !== 'move' && target.kind !== 'tag' && target.kind !== 'untag';
+  return (
+    target.kind !== 'move' && target.kind !== 'tag' && target.kind !== 'untag' && target.kind !== 'policy'
+  );
 }
 
 /** The event in words, and what Vend found when it is more than the event says (a later move, other tags). */
@@ -302,6 +311,7 @@ function whatDrifted(described: string, target: Target, check: AspectCheck | und
   if (!check?.drifted) return described;
   if (target.kind === 'move')
     return check.actual === target.to ? described : `${described}; now ${check.found}`;
+  if (target.kind === 'policy') return `${described}: ${check.found}`;
   return `${described} (${check.found})`;
 }
 
@@ -365,6 +375,18 @@ function targetOf(detail: DriftEvent['detail']): Target | string {
       : undefined;
     return { kind: 'tag', accountId: resourceId, ...(tags ? { tags, keys: Object.keys(tags) } : {}) };
   }
+  if (eventName === 'AttachPolicy' || eventName === 'DetachPolicy') {
+    const targetId = text(params.targetId);
+    if (!targetId) return 'requestParameters.targetId';
+    if (!ACCOUNT_ID.test(targetId)) return `not an account: ${targetId}`;
+    const policyId = text(params.policyId);
+    return {
+      kind: 'policy',
+      accountId: targetId,
+      attached: eventName === 'AttachPolicy',
+      ...(policyId ? { policyId } : {}),
+    };
+  }
   const accountId = text(params.accountId);
   if (!accountId || !ACCOUNT_ID.test(accountId)) return 'a 12-digit requestParameters.accountId';
   if (eventName === 'MoveAccount') {
@@ -400,6 +422,8 @@ function describeEvent(target: Target): string {
         : 'tagged';
     case 'untag':
       return target.keys ? `untagged ${target.keys.join(', ')}` : 'untagged';
+    case 'policy':
+      return `policy ${target.policyId ?? '(unknown)'} ${target.attached ? 'attached' : 'detached'}`;
     case 'close':
       return 'closed';
     case 'remove':
@@ -411,6 +435,82 @@ function describeEvent(target: Target): string {
         ? `departed from the organization (${target.method})`
         : 'departed from the organization';
   }
+}
+
+/**
+ * UpdatePolicy: the content of a policy changed, for every account it is attached to. A policy Vend keeps
+ * (vend-quarantine, a configured policy with a document) is put back to what Vend renders (report mode: told
+ * only); any other policy is none of Vend's business. Acted on once per event id; told on Slack, not recorded in
+ * an account's drift history (the policy is the organization's, not one account's): the sweep records what it finds
+ * per account.
+ */
+async function handlePolicyUpdate(deps: Deps, event: DriftEvent): Promise<DriftEventResult> {
+  const policyId = text(event.detail.requestParameters?.policyId);
+  if (!policyId) return dropped(deps, 'UpdatePolicy without requestParameters.policyId', event.id);
+  if (isOwnPrincipal(event.detail.userIdentity, await ownPrincipals(deps)))
+    return ignored(deps, event, "Vend's own change");
+  const claim = await deps.drift.claimEvent(event.id, DRIFT_EVENT_LEASE_MS);
+  if (claim !== 'claimed')
+    return {
+      outcome: 'duplicate',
+      eventId: event.id,
+      reason: claim === 'done' ? 'acted on' : 'being acted on',
+    };
+  const dryRun = deps.config.drift.mode === 'report';
+  let checked: Awaited<ReturnType<typeof checkPolicyContent>>;
+  let failure: string | undefined;
+  try {
+    checked = await checkPolicyContent(deps, policyId, dryRun);
+  } catch (error) {
+    if (isRetryable(error)) {
+      await deps.drift.releaseEvent(event.id).catch(() => undefined);
+      throw error;
+    }
+    deps.log.warn('drift fix failed', { eventId: event.id, policyId, error: errorText(error) });
+    failure = failureWords(error);
+  }
+  if (failure === undefined && !checked) {
+    await deps.drift.finishEvent(event.id);
+    return ignored(deps, event, 'a policy Vend does not keep');
+  }
+  const outcome: DriftOutcome =
+    failure !== undefined
+      ? 'failed'
+      : !checked!.drifted
+        ? 'in-sync'
+        : dryRun
+          ? 'reported'
+          : checked!.changes.length > 0
+            ? 'fixed'
+            : 'in-sync';
+  const what = `the content of the policy ${checked?.name ?? policyId} was changed`;
+  const action = checked?.changes.join('; ');
+  if (outcome !== 'in-sync') {
+    deps.metrics.count(METRIC.driftDetected);
+    if (outcome === 'fixed') deps.metrics.count(METRIC.driftFixed);
+    await announce(
+      deps,
+      { id: `drift#${event.id}`, kind: 'drift' },
+      policyDriftMessage({
+        eventId: event.id,
+        what,
+        by: whoDidIt(event),
+        at: isoTime(event.detail.eventTime ?? event.time),
+        outcome,
+        ...(action ? { action } : {}),
+      }),
+      [],
+    );
+  }
+  await deps.drift.finishEvent(event.id);
+  deps.log.info('drift event handled', { eventId: event.id, policyId, outcome, what });
+  return {
+    outcome,
+    eventId: event.id,
+    what,
+    ...(action ? { action } : {}),
+    ...(failure ? { reason: failure } : {}),
+  };
 }
 
 /** The event's time as ISO 8601 (CloudTrail's own form, without milliseconds, is kept); now when it has none. */

@@ -28,6 +28,37 @@ const HEADERS: Record<DriftRecord['outcome'], string> = {
   quarantined: ':rotating_light: Drift on a quarantined account',
 };
 
+/** "Someone changed a policy Vend keeps": what, who, when, and what Vend did about it (UpdatePolicy). */
+export function policyDriftMessage(drift: {
+  eventId: string;
+  what: string;
+  by: string | undefined;
+  at: string;
+  outcome: DriftRecord['outcome'];
+  action?: string;
+}): SlackMessage {
+  const who = drift.by ? code(drift.by) : 'someone';
+  const opening = `A guardrail was changed by hand: ${escapeSlack(drift.what, PROSE_MAX)}, by ${who} at ${escapeSlack(drift.at, 40)}.`;
+  const action = escapeSlack(drift.action ?? '', PROSE_MAX);
+  const outcome =
+    drift.outcome === 'fixed'
+      ? `*Vend put it back*: ${action}.`
+      : drift.outcome === 'failed'
+        ? `*Vend could not put it back*: ${FIX_FAILED}.`
+        : `*Reported only*: Vend is in report mode (drift.mode), so nothing was changed. To put it back: ${action}.`;
+  return {
+    text: `${escapeSlack(drift.what, PROSE_MAX)}.${drift.outcome === 'fixed' ? ' Vend put it back.' : ''}`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: HEADERS[drift.outcome], emoji: true } },
+      { type: 'section', text: mrkdwn(opening) },
+      { type: 'section', text: mrkdwn(outcome) },
+      { type: 'context', elements: [mrkdwn(`Event ${code(drift.eventId, 100)} (UpdatePolicy)`)] },
+    ],
+    unfurl_links: false,
+    unfurl_media: false,
+  };
+}
+
 /** "Someone changed a vended account by hand": what, who, when, and what Vend did about it. */
 export function driftEventMessage(record: DriftRecord, account: AccountDesiredState): SlackMessage {
   const membership = record.aspects.includes('membership');

@@ -12,6 +12,7 @@ import type { AccountDesiredState, DriftAspect, DriftRecord, SweepFinding } from
 import {
   type AspectCheck,
   announce,
+  checkGuardrails,
   checkOrganizationalUnit,
   checkTags,
   departedStatus,
@@ -70,7 +71,7 @@ export interface SweepResult {
 /**
  * The periodic drift sweep: for every active vended account, checks whether it is still an open member of the
  * organization (DescribeAccount), what no Organizations event tells of (the IAM baseline, the budget, the DNS
- * association) and what an event may have been missed for (its OU and tags), with the same idempotent code the
+ * association) and what an event may have been missed for (its OU, tags and service control policies), with the same idempotent code the
  * workflow converges with, under the same per-account lock as the drift events. Each account is kept at the
  * profile recorded with it (its baseline roles, its alerts); when the configuration's profile for its OU has changed
  * since, the sweep rolls the change out and records the new profile (`rollOut`). In fix mode it puts back what
@@ -273,6 +274,7 @@ async function checkAccount(
 
   await run('organizationalUnit', () => checkOrganizationalUnit(deps, desired, dryRun));
   await run('tags', () => checkTags(deps, desired, dryRun));
+  await run('guardrails', () => checkGuardrails(deps, desired, dryRun));
   // A quarantined account is not entered: incident response may have locked it down, and Vend must not touch it.
   if (incident?.outcome === 'quarantined')
     return finishCheck(deps, desired, runId, mode, { checks, failures, aspects }, incident);

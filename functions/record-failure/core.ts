@@ -3,6 +3,7 @@ import {
   DescribeCreateAccountStatusCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { isQuarantined } from '../domain/guardrails.ts';
 import type { Deps } from '../shared/deps.ts';
 import { aws } from '../shared/errors.ts';
 import { explainCreationFailure } from '../shared/failure-reasons.ts';
@@ -119,7 +120,9 @@ async function recordRequestFailure(deps: Deps, input: FailureView): Promise<Rec
   const { request } = record;
   const creation = await creationNow(deps, record, input.creation);
   const accountId = record.accountId ?? creation.accountId;
-  const failure = record.failure ?? explain(deps, input, record, accountId);
+  const quarantined = accountId ? await quarantineHolds(deps, accountId) : false;
+  const explained = record.failure ?? explain(deps, input, record, accountId);
+  const failure = quarantined ? { ...explained, quarantined: true } : explained;
   const now = new Date().toISOString();
 
   const step = record.steps[failure.step];
@@ -132,7 +135,12 @@ async function recordRequestFailure(deps: Deps, input: FailureView): Promise<Rec
       detail: failure.reason.slice(0, 1000),
     });
   }
-  if (record.status !== 'failed' || !record.failure || (accountId && record.accountId !== accountId)) {
+  if (
+    record.status !== 'failed' ||
+    !record.failure ||
+    record.failure.quarantined !== failure.quarantined ||
+    (accountId && record.accountId !== accountId)
+  ) {
     await deps.requests.update(requestId, { status: 'failed', failure, ...(accountId ? { accountId } : {}) });
   }
   if (record.status !== 'failed') {
@@ -151,9 +159,23 @@ async function recordRequestFailure(deps: Deps, input: FailureView): Promise<Rec
       reason: failure.reason,
       advice: failure.advice,
       ...(accountId ? { accountId } : {}),
+      ...(quarantined ? { quarantined } : {}),
     });
   }
   return { status: 'failed', step: failure.step, reason: failure.reason };
+}
+
+/**
+ * Whether `vend-quarantine` holds the failed request's account: it stays attached (nobody but Vend can act in the
+ * account) and the requester and the status are told so. A failure to look is logged and told as not quarantined.
+ */
+async function quarantineHolds(deps: Deps, accountId: string): Promise<boolean> {
+  try {
+    return await isQuarantined(deps, accountId);
+  } catch (error) {
+    deps.log.warn('could not tell whether the account is quarantined', { accountId, error: String(error) });
+    return false;
+  }
 }
 
 /**
@@ -251,7 +273,6 @@ function runningStep(record: RequestRecord, input: FailureView): StepName {
   // No step recorded a start (the function never ran, or failed before runStep): guess from the state.
   if (!input.creation) return 'createAccount';
   if (input.creation.state !== 'SUCCEEDED') return 'waitForAccount';
-  if (input.moved === undefined) return 'moveAccount';
   return (
     STEP_NAMES.find((step) => step !== 'notify' && record.steps[step]?.status !== 'succeeded') ?? 'notify'
   );

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import * as z from 'zod';
 import { ENV } from './env.ts';
 import { ConfigError } from './errors.ts';
+import { policyContent, QUARANTINE_POLICY_NAME, renderPolicy } from './policy-document.ts';
 import { EMAIL_PATTERN } from './text.ts';
 
 const accountId = z.string().regex(/^\d{12}$/, 'an account id is 12 digits');
@@ -184,6 +186,44 @@ const assignmentSchema = z.strictObject({
   /** The owner, found by email or user name. @default false */
   owner: z.boolean().default(false),
 });
+/** Organizations' policy name pattern, narrowed to what a file name and a Slack line can carry. */
+const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+const POLICY_NAME_HINT = 'a policy name: 1-128 of letters, digits and +=,.@_-';
+
+/**
+ * Service control policies one account may have attached at once (Organizations User Guide, "Quotas and service
+ * limits": 5 SCPs per root, OU or account).
+ */
+export const MAX_SCPS_PER_TARGET = 5;
+
+/** Characters one SCP may have, whitespace included (same quotas page: 5,120). */
+export const MAX_SCP_CHARACTERS = 5_120;
+
+/**
+ * A service control policy Vend attaches: either one Vend creates and keeps (its document in `file`, a path
+ * relative to the configuration file such as `policies/vend-baseline-guardrails.json`, or inline as `document`),
+ * or an existing one named by `id`, which Vend attaches and never edits.
+ */
+const policySchema = z
+  .strictObject({
+    description: z.string().max(512).optional(),
+    /** The policy document's file, relative to the configuration file. */
+    file: z
+      .string()
+      .regex(/^[\w./-]+\.json$/, 'a JSON file such as policies/my-guardrail.json')
+      .optional(),
+    /** The policy document itself (what `file` holds, read when the configuration is loaded). */
+    document: z.record(z.string(), z.unknown()).optional(),
+    /** An existing policy's id (`p-...`): attached, never created or edited. */
+    id: z
+      .string()
+      .regex(/^p-[0-9a-zA-Z_]{8,128}$/, 'a policy id such as p-examplepolicyid111')
+      .optional(),
+  })
+  .refine(
+    (policy) => [policy.file, policy.document, policy.id].filter((x) => x !== undefined).length === 1,
+    'give exactly one of file, document and id',
+  );
 
 /**
  * A profile: how accounts in an OU are vended. `profiles.default` applies to every vendable OU; `profiles["<OU
@@ -213,6 +253,11 @@ const profileSchema = z.strictObject({
   tags: z.record(z.string().min(1).max(128), tagRuleSchema).optional(),
   /** Whether a request may carry tags the profile does not declare. @default true */
   allowUndeclaredTags: z.boolean().optional(),
+  /**
+   * The service control policies attached to each account of the profile, by name of `policies` (see there), once
+   * the account is configured. @default none
+   */
+  policies: z.array(z.string().regex(POLICY_NAME, POLICY_NAME_HINT)).max(MAX_SCPS_PER_TARGET).optional(),
   approval: z
     .strictObject({
       /** Whether a request waits for an approver before anything starts in AWS. */
@@ -401,6 +446,12 @@ export const configSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  /**
+   * Service control policies by name, for the profiles' `policies`. A document may use the placeholder
+   * `"{allowedRegions}"` as a whole JSON value: Vend puts `organization.allowedRegions` there (see `renderPolicy`).
+   * Every Deny statement gets an exemption for Vend's access role when Vend renders it (see README, "Guardrails").
+   */
+  policies: z.record(z.string().regex(POLICY_NAME, POLICY_NAME_HINT), policySchema).default({}),
   /** How accounts are vended, per OU: `default`, then `"<OU path>"` overrides. See `profileFor`. */
   profiles: z.record(z.string().min(1).max(512), profileSchema).default({}),
   /** Who may do what, by named entry. Absent, nobody may call the API. */
@@ -532,9 +583,13 @@ export interface SecurityDefaults {
 export type IdentityCenterConfig = NonNullable<VendConfig['identityCenter']>;
 export type DeclaredPermissionSet = IdentityCenterConfig['permissionSets'][number];
 export type IdentityCenterAssignment = z.output<typeof assignmentSchema>;
+export type PolicyEntry = VendConfig['policies'][string];
 
-/** Checks a configuration; an error names each key at fault and what is wrong with it. */
-export function parseConfig(raw: unknown, source = 'configuration'): VendConfig {
+/**
+ * Checks a configuration; an error names each key at fault and what is wrong with it. Policy files (`policies.*.file`)
+ * are read from `baseDir` (the configuration file's folder; the working folder by default) into `document`.
+ */
+export function parseConfig(raw: unknown, source = 'configuration', baseDir = process.cwd()): VendConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
@@ -543,7 +598,8 @@ export function parseConfig(raw: unknown, source = 'configuration'): VendConfig 
     throw new ConfigError(`${source} is invalid:\n${problems.join('\n')}`);
   }
   const config = parsed.data;
-  const problems = crossChecks(config);
+  const problems = readPolicyFiles(config, baseDir);
+  problems.push(...crossChecks(config));
   if (problems.length > 0)
     throw new ConfigError(`${source} is invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return config;
@@ -556,7 +612,31 @@ export function readConfigFile(path: string): VendConfig {
   } catch (error) {
     throw new ConfigError(`${path}: ${(error as Error).message}`);
   }
-  return parseConfig(raw, path);
+  return parseConfig(raw, path, dirname(path));
+}
+
+/** Reads each policy's `file` into its `document`; the problems name the key. */
+function readPolicyFiles(config: VendConfig, baseDir: string): string[] {
+  const problems: string[] = [];
+  for (const [name, policy] of Object.entries(config.policies)) {
+    if (policy.file === undefined) continue;
+    const path = isAbsolute(policy.file) ? policy.file : resolve(baseDir, policy.file);
+    let document: unknown;
+    try {
+      document = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      const why =
+        (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+      problems.push(`policies.${name}.file: cannot read ${policy.file} (${why})`);
+      continue;
+    }
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      problems.push(`policies.${name}.file: ${policy.file} must hold a policy document (a JSON object)`);
+      continue;
+    }
+    policy.document = document as Record<string, unknown>;
+  }
+  return problems;
 }
 
 /** The configuration from the environment: `VEND_CONFIG` (JSON) or `VEND_CONFIG_FILE` (a path). */
@@ -632,9 +712,14 @@ function crossChecks(config: VendConfig): string[] {
         `identityCenter.existingPermissionSets.${i}: '${name}' is also in identityCenter.permissionSets; list it in one of them`,
       );
   }
+  problems.push(...policyChecks(config));
   const roles = new Set(config.baseline.roles.map((role) => role.name));
   for (const [name, profile] of Object.entries(config.profiles)) {
     const at = `profiles.${name}`;
+    for (const [i, policy] of (profile.policies ?? []).entries()) {
+      if (!config.policies[policy])
+        problems.push(`${at}.policies.${i}: '${policy}' is not a policy of policies`);
+    }
     if (name !== 'default' && !ous.includes(name)) problems.push(`${at}: not 'default' nor ${allowed}`);
     for (const [i, role] of (profile.baselineRoles ?? []).entries()) {
       if (!roles.has(role))
@@ -687,6 +772,13 @@ function crossChecks(config: VendConfig): string[] {
         );
       }
     }
+    // The account holds FullAWSAccess and vend-quarantine while the profile's policies are attached.
+    const most = MAX_SCPS_PER_TARGET - 2;
+    if (profile.policies.length > most) {
+      problems.push(
+        `${at}.policies: ${profile.policies.length} policies for ${ou}, at most ${most}: AWS allows ${MAX_SCPS_PER_TARGET} SCPs per account, and each account also holds FullAWSAccess and, while it is vended, ${QUARANTINE_POLICY_NAME}`,
+      );
+    }
     if (profile.approval.required && approversFor(config, ou).length === 0) {
       problems.push(`${at}.approval.required: nobody is granted approve for ${ou} in access`);
     }
@@ -727,6 +819,47 @@ function identityCenterProblems(config: VendConfig, at: string, profile: Profile
   return problems;
 }
 
+/** Each declared policy, rendered as Vend sends it: a document AWS can take, within its size limit. */
+function policyChecks(config: VendConfig): string[] {
+  const problems: string[] = [];
+  for (const [name, policy] of Object.entries(config.policies)) {
+    const at = `policies.${name}`;
+    if (name === QUARANTINE_POLICY_NAME) {
+      problems.push(
+        `${at}: the name ${QUARANTINE_POLICY_NAME} is Vend's own quarantine policy; choose another`,
+      );
+      continue;
+    }
+    const document = policy.document;
+    if (!document) continue;
+    const where = policy.file ? `${at}.file (${policy.file})` : `${at}.document`;
+    const statements = document.Statement;
+    if (
+      document.Version !== '2012-10-17' ||
+      statements === undefined ||
+      (Array.isArray(statements) && statements.length === 0)
+    ) {
+      problems.push(`${where}: a policy document needs "Version": "2012-10-17" and a Statement`);
+      continue;
+    }
+    const length = policyContent(renderPolicy(document, renderSettings(config))).length;
+    if (length > MAX_SCP_CHARACTERS) {
+      problems.push(
+        `${where}: ${length} characters once rendered, above AWS's ${MAX_SCP_CHARACTERS} per service control policy; split it or shorten it`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** What rendering a policy document takes from the configuration. */
+export function renderSettings(config: VendConfig): { allowedRegions: string[]; accessRoleName: string } {
+  return {
+    allowedRegions: config.organization.allowedRegions,
+    accessRoleName: config.organization.accessRoleName,
+  };
+}
+
 /** Whether an OU grant list (`request` or `approve`) covers an OU path. */
 export function grants(list: readonly string[], ou: string): boolean {
   return list.includes('*') || list.includes(ou);
@@ -748,6 +881,11 @@ export interface Profile {
   };
   tags: Record<string, TagRule>;
   allowUndeclaredTags: boolean;
+  /**
+   * The service control policies attached to each account, by name of `policies` (absent in profiles recorded before
+   * guardrails: none).
+   */
+  policies: string[];
   approval: { required: boolean; approvers: string[]; expiresAfterHours: number };
   slackChannel?: string;
   rootEmail: { source: 'template' } | { source: 'request-in-domains'; allowedDomains: string[] };
@@ -793,6 +931,7 @@ export function resolveProfile(config: VendConfig, ou: string): Profile {
     },
     tags: { ...base.tags, ...own.tags },
     allowUndeclaredTags: pick('allowUndeclaredTags') ?? true,
+    policies: pick('policies') ?? [],
     approval: {
       required: own.approval?.required ?? base.approval?.required ?? false,
       approvers: own.approval?.approvers ?? approvers ?? [],

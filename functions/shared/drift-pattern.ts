@@ -6,7 +6,9 @@
  * CloudTrail`; the end of an asynchronous CreateAccount (`CreateAccountResult`) and an account's departure from the
  * organization (`AccountDepartedOrganization`, with `departureMethod` LEFT, REMOVED or CLEANED) arrive as
  * `AWS Service Event via CloudTrail`. EventBridge ORs the values of each field; no API call is named like either
- * service event, so nothing beyond these events matches.
+ * service event, so nothing beyond these events matches. Service control policies: AttachPolicy and DetachPolicy
+ * (a vended account's guardrails or its quarantine changed, `requestParameters.targetId`/`policyId`) and
+ * UpdatePolicy (the content of a policy Vend keeps changed, `requestParameters.policyId`).
  *
  * What the management account's bus can and cannot see (Organizations API Reference, LeaveOrganization,
  * RemoveAccountFromOrganization and CloseAccount; CloudTrail records an API call in the caller's account):
@@ -37,6 +39,9 @@ export const DRIFT_EVENT_PATTERN = {
       'LeaveOrganization',
       'CreateAccountResult',
       'AccountDepartedOrganization',
+      'AttachPolicy',
+      'DetachPolicy',
+      'UpdatePolicy',
     ],
   },
 } as const;

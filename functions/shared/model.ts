@@ -59,14 +59,18 @@ export interface ApprovalRecord {
   decision?: ApprovalDecision;
 }
 
+/**
+ * The steps in workflow order: the account is configured in the root under quarantine, then moved into its OU with
+ * its guardrails (see README, "The workflow").
+ */
 export const STEP_NAMES = [
   'createAccount',
   'waitForAccount',
-  'moveAccount',
   'applyBaseline',
   'applyBudget',
   'connectDns',
   'grantAccess',
+  'moveAccount',
   'notify',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
@@ -90,6 +94,8 @@ export interface RequestFailure {
   advice: string;
   /** The error behind it, for operators. */
   error?: string;
+  /** The account exists and `vend-quarantine` stays attached to it (nobody but Vend can act in it). */
+  quarantined?: boolean;
 }
 
 export interface RequestRecord {
@@ -186,6 +192,7 @@ export const DRIFT_ASPECTS = [
   'budget',
   'dns',
   'identityCenter',
+  'guardrails',
 ] as const;
 export type DriftAspect = (typeof DRIFT_ASPECTS)[number];
 

@@ -189,6 +189,8 @@ export interface SuccessDetails {
   dns?: { hostedZoneId: string; vpcId: string; region: string };
   /** Why there is no DNS association, when there is none. */
   dnsNote?: string;
+  /** The service control policies attached to the account (besides FullAWSAccess). */
+  guardrails?: string[];
   /** IAM Identity Center access, when the account's profile assigns any. */
   identityCenter?: IdentityCenterAccess;
 }
@@ -210,6 +212,8 @@ export interface FailureDetails {
   advice: string;
   /** The account, when one was created before the failure. */
   accountId?: string;
+  /** `vend-quarantine` stays attached to the account. */
+  quarantined?: boolean;
 }
 
 /**
@@ -358,6 +362,13 @@ export function successMessage(details: SuccessDetails): SlackMessage {
   } else if (details.dnsNote) {
     blocks.push(section([`*DNS*: ${escapeSlack(details.dnsNote, PROSE_MAX)}`]));
   }
+  if (details.guardrails && details.guardrails.length > 0) {
+    blocks.push(
+      section([
+        `*Guardrails*: service control policies ${details.guardrails.map((name) => code(name, 128)).join(', ')}`,
+      ]),
+    );
+  }
 
   const context = [`Request ${code(request.requestId, 100)}`];
   if (details.baselineVersion) context.push(`baseline version ${code(details.baselineVersion, 40)}`);
@@ -392,7 +403,14 @@ export function failureMessage(details: FailureDetails): SlackMessage {
     section([`*What to do*: ${advice}`]),
   ];
   if (details.accountId) {
-    blocks.push(section([`The account ${code(details.accountId, 20)} was created before the failure.`]));
+    blocks.push(
+      section([
+        `The account ${code(details.accountId, 20)} was created before the failure.` +
+          (details.quarantined
+            ? ` It stays under the quarantine policy ${code('vend-quarantine')}: nobody but Vend can act in it until the platform team finishes or closes it.`
+            : ''),
+      ]),
+    );
   }
   blocks.push({
     type: 'context',

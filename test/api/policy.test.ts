@@ -178,7 +178,7 @@ describe('POST /accounts follows the OU profile and the caller grants', () => {
       budget: { monthlyLimitUsd: 1000, subscribers: ['alice@example.com', 'finops@example.com'] },
       tags: { team: 'payments', 'cost-center': 'cc-1234', 'vend:owner': 'alice@example.com' },
       dns: { hostedZoneId: 'Z0VENDLOCALINTERNAL01' },
-      guardrails: [],
+      guardrails: ['vend-baseline-guardrails'],
     });
     expect(await env.snapshot()).toEqual(before);
     const created = Object.values(env.pipeline.cloud.cloud.state.createAccountRequests).map(

@@ -115,10 +115,11 @@ describe('vend status --watch', () => {
       '03:14:48  waitForAccount succeeded in 6s (look 2): account 123456789012 exists',
       '03:14:48  moveAccount started',
       '03:14:49  request configuring',
-      '03:14:49  moveAccount succeeded in 1s: moved to Workloads/Dev',
       '03:14:49  applyBaseline started',
       '03:14:49  applyBudget started',
       '03:14:49  connectDns started',
+      // Events of the same second print in workflow order, where the move comes after the configuration.
+      '03:14:49  moveAccount succeeded in 1s: moved to Workloads/Dev',
       '03:14:50  applyBudget succeeded in 1s: budget vend-plat-dev-payments created',
       '03:14:51  applyBaseline succeeded in 2s: baseline 1: 6 change(s)',
       '03:14:52  connectDns succeeded in 3s: vpc-1 associated with Z0VENDLOCALINTERNAL01',

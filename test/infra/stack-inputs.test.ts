@@ -16,6 +16,10 @@ import { synthVendStack } from './synth.ts';
 
 const run = promisify(execFile);
 const validConfig = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'vend.config.json'), 'utf8'));
+// The copies live elsewhere: their policy files are the repository's.
+for (const policy of Object.values(validConfig.policies as Record<string, { file?: string }>)) {
+  if (policy.file) policy.file = join(REPOSITORY_ROOT, policy.file);
+}
 const directory = mkdtempSync(join(tmpdir(), 'vend-config-'));
 
 function configFile(name: string, content: unknown): string {
@@ -65,6 +69,17 @@ describe('the configuration file', () => {
     );
     expect(configDelivery(small)).toEqual({ kind: 'environment', environment: { [ENV.config]: small.json } });
 
+    // The repository's configuration, its guardrail's document inlined (the functions have no policies/ folder).
+    const shipped = loadPipelineConfig(join(REPOSITORY_ROOT, 'vend.config.json'));
+    expect(JSON.parse(shipped.json).policies['vend-baseline-guardrails']).toMatchObject({
+      document: { Version: '2012-10-17' },
+    });
+    expect(JSON.parse(shipped.json).policies['vend-baseline-guardrails'].file).toBeUndefined();
+    const delivery = configDelivery(shipped);
+    expect(delivery.kind).toBe('bundled-file');
+    if (delivery.kind === 'bundled-file')
+      expect(JSON.parse(readFileSync(delivery.source, 'utf8'))).toEqual(JSON.parse(shipped.json));
+
     const roles = Array.from({ length: 30 }, (_, index) => ({
       name: `Role${index}`,
       description: 'A role with a long description to make the configuration larger than Lambda allows',
@@ -80,7 +95,7 @@ describe('the configuration file', () => {
     expect(configDelivery(large)).toEqual({
       kind: 'bundled-file',
       environment: { [ENV.configFile]: '/var/task/large.json' },
-      source: large.path,
+      source: large.source,
       fileName: 'large.json',
     });
   });

@@ -42,12 +42,24 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'check-account-creation': [
     'organizations:DescribeCreateAccountStatus',
+    'organizations:ListPolicies',
+    'organizations:CreatePolicy',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
+    'organizations:UpdatePolicy',
+    'organizations:AttachPolicy',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
   ],
   'move-account': [
     'organizations:ListParents',
     'organizations:MoveAccount',
+    'organizations:ListPolicies',
+    'organizations:CreatePolicy',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
+    'organizations:UpdatePolicy',
+    'organizations:AttachPolicy',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
   ],
@@ -73,6 +85,13 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'dynamodb:UpdateItem',
   ],
   'complete-request': [
+    'organizations:ListPolicies',
+    'organizations:CreatePolicy',
+    'organizations:ListPoliciesForTarget',
+    'organizations:DescribePolicy',
+    'organizations:UpdatePolicy',
+    'organizations:AttachPolicy',
+    'organizations:DetachPolicy',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
     'dynamodb:PutItem',
@@ -80,6 +99,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   'record-failure': [
     'organizations:DescribeCreateAccountStatus',
+    'organizations:ListPolicies',
+    'organizations:ListPoliciesForTarget',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',
     'dynamodb:PutItem',
@@ -129,6 +150,9 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
 
 /** Actions AWS lets no policy scope to a resource: the only ones allowed on `*`. */
 const UNSCOPABLE = new Set([
+  // No resource type (Service Authorization Reference); limited to SCPs by organizations:PolicyType.
+  'organizations:ListPolicies',
+  'organizations:CreatePolicy',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
   'xray:GetSamplingRules',
@@ -948,7 +972,16 @@ describe('drift', () => {
       'Fn::GetAtt': [logicalId(stack.functions[folder]!.role.node.defaultChild as CfnElement), 'Arn'],
     });
     expect(variables[ENV.ownPrincipalArns]).toEqual({
-      'Fn::Join': [',', [roleArn('create-account'), roleArn('move-account'), roleArn('drift')]],
+      'Fn::Join': [
+        ',',
+        [
+          roleArn('create-account'),
+          roleArn('check-account-creation'),
+          roleArn('move-account'),
+          roleArn('complete-request'),
+          roleArn('drift'),
+        ],
+      ],
     });
     expect(JSON.stringify(variables[ENV.ownPrincipalArns])).not.toContain('*');
   });

@@ -9,7 +9,14 @@ import { OUTBOX_LEASE_MS } from '../../functions/shared/slack.ts';
 import { slackWebhookFromSecret } from '../../functions/shared/slack-secret.ts';
 import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
-import { announceInput, startWorkflowEnv, storeRequest, testRequest, type WorkflowEnv } from './harness.ts';
+import {
+  announceInput,
+  createMemberAccount,
+  startWorkflowEnv,
+  storeRequest,
+  testRequest,
+  type WorkflowEnv,
+} from './harness.ts';
 
 /** What "Configure account" hands on, as its three steps report it. */
 function configured(accountId: string, request: VendRequest): CompleteRequestInput['configured'] {
@@ -41,7 +48,7 @@ function configured(accountId: string, request: VendRequest): CompleteRequestInp
   ];
 }
 
-let nextAccount = 100_000_000_000;
+let nextAccount = 0;
 
 describe('complete-request ("Announce ready")', () => {
   let env: WorkflowEnv;
@@ -97,7 +104,8 @@ describe('complete-request ("Announce ready")', () => {
   async function readyRequest(overrides: Partial<VendRequest> = {}) {
     const request = testRequest(overrides);
     await storeRequest(env.deps, request);
-    const accountId = String(nextAccount++);
+    // A real member account: Announce ready lifts its quarantine through Organizations.
+    const accountId = await createMemberAccount(env, `ready-${++nextAccount}`);
     await env.deps.requests.update(request.requestId, { status: 'configuring', accountId });
     const input: CompleteRequestInput = announceInput({
       request,

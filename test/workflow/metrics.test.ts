@@ -9,6 +9,7 @@ import { METRIC, METRIC_DIMENSION, METRICS_NAMESPACE } from '../../functions/sha
 import { runStep } from '../../functions/shared/steps.ts';
 import {
   announceInput,
+  createMemberAccount,
   failureInput,
   startWorkflowEnv,
   stepInput,
@@ -52,7 +53,7 @@ describe('the vend metrics', () => {
     const submittedAt = new Date(Date.now() - 600_000).toISOString();
     const request = testRequest({ submittedAt });
     await storeRequest(deps, request);
-    const accountId = '123456789012';
+    const accountId = await createMemberAccount(env, 'metrics-ready');
     await deps.requests.update(request.requestId, { status: 'configuring', accountId });
     const configured = [
       { step: 'applyBaseline', version: '1', roles: [] },

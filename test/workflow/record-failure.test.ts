@@ -15,6 +15,7 @@ import { type SlackSink, startSlackSink } from '../../local/slack-sink.ts';
 import { pollOnClock } from '../local-cloud/wait.ts';
 import {
   announceInput,
+  createMemberAccount,
   failureInput,
   recordAccount,
   startWorkflowEnv,
@@ -420,7 +421,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     it('does not overwrite a message waiting in the outbox, which the deliverer delivers', async () => {
       const request = testRequest();
       await storeRequest(env.deps, request);
-      const accountId = '210987654331';
+      const accountId = await createMemberAccount(env, 'waiting-out');
       await recordAccount(env.deps, request, accountId);
       sink.failNext(503, 3);
       await expect(completeRequest(env.deps, announceInput({ request, configured: [] }))).resolves.toEqual({
@@ -443,7 +444,7 @@ describe('record-failure ("Record failure" and "Record notification failure")', 
     it('does not overwrite a message that did go out', async () => {
       const request = testRequest();
       await storeRequest(env.deps, request);
-      const accountId = '210987654330';
+      const accountId = await createMemberAccount(env, 'went-out');
       await env.deps.requests.update(request.requestId, { accountId, status: 'configuring' });
       await completeRequest(env.deps, announceInput({ request, accountId, configured: [] }));
       const sent = (await stored(request)).notification;
