@@ -185,7 +185,8 @@ describe('exactly one account per request', () => {
         delete env.cloud.cloud.state.createAccountRequests[stuck];
         const execution = await runner.get(record.requestId)!.done;
 
-        expect(execution.status).toBe('SUCCEEDED');
+        const failure = (await env.deps.requests.get(record.requestId))?.failure;
+        expect(execution.status, JSON.stringify(failure)).toBe('SUCCEEDED');
         expect(creationsOf(env, record.request.accountName)).toHaveLength(1);
       } finally {
         delete env.cloud.cloud.state.createAccountRequests[stuck];
