@@ -229,6 +229,7 @@ function successDetails(
     ...(alias ? { alias } : {}),
     passwordPolicy: deps.config.baseline.passwordPolicy !== undefined,
     guardrails: profile.policies ?? [],
+    securityDefaults: securityDefaultsWords(baseline.securityDefaults),
     ...(version ? { baselineVersion: version } : {}),
     budget: {
       ...(str(budget.budgetName) ? { name: str(budget.budgetName) } : {}),
@@ -271,4 +272,20 @@ function noDnsNote(deps: Deps, dns: Record<string, unknown>): string {
   if (!deps.config.dns) return 'no shared private DNS is configured';
   const why = str(dns.reason) ?? str(dns.detail);
   return `no VPC was associated with the private hosted zone${why ? ` (${why})` : ''}`;
+}
+
+/** The apply-baseline step's account security defaults (its recorded output), in words for the ready message. */
+function securityDefaultsWords(outcome: unknown): string[] {
+  if (!isObject(outcome)) return [];
+  const words: string[] = [];
+  const regions = Array.isArray(outcome.ebsEncryptionRegions)
+    ? outcome.ebsEncryptionRegions.filter((item): item is string => typeof item === 'string')
+    : [];
+  if (regions.length > 0) words.push(`EBS encryption by default in ${regions.join(', ')}`);
+  if (outcome.s3BlockPublicAccess === 'on') words.push('S3 Block Public Access on');
+  const contacts = Array.isArray(outcome.alternateContacts)
+    ? outcome.alternateContacts.filter((item): item is string => typeof item === 'string')
+    : [];
+  if (contacts.length > 0) words.push(`alternate contacts: ${contacts.join(', ')}`);
+  return words;
 }

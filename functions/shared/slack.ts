@@ -191,6 +191,8 @@ export interface SuccessDetails {
   dnsNote?: string;
   /** The service control policies attached to the account (besides FullAWSAccess). */
   guardrails?: string[];
+  /** The account security defaults in place, in words ("EBS encryption by default in us-east-1, us-west-2"). */
+  securityDefaults?: string[];
   /** IAM Identity Center access, when the account's profile assigns any. */
   identityCenter?: IdentityCenterAccess;
 }
@@ -367,6 +369,11 @@ export function successMessage(details: SuccessDetails): SlackMessage {
       section([
         `*Guardrails*: service control policies ${details.guardrails.map((name) => code(name, 128)).join(', ')}`,
       ]),
+    );
+  }
+  if (details.securityDefaults && details.securityDefaults.length > 0) {
+    blocks.push(
+      section([`*Security defaults*: ${escapeSlack(details.securityDefaults.join('; '), PROSE_MAX)}`]),
     );
   }
 

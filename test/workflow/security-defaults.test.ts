@@ -106,6 +106,14 @@ describe('account security defaults', () => {
     expect(request.steps.applyBaseline?.detail).toContain('enabled EBS encryption by default in us-west-2');
     expect(request.steps.applyBaseline?.detail).toContain('turned on S3 Block Public Access');
     expect(request.steps.applyBaseline?.detail).toContain('set the security contact');
+    // The ready message says what the account carries.
+    const ready = env.pipeline.slack
+      .messages()
+      .map((message) => JSON.stringify(message.payload))
+      .find((text) => text.includes('AWS account ready') && text.includes(accountId));
+    expect(ready).toContain(
+      '*Security defaults*: EBS encryption by default in us-east-1, us-west-2; S3 Block Public Access on; alternate contacts: security',
+    );
   });
 
   it('the sweep puts back EBS encryption by default switched off by hand, S3 Block Public Access and the contact', async () => {
