@@ -105,8 +105,8 @@ export function ebsEncryptionConverger(region: string): Converger<{ kmsKeyId?: s
       if (EbsEncryptionByDefault !== true) {
         changes.push(
           enable(
-            `turn EBS encryption by default back on in ${region}`,
-            `turned EBS encryption by default back on in ${region}`,
+            `turn on EBS encryption by default in ${region} (it was off)`,
+            `turned on EBS encryption by default in ${region} (it was off)`,
           ),
         );
       }
@@ -167,8 +167,8 @@ export const s3BlockPublicAccessConverger: Converger<true> = {
     if (off.length === 0) return [];
     return [
       put(
-        `turn S3 Block Public Access back on (${off.join(', ')} off)`,
-        `turned S3 Block Public Access back on (${off.join(', ')} off)`,
+        `turn on S3 Block Public Access (${off.join(', ')} off)`,
+        `turned on S3 Block Public Access (${off.join(', ')} off)`,
       ),
     ];
   },

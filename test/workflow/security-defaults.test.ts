@@ -133,8 +133,8 @@ describe('account security defaults', () => {
     expect(result.findings.find((finding) => finding.accountId === accountId)).toMatchObject({
       outcome: 'fixed',
       changes: [
-        'turned EBS encryption by default back on in us-west-2',
-        'turned S3 Block Public Access back on (BlockPublicPolicy off)',
+        'turned on EBS encryption by default in us-west-2 (it was off)',
+        'turned on S3 Block Public Access (BlockPublicPolicy off)',
         'set the security contact',
       ],
     });
@@ -164,7 +164,7 @@ describe('account security defaults', () => {
     expect(result.findings.find((finding) => finding.accountId === accountId)).toMatchObject({
       outcome: 'reported',
       changes: [
-        'would turn EBS encryption by default back on in us-east-1',
+        'would turn on EBS encryption by default in us-east-1 (it was off)',
         'would set the security contact',
       ],
     });
