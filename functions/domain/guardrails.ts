@@ -46,6 +46,11 @@ export interface GuardrailsDesired {
   policies: Guardrail[];
   /** `vend-quarantine` attached (true) or not (false). */
   quarantined: boolean;
+  /**
+   * Policies the account's profile no longer lists (a rolled-out profile change), by name: detached where attached.
+   * Vend's own are found by name, existing ones by the id the configuration still gives.
+   */
+  retired?: readonly string[];
 }
 
 /** The quarantine policy as Vend keeps it. */
@@ -97,6 +102,11 @@ export const guardrailsConverger: Converger<GuardrailsDesired> = {
       const id = policy.id ?? existing.get(policy.name)?.Id;
       if (id !== undefined && attached.has(id)) continue;
       changes.push(attachChange(policy));
+    }
+    for (const name of desired.retired ?? []) {
+      if (managed.some((policy) => policy.name === name)) continue;
+      const id = account.deps.config.policies[name]?.id ?? existing.get(name)?.Id;
+      if (id !== undefined && attached.has(id)) changes.push(detachChange(name, id));
     }
     const quarantineId = existing.get(QUARANTINE_POLICY_NAME)?.Id;
     if (!desired.quarantined && quarantineId !== undefined && attached.has(quarantineId))

@@ -104,6 +104,8 @@ export interface ProfileRollout {
   addRoles: string[];
   /** Roles the old profile listed and the new one does not: deleted where Vend created them (see `retiredRoleConverger`). */
   retireRoles: string[];
+  /** Service control policies the old profile listed and the new one does not: detached (see `checkGuardrails`). */
+  retirePolicies: string[];
   /** The account's alerts, raised to meet the new floor (`raiseToFloor`). */
   thresholds: Threshold[];
   /** Whether `thresholds` differ from the account's recorded alerts. */
@@ -152,7 +154,9 @@ export function profileRollout(
   const sameAccess =
     canonicalJson(from.identityCenter?.assignments ?? []) ===
     canonicalJson(to.identityCenter?.assignments ?? []);
-  if (sameRoles && sameFloor && sameSecurity && sameAccess) return undefined;
+  // The sweep attaches the new profile's policies and detaches the ones it dropped in its guardrails check.
+  const samePolicies = sameSet(from.policies ?? [], to.policies ?? []);
+  if (sameRoles && sameFloor && sameSecurity && sameAccess && samePolicies) return undefined;
   const defined = new Set(deps.config.baseline.roles.map((role) => role.name));
   const addRoles = profileRoles(deps.config, to.baselineRoles)
     .map((role) => role.name)
@@ -168,6 +172,10 @@ export function profileRollout(
   }
   if (!sameFloor) parts.push(`its alert floor is ${thresholdsText(to.budget.thresholds)}`);
   if (!sameSecurity) parts.push('its security defaults changed');
+  if (!samePolicies) {
+    const listed = to.policies ?? [];
+    parts.push(`its guardrails are ${listed.length > 0 ? listed.join(', ') : 'none'}`);
+  }
   if (!sameAccess) {
     const sets = [...new Set((to.identityCenter?.assignments ?? []).map((item) => item.permissionSet))];
     parts.push(`it assigns permission set(s) ${sets.length > 0 ? sets.join(', ') : 'none'}`);
@@ -177,6 +185,7 @@ export function profileRollout(
     to,
     addRoles,
     retireRoles,
+    retirePolicies: (from.policies ?? []).filter((name) => !(to.policies ?? []).includes(name)),
     thresholds,
     thresholdsChanged,
     what: `the profile ${to.name} changed: ${parts.join('; ')}`,

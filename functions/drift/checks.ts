@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accountContext, wouldDo } from '../domain/converger.ts';
 import { guardrailsConverger, profileGuardrails } from '../domain/guardrails.ts';
 import { currentParent, ouConverger } from '../domain/ou.ts';
-import { profileOfAccount } from '../domain/profile.ts';
+import { type ProfileRollout, profileOfAccount } from '../domain/profile.ts';
 import { tagsConverger } from '../domain/tags.ts';
 import type { Deps } from '../shared/deps.ts';
 import {
@@ -207,11 +207,17 @@ export async function checkGuardrails(
   deps: Deps,
   desired: AccountDesiredState,
   dryRun: boolean,
+  rollout?: Pick<ProfileRollout, 'to' | 'retirePolicies'>,
 ): Promise<AspectCheck> {
   const aspect = 'guardrails';
   const account = accountContext(deps, desired.accountId);
-  const policies = profileGuardrails(deps.config, profileOfAccount(deps, desired).policies);
-  const planned = await guardrailsConverger.plan({ policies, quarantined: false }, account);
+  // A changed profile being rolled out: its policies now, and the ones it dropped detached.
+  const profile = rollout?.to ?? profileOfAccount(deps, desired);
+  const policies = profileGuardrails(deps.config, profile.policies);
+  const planned = await guardrailsConverger.plan(
+    { policies, quarantined: false, retired: rollout?.retirePolicies ?? [] },
+    account,
+  );
   if (planned.length === 0) return { aspect, drifted: false, found: '', changes: [] };
   const found = `its service control policies differ (${planned.map((change) => change.summary).join('; ')})`;
   if (dryRun) return { aspect, drifted: true, found, changes: wouldDo(planned) };

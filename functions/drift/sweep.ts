@@ -274,12 +274,12 @@ async function checkAccount(
 
   await run('organizationalUnit', () => checkOrganizationalUnit(deps, desired, dryRun));
   await run('tags', () => checkTags(deps, desired, dryRun));
-  await run('guardrails', () => checkGuardrails(deps, desired, dryRun));
+  // The account is kept at the profile recorded with it; a change of the OU's profile since is rolled out below.
+  const rollout = profileRollout(deps, desired);
+  const guardrailsChecked = await run('guardrails', () => checkGuardrails(deps, desired, dryRun, rollout));
   // A quarantined account is not entered: incident response may have locked it down, and Vend must not touch it.
   if (incident?.outcome === 'quarantined')
     return finishCheck(deps, desired, runId, mode, { checks, failures, aspects }, incident);
-  // The account is kept at the profile recorded with it; a change of the OU's profile since is rolled out below.
-  const rollout = profileRollout(deps, desired);
   const kept = profileOfAccount(deps, desired).baselineRoles.filter(
     (name) => !rollout?.retireRoles.includes(name),
   );
@@ -371,7 +371,7 @@ async function checkAccount(
     });
   }
 
-  if (rollout) await rollOut(deps, desired, rollout, { dryRun, run, budgetChanges });
+  if (rollout) await rollOut(deps, desired, rollout, { dryRun, run, budgetChanges, guardrailsChecked });
   else if (!dryRun && !desired.profile && failures.length === 0) {
     // Recorded before profiles were: from now on it is kept at the profile it was just converged to.
     await deps.accounts.setProfile(accountId, profileOfAccount(deps, desired));
@@ -449,6 +449,8 @@ async function rollOut(
     run: (aspect: DriftAspect, check: () => Promise<AspectCheck | undefined>) => Promise<boolean>;
     /** What the budget's drift check did or would do: a dry run's rollout plan repeats it, and leaves it out. */
     budgetChanges: readonly string[];
+    /** Whether the guardrails check (which rolls out the profile's policies) went through: else not recorded yet. */
+    guardrailsChecked: boolean;
   },
 ): Promise<void> {
   const { accountId } = desired;
@@ -459,7 +461,7 @@ async function rollOut(
     found: changes.length > 0 ? rollout.what : '',
     changes: changes.length > 0 ? [`profile ${rollout.to.name} changed: ${changes.join(', ')}`] : [],
   });
-  let rolledOut = true;
+  let rolledOut = context.guardrailsChecked;
   if (rollout.addRoles.length > 0 || rollout.retireRoles.length > 0) {
     rolledOut &&= await run('baseline', async () =>
       told(

@@ -130,4 +130,44 @@ describe('drift fix: guardrails changed by hand on a vended account are put back
     expect(finding?.changes).toContain('attached the policy vend-baseline-guardrails');
     expect(await guardrailsOf(env, accountId)).toContain('vend-baseline-guardrails');
   });
+
+  it("rolls a profile's changed policies out: attaches the ones it now lists, detaches the ones it dropped", async () => {
+    const config = env.pipeline.deps.config;
+    const { policies, profiles } = config;
+    const extra = {
+      description: 'Vend test: no CloudTrail trail deletion',
+      document: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Deny', Action: 'cloudtrail:DeleteTrail', Resource: '*' }],
+      },
+    };
+    Object.assign(config, {
+      policies: { ...policies, 'vend-test-no-trail-deletion': extra },
+      profiles: {
+        ...profiles,
+        'Workloads/Dev': { ...profiles['Workloads/Dev'], policies: ['vend-test-no-trail-deletion'] },
+      },
+    });
+    try {
+      const swept = await env.pipeline.sweep({ delayBetweenAccountsMs: 0 });
+      const finding = swept.findings.find((candidate) => candidate.accountId === accountId);
+      expect(finding?.changes).toEqual(
+        expect.arrayContaining([
+          'created the policy vend-test-no-trail-deletion',
+          'attached the policy vend-test-no-trail-deletion',
+          'detached the policy vend-baseline-guardrails',
+        ]),
+      );
+      expect(await guardrailsOf(env, accountId)).toEqual(['FullAWSAccess', 'vend-test-no-trail-deletion']);
+      expect((await env.pipeline.deps.accounts.get(accountId))?.profile?.policies).toEqual([
+        'vend-test-no-trail-deletion',
+      ]);
+
+      // Rolled out and recorded: the next sweep finds nothing to do.
+      const again = await env.pipeline.sweep({ delayBetweenAccountsMs: 0 });
+      expect(again.findings.find((candidate) => candidate.accountId === accountId)).toBeUndefined();
+    } finally {
+      Object.assign(config, { policies, profiles });
+    }
+  });
 });
