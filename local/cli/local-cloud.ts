@@ -10,7 +10,7 @@ export const DEFAULT_SLACK_PORT = 4580;
 
 const USAGE = `Usage: npm run local-cloud -- [options]
 
-Starts the local cloud alone: an offline AWS control plane (Organizations, STS, IAM, Budgets, Route53, EC2, S3 Control, Account)
+Starts the local cloud alone: an offline AWS control plane (Organizations, STS, IAM, Budgets, Route53, EC2, S3 Control, Account, SSO Admin, Identity Store)
 that the AWS SDK and CLI reach through AWS_ENDPOINT_URL.
 
 Options:
@@ -110,7 +110,7 @@ export function describeCloud(local: LocalCloud, options: CloudCliOptions, more:
   walk(state.organization.rootId, '');
   const accounts = Object.values(state.accounts).map((account) => `${account.name} ${account.id}`);
   return [
-    `local cloud    ${local.endpoint}  (Organizations, STS, IAM, Budgets, Route53, EC2, S3 Control, Account; region ${state.region})`,
+    `local cloud    ${local.endpoint}  (Organizations, STS, IAM, Budgets, Route53, EC2, S3 Control, Account, SSO Admin, Identity Store; region ${state.region})`,
     `organization   ${state.organization.id}, management account ${state.organization.managementAccountId}`,
     `accounts       ${accounts.join(', ')}`,
     `OUs            ${paths.join(', ')}`,
