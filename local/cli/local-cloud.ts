@@ -119,7 +119,7 @@ export function describeCloud(local: LocalCloud, options: CloudCliOptions, more:
     ...more,
     '',
     'Point the AWS SDK or CLI at it:',
-    `  export AWS_ENDPOINT_URL=${local.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${state.region}`,
+    `  export AWS_ENDPOINT_URL=${local.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${state.region} AWS_DEFAULT_REGION=${state.region}`,
     '  aws organizations describe-organization',
   ].join('\n');
 }
