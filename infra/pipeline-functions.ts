@@ -206,9 +206,9 @@ export const FUNCTION_ACCESS: Record<FunctionFolder, FunctionAccess> = {
         limitsTagKeys: true,
       },
       {
-        actions: ['organizations:ListCreateAccountStatus'],
+        actions: ['organizations:ListCreateAccountStatus', 'organizations:ListRoots'],
         scope: 'none',
-        why: 'no resource type (Service Authorization Reference); finds a creation whose response was lost',
+        why: 'no resource type (Service Authorization Reference); finds a creation whose response was lost, and checks the root has SCPs enabled',
       },
       {
         actions: ['organizations:TagResource'],

@@ -7,6 +7,7 @@ import {
   ListCreateAccountStatusCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { requireServiceControlPolicies } from '../domain/guardrails.ts';
 import type { Deps } from '../shared/deps.ts';
 import {
   aws,
@@ -91,6 +92,8 @@ export async function createAccount(deps: Deps, input: CreateAccountInput): Prom
           }
           nothingCreated = true;
         }
+        // Before anything is created: the account is quarantined as soon as it exists, which needs SCPs enabled.
+        await requireServiceControlPolicies(deps);
         if (!(await deps.requests.markCreationCalled(request.requestId, owner))) {
           throw new ConcurrentModificationError(
             `the lease on creating the account of request ${request.requestId} passed to another attempt`,

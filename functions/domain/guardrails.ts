@@ -5,6 +5,7 @@ import {
   DetachPolicyCommand,
   ListPoliciesCommand,
   ListPoliciesForTargetCommand,
+  ListRootsCommand,
   OrganizationsClient,
   type PolicySummary,
   UpdatePolicyCommand,
@@ -333,6 +334,28 @@ function detachChange(name: string, id: string): Change {
   };
 }
 
+/** What a request fails with when the organization's root has SCPs off: Vend's guardrails cannot be attached. */
+function policyTypeNotEnabled(cause?: unknown): VendFailureError {
+  return new VendFailureError(
+    'service control policies are not enabled in the organization',
+    "Ask your platform team to enable them once, in the management account: aws organizations enable-policy-type --root-id <the root's id> --policy-type SERVICE_CONTROL_POLICY; then ask again.",
+    cause !== undefined ? { cause } : undefined,
+  );
+}
+
+/**
+ * Fails unless the organization's root has service control policies enabled (ListRoots' `PolicyTypes`, Organizations
+ * API Reference, Root), before the account is created: without them the quarantine cannot be attached, and a
+ * request would fail with an account already made.
+ */
+export async function requireServiceControlPolicies(deps: Deps): Promise<void> {
+  const { Roots } = await aws(deps.client(OrganizationsClient).send(new ListRootsCommand({})));
+  const enabled = (Roots?.[0]?.PolicyTypes ?? []).some(
+    (type) => type.Type === SCP && type.Status === 'ENABLED',
+  );
+  if (!enabled) throw policyTypeNotEnabled();
+}
+
 /**
  * An Organizations call, its errors classified (`aws`), with SCPs not enabled on the root turned into the fix:
  * Vend does not enable the policy type itself (it changes the whole organization; see README, "Guardrails").
@@ -341,13 +364,7 @@ async function organizations<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    if (isAwsError(error, 'PolicyTypeNotEnabledException')) {
-      throw new VendFailureError(
-        'service control policies are not enabled in the organization',
-        "Ask your platform team to enable them once, in the management account: aws organizations enable-policy-type --root-id <the root's id> --policy-type SERVICE_CONTROL_POLICY; then ask again.",
-        { cause: error },
-      );
-    }
+    if (isAwsError(error, 'PolicyTypeNotEnabledException')) throw policyTypeNotEnabled(error);
     return aws(Promise.reject(error));
   }
 }

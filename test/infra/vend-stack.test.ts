@@ -36,6 +36,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'create-account': [
     'organizations:CreateAccount',
     'organizations:ListCreateAccountStatus',
+    'organizations:ListRoots',
     'organizations:TagResource',
     'dynamodb:GetItem',
     'dynamodb:UpdateItem',

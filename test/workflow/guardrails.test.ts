@@ -2,9 +2,12 @@ import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, GetRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import {
   DescribePolicyCommand,
+  DisablePolicyTypeCommand,
+  EnablePolicyTypeCommand,
   ListParentsCommand,
   ListPoliciesCommand,
   ListPoliciesForTargetCommand,
+  ListRootsCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -257,5 +260,26 @@ describe('guardrails: service control policies from quarantine to ready', () => 
     const message = JSON.stringify(sink.messages().at(-1)!.payload);
     expect(message).toContain('failed');
     expect(message).toContain('vend-quarantine');
+  });
+
+  it('fails a request before creating any account when the organization has SCPs off, saying how to turn them on', async () => {
+    const { Roots } = await organizations.send(new ListRootsCommand({}));
+    const RootId = Roots![0]!.Id!;
+    await organizations.send(new DisablePolicyTypeCommand({ RootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+    try {
+      const creations = Object.keys(env.cloud.cloud.state.createAccountRequests).length;
+      const { execution, stored } = await vend();
+
+      expect(execution.status).toBe('FAILED');
+      expect(stored.accountId).toBeUndefined();
+      expect(Object.keys(env.cloud.cloud.state.createAccountRequests)).toHaveLength(creations);
+      expect(requestView(stored).failure).toMatchObject({
+        step: 'createAccount',
+        reason: 'service control policies are not enabled in the organization',
+      });
+      expect(requestView(stored).failure?.advice).toContain('aws organizations enable-policy-type');
+    } finally {
+      await organizations.send(new EnablePolicyTypeCommand({ RootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+    }
   });
 });
