@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ZodType } from 'zod';
 import { type Caller, type Grants, grantsFor } from '../shared/access.ts';
 import { askApprovers, decideApproval } from '../shared/approval.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -321,23 +322,41 @@ function requireAdministrator(config: ApiDeps['config'], grants: Grants, what: s
   );
 }
 
-/** The hold body, checked: strict, so a field it does not list is named and refused. */
-function readHoldBody(event: APIGatewayProxyEvent, maxBytes?: number): HoldRequestInput {
-  const parsed = holdRequestSchema.safeParse(readJsonBody(event, maxBytes));
+/**
+ * A small JSON body checked against its schema, strictly: a field the schema does not list is named and refused
+ * (`onlyFields` says what to send), any other problem names its field (`fix` says what a good body is).
+ */
+function readStrictBody<T>(
+  event: APIGatewayProxyEvent,
+  schema: ZodType<T>,
+  advice: { onlyFields: string; fix: string },
+  maxBytes?: number,
+): T {
+  const parsed = schema.safeParse(readJsonBody(event, maxBytes));
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const fields = issue.keys.join(', ');
     throw new HttpError(400, `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}`, {
       field: fields,
-      fix: 'Send only the reason: {"reason": "why the account is held"}.',
+      fix: advice.onlyFields,
     });
   }
   const field = issue.path.join('.') || '(body)';
-  throw new HttpError(400, `${field}: ${issue.message}`, {
-    field,
-    fix: `Send {"reason": "why"}: a reason of 1 to ${HOLD_REASON_MAX} characters, such as an incident number and a few words.`,
-  });
+  throw new HttpError(400, `${field}: ${issue.message}`, { field, fix: advice.fix });
+}
+
+/** The hold body, checked: strict, so a field it does not list is named and refused. */
+function readHoldBody(event: APIGatewayProxyEvent, maxBytes?: number): HoldRequestInput {
+  return readStrictBody(
+    event,
+    holdRequestSchema,
+    {
+      onlyFields: 'Send only the reason: {"reason": "why the account is held"}.',
+      fix: `Send {"reason": "why"}: a reason of 1 to ${HOLD_REASON_MAX} characters, such as an incident number and a few words.`,
+    },
+    maxBytes,
+  );
 }
 
 /** How many registry pages a list filtered to the caller's own accounts reads at most per answer. */
@@ -373,21 +392,15 @@ function noSuchRequest(requestId: string): HttpError {
 
 /** The decision body, checked: strict, so a field it does not list is named and refused. */
 function readDecisionBody(event: APIGatewayProxyEvent, maxBytes?: number): ApprovalDecisionInput {
-  const parsed = approvalDecisionSchema.safeParse(readJsonBody(event, maxBytes));
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    const fields = issue.keys.join(', ');
-    throw new HttpError(400, `unknown field${issue.keys.length > 1 ? 's' : ''} ${fields}`, {
-      field: fields,
-      fix: 'Send only decision and reason: {"decision": "approve" | "deny", "reason": "…"}.',
-    });
-  }
-  const field = issue.path.join('.') || '(body)';
-  throw new HttpError(400, `${field}: ${issue.message}`, {
-    field,
-    fix: 'Send {"decision": "approve"} or {"decision": "deny", "reason": "why"} (a reason of at most 1000 characters).',
-  });
+  return readStrictBody(
+    event,
+    approvalDecisionSchema,
+    {
+      onlyFields: 'Send only decision and reason: {"decision": "approve" | "deny", "reason": "…"}.',
+      fix: 'Send {"decision": "approve"} or {"decision": "deny", "reason": "why"} (a reason of at most 1000 characters).',
+    },
+    maxBytes,
+  );
 }
 
 /** A cursor is the registry's LastEvaluatedKey of the account list; anything else is refused before DynamoDB sees it. */
