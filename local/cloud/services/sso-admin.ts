@@ -432,12 +432,7 @@ const operations: Record<string, OperationDefinition> = {
     run(context, input) {
       const instance = existingInstance(context, input);
       const permissionSet = existingPermissionSet(context, input, instance);
-      const policyArn = context.params.string(input, 'ManagedPolicyArn', {
-        required: true,
-        min: 20,
-        max: 2048,
-        pattern: MANAGED_POLICY_ARN,
-      });
+      const policyArn = managedPolicyArn(context, input);
       if (!AWS_MANAGED_POLICIES.has(policyArn)) throw notFound(`Policy ${policyArn} does not exist.`);
       if (permissionSet.managedPolicies.includes(policyArn))
         throw conflict(`Policy ${policyArn} is already attached to permission set ${permissionSet.name}.`);
@@ -456,12 +451,7 @@ const operations: Record<string, OperationDefinition> = {
     run(context, input) {
       const instance = existingInstance(context, input);
       const permissionSet = existingPermissionSet(context, input, instance);
-      const policyArn = context.params.string(input, 'ManagedPolicyArn', {
-        required: true,
-        min: 20,
-        max: 2048,
-        pattern: MANAGED_POLICY_ARN,
-      });
+      const policyArn = managedPolicyArn(context, input);
       if (!permissionSet.managedPolicies.includes(policyArn))
         throw notFound(`Policy ${policyArn} is not attached to permission set ${permissionSet.name}.`);
       permissionSet.managedPolicies = permissionSet.managedPolicies.filter((arn) => arn !== policyArn);
@@ -667,3 +657,13 @@ export const ssoAdmin: ServiceDefinition = {
   unknownOperationCode: 'UnknownOperationException',
   operations,
 };
+
+/** `ManagedPolicyArn` of Attach/DetachManagedPolicy...PermissionSet (SDK model: 20-2048 characters, a policy ARN). */
+function managedPolicyArn(context: CallContext, input: Input): string {
+  return context.params.string(input, 'ManagedPolicyArn', {
+    required: true,
+    min: 20,
+    max: 2048,
+    pattern: MANAGED_POLICY_ARN,
+  });
+}
