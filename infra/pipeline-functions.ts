@@ -191,7 +191,7 @@ const QUARANTINE_READ_GRANTS: readonly OrganizationsGrant[] = [
 const DETACH_GRANT: OrganizationsGrant = {
   actions: ['organizations:DetachPolicy'],
   scope: 'accounts-scps',
-  why: 'detaches vend-quarantine from a ready account',
+  why: 'detaches vend-quarantine from a ready account, and the policies a changed profile no longer lists',
   scpOnly: true,
 };
 
