@@ -105,6 +105,89 @@ export function completeCreation(cloud: Cloud, request: CreateAccountRequestReco
   });
 }
 
+/** The closure quota's window: a rolling 30 days (Organizations API Reference, CloseAccount). */
+export const CLOSE_QUOTA_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The closure quota's defaults (SDK model, CloseAccountCommand; see CloudSettings.closeAccountQuotaPercent). */
+export const CLOSE_QUOTA_DEFAULTS = { percent: 20, minimum: 250, maximum: 1000 } as const;
+
+/** The organization's closure quota as it stands on the cloud's clock. */
+export interface CloseAccountQuota {
+  /** Closures allowed in any 30 days: max(minimum, floor(percent% of member accounts)), at most `maximum`. */
+  limit: number;
+  /** CloseAccount calls in the last 30 days. */
+  used: number;
+  /** No closure is possible now: `used` has reached `limit`. */
+  exhausted: boolean;
+  /** Member accounts (the management account aside) the limit is computed from. */
+  memberAccounts: number;
+  percent: number;
+  minimum: number;
+  maximum: number;
+  windowMs: number;
+  /** When exhausted: when one more closure becomes possible (epoch ms); absent when the limit is 0. */
+  nextAvailableAt?: number;
+}
+
+/**
+ * The closure quota: CloseAccount calls of the last 30 days against the higher of the minimum and the percentage
+ * of the organization's member accounts, capped at the maximum. The member accounts counted are those in the
+ * organization other than the management account, closed ones included (they stay members until AWS purges them).
+ */
+export function closeAccountQuota(cloud: Cloud): CloseAccountQuota {
+  const { state } = cloud;
+  const percent = state.settings.closeAccountQuotaPercent ?? CLOSE_QUOTA_DEFAULTS.percent;
+  const minimum = state.settings.closeAccountQuotaMinimum ?? CLOSE_QUOTA_DEFAULTS.minimum;
+  const maximum = state.settings.closeAccountQuotaMaximum ?? CLOSE_QUOTA_DEFAULTS.maximum;
+  const management = state.organization.managementAccountId;
+  const memberAccounts = Object.values(state.accounts).filter(
+    (account) => !account.departed && account.id !== management,
+  ).length;
+  const limit = Math.min(maximum, Math.max(minimum, Math.floor((memberAccounts * percent) / 100)));
+  const since = cloud.clock.now() - CLOSE_QUOTA_WINDOW_MS;
+  const counted = Object.values(state.accounts)
+    .map((account) => account.closeRequestedAt)
+    .filter((at): at is number => at !== undefined && at > since)
+    .sort((a, b) => a - b);
+  const used = counted.length;
+  const exhausted = used >= limit;
+  const quota = {
+    limit,
+    used,
+    exhausted,
+    memberAccounts,
+    percent,
+    minimum,
+    maximum,
+    windowMs: CLOSE_QUOTA_WINDOW_MS,
+  };
+  const leaving = counted[used - limit];
+  if (!exhausted || leaving === undefined) return quota;
+  return { ...quota, nextAvailableAt: leaving + CLOSE_QUOTA_WINDOW_MS };
+}
+
+/**
+ * Finishes a closure whose time has come: `Status` SUSPENDED (`State` CLOSED). When the management account asked
+ * for it with CloseAccount, Organizations records a `CloseAccountResult` service event "after the account closes
+ * successfully" (API Reference, CloseAccount). AWS names the event but does not document its details: here they
+ * mirror CreateAccountResult's `createAccountStatus` as `closeAccountStatus` (accountId, state, requested and
+ * completed timestamps). An account closed from inside (its root user) has no such event.
+ */
+export function completeClosure(cloud: Cloud, account: AccountRecord): void {
+  const completedAt = account.closesAt ?? cloud.clock.now();
+  account.status = 'SUSPENDED';
+  delete account.closesAt;
+  if (account.closeRequestedAt === undefined) return;
+  recordServiceEvent(cloud, 'CloseAccountResult', {
+    closeAccountStatus: {
+      accountId: account.id,
+      state: 'SUCCEEDED',
+      requestedTimestamp: new Date(account.closeRequestedAt).toISOString(),
+      completedTimestamp: new Date(completedAt).toISOString(),
+    },
+  });
+}
+
 /**
  * Records an Organizations service event in the management account's trail, as AWS records its own events
  * (`eventType: AwsServiceEvent`, invoked by AWS, the outcome in `serviceEventDetails`).

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { completeCreation } from './accounts.ts';
+import { completeClosure, completeCreation } from './accounts.ts';
 import type { Clock } from './clock.ts';
 import { Faults } from './faults.ts';
 import { pendingIdentityCenterOperations, settleIdentityCenter } from './identity-center.ts';
@@ -134,8 +134,7 @@ export class Cloud {
     }
     for (const account of Object.values(this.state.accounts)) {
       if (account.status === 'PENDING_CLOSURE' && account.closesAt !== undefined && account.closesAt <= now) {
-        account.status = 'SUSPENDED';
-        delete account.closesAt;
+        completeClosure(this, account);
         this.cancelTimer(account.id);
         changed = true;
       }

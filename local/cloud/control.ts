@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closeAccountQuota } from './accounts.ts';
 import type { Cloud } from './cloud.ts';
 import { identityCenterOf } from './identity-center.ts';
 import type { HttpRequest, HttpResponse } from './protocols/types.ts';
@@ -44,6 +45,10 @@ export const settingsSchema = z.strictObject({
   maxCreationsPerDay: z.number().int().positive(),
   maxAccounts: z.number().int().positive(),
   closureDelayMs: z.number().int().nonnegative(),
+  closeAccountQuotaPercent: z.number().min(0).max(100).optional(),
+  closeAccountQuotaMinimum: z.number().int().nonnegative().optional(),
+  closeAccountQuotaMaximum: z.number().int().nonnegative().optional(),
+  maxClosuresInProgress: z.number().int().positive().optional(),
   nextCreationOutcomes: z.array(creationOutcomeSchema),
   identityCenterDelayMs: z.number().int().nonnegative().optional(),
 });
@@ -121,6 +126,15 @@ export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse 
       cloud.commit();
       return json(200, cloud.settings);
     }
+  }
+
+  if (path === '/_local/close-quota' && method === 'GET') {
+    cloud.settle();
+    const { nextAvailableAt, ...quota } = closeAccountQuota(cloud);
+    return json(200, {
+      ...quota,
+      ...(nextAvailableAt !== undefined ? { nextAvailableAt: new Date(nextAvailableAt).toISOString() } : {}),
+    });
   }
 
   if (path === '/_local/creation-outcomes' && method === 'POST') {

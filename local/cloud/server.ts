@@ -144,6 +144,8 @@ async function route(
     if (error instanceof AwsError) return fail(error);
     throw error;
   }
+  const closed = closedAccountRefusal(cloud, service, caller);
+  if (closed) return fail(closed);
   if (!definition) {
     return fail(
       new AwsError(
@@ -210,6 +212,24 @@ async function route(
     cloud.commit();
   }
   return response;
+}
+
+/**
+ * Credentials of a member account that is closing or closed no longer work: AWS refuses every call, as it refuses
+ * AssumeRole into such an account with AccessDenied (STS, AssumeRole; LZA and SRA issues about suspended accounts).
+ * AWS does not document the error other services give: here each answers its own access-denied error.
+ */
+function closedAccountRefusal(
+  cloud: Cloud,
+  service: ServiceDefinition,
+  caller: CallerRecord,
+): AwsError | undefined {
+  const account = cloud.state.accounts[caller.accountId];
+  if (!account || account.status === 'ACTIVE') return undefined;
+  return new AwsError(
+    service.accessDeniedCode,
+    `Account ${caller.accountId} is ${account.status === 'PENDING_CLOSURE' ? 'being closed' : 'closed or suspended'}: its credentials can no longer be used.`,
+  );
 }
 
 /**

@@ -65,6 +65,25 @@ export interface CloudSettings {
   maxAccounts: number;
   /** Simulated milliseconds a closing account stays PENDING_CLOSURE before it is SUSPENDED. */
   closureDelayMs: number;
+  /**
+   * The CloseAccount quota: in any rolling 30 days the organization may close the higher of
+   * `closeAccountQuotaMinimum` accounts and `closeAccountQuotaPercent`% of its member accounts, at most
+   * `closeAccountQuotaMaximum` (the SDK model, CloseAccountCommand: "the higher of either 250 or 20% of the member
+   * accounts in your organization, up to a maximum of 1,000"; older documentation said 10%, between 10 and 1000).
+   * Past it, CloseAccount answers ConstraintViolationException CLOSE_ACCOUNT_QUOTA_EXCEEDED. Absent from states
+   * saved before the quota existed: the defaults (20, 250, 1000) apply.
+   */
+  closeAccountQuotaPercent?: number;
+  /** See `closeAccountQuotaPercent`. @default 250 */
+  closeAccountQuotaMinimum?: number;
+  /** See `closeAccountQuotaPercent`. @default 1000 */
+  closeAccountQuotaMaximum?: number;
+  /**
+   * Closures allowed PENDING_CLOSURE at once; past it CloseAccount answers ConstraintViolationException
+   * CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED ("the number of accounts that you can close at a time", SDK model). AWS
+   * publishes no figure: unlimited when absent.
+   */
+  maxClosuresInProgress?: number;
   /** How the next creations end, first in first out; when empty, they succeed. */
   nextCreationOutcomes: CreationOutcome[];
   /**
@@ -121,6 +140,11 @@ export interface AccountRecord {
   parentId: string;
   /** When the closure finishes (PENDING_CLOSURE only). */
   closesAt?: number;
+  /**
+   * When the management account called CloseAccount on it: counts against the closure quota for 30 days, and the
+   * closure's end is then a CloseAccountResult service event. Absent for an account closed from inside.
+   */
+  closeRequestedAt?: number;
   /** AWS itself suspended the account (DescribeAccount's `State` SUSPENDED rather than CLOSED). */
   suspendedByAws?: boolean;
   /**

@@ -1,4 +1,4 @@
-import { recordServiceEvent } from '../accounts.ts';
+import { closeAccountQuota, recordServiceEvent } from '../accounts.ts';
 import { AwsError } from '../errors.ts';
 import { attachDefaultPolicies, detachEverything } from '../policies.ts';
 import { jsonProtocol } from '../protocols/json.ts';
@@ -584,6 +584,14 @@ export const organizations: ServiceDefinition = {
       },
     },
 
+    /**
+     * Asynchronous: PENDING_CLOSURE at once, SUSPENDED (`State` CLOSED) after `closureDelayMs`, then a
+     * CloseAccountResult service event. Refused for an unknown account (AccountNotFoundException), the management
+     * account (CANNOT_CLOSE_MANAGEMENT_ACCOUNT), one closing or closed (AccountAlreadyClosedException), past the
+     * closures allowed at once (CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED) or past the 30-day quota
+     * (CLOSE_ACCOUNT_QUOTA_EXCEEDED), in that order (API Reference and SDK model, CloseAccount). The account stays
+     * in its OU and can still be moved.
+     */
     CloseAccount: {
       mutating: true,
       run(context, input) {
@@ -606,8 +614,26 @@ export const organizations: ServiceDefinition = {
             'AccountAlreadyClosedException',
             'You attempted to close an account that is already closed.',
           );
+        const closing = members(cloud.state).filter((other) => other.status === 'PENDING_CLOSURE').length;
+        const atOnce = cloud.settings.maxClosuresInProgress;
+        if (atOnce !== undefined && closing >= atOnce) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            'You attempted to exceed the number of accounts that you can close at a time.',
+            { fields: { Reason: 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED' } },
+          );
+        }
+        if (closeAccountQuota(cloud).exhausted) {
+          throw new AwsError(
+            'ConstraintViolationException',
+            'You have exceeded close account quota for the past 30 days.',
+            { fields: { Reason: 'CLOSE_ACCOUNT_QUOTA_EXCEEDED' } },
+          );
+        }
+        const now = cloud.clock.now();
         account.status = 'PENDING_CLOSURE';
-        account.closesAt = cloud.clock.now() + cloud.settings.closureDelayMs;
+        account.closeRequestedAt = now;
+        account.closesAt = now + cloud.settings.closureDelayMs;
         cloud.wakeAt(account.id, account.closesAt);
         return undefined;
       },
