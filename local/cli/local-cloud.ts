@@ -147,12 +147,18 @@ export function describeCloud(local: LocalCloud, options: CloudCliOptions, more:
     `OUs            ${paths.join(', ')}`,
     `state          ${options.dataFile ? `${relative(process.cwd(), options.dataFile) || options.dataFile} (kept across restarts; --fresh starts over)` : 'in memory only'}`,
     `control API    ${local.endpoint}/_local/settings, /_local/faults, /_local/audit, /_local/state, /_local/rate-limits, /_local/latency`,
+    `rates, latency ${profileName(options.rateLimits)} request rates, ${profileName(options.latency)} latency (--rate-limits, --latency: aws, off or JSON)`,
     ...more,
     '',
     'Point the AWS SDK or CLI at it:',
     `  export AWS_ENDPOINT_URL=${local.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${state.region} AWS_DEFAULT_REGION=${state.region}`,
     '  aws organizations describe-organization',
   ].join('\n');
+}
+
+/** `aws`, `off`, or `custom` for a profile given as JSON. */
+function profileName(option: RateLimitOptions | LatencyOptions): string {
+  return typeof option === 'string' ? option : 'custom';
 }
 
 /** Stops cleanly on Ctrl+C or SIGTERM, once. */
