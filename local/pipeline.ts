@@ -12,7 +12,15 @@ import { buildDeps, type Deps, type Log } from '../functions/shared/deps.ts';
 import { DRIFT_EVENT_PATTERN } from '../functions/shared/drift-pattern.ts';
 import { createSlackInteractionsHandler } from '../functions/slack-interactions/core.ts';
 import { type LocalApi, SLACK_INTERACTIONS_PATH, startLocalApi } from './api-server.ts';
-import { type Clock, type LocalCloud, type Seed, startLocalCloud, systemClock } from './cloud/index.ts';
+import {
+  type Clock,
+  type LatencyOptions,
+  type LocalCloud,
+  type RateLimitOptions,
+  type Seed,
+  startLocalCloud,
+  systemClock,
+} from './cloud/index.ts';
 import { seededRandom } from './cloud/random.ts';
 import { ensureRegistryTable, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -40,6 +48,10 @@ export interface LocalPipelineOptions {
   dataDir?: string;
   /** @default 4566 */
   cloudPort?: number;
+  /** The local cloud's request rates (LocalCloudOptions.rateLimits); `npm start` passes `aws`. @default 'off' */
+  cloudRateLimits?: RateLimitOptions;
+  /** The local cloud's call latencies (LocalCloudOptions.latency); `npm start` passes `aws`. @default 'off' */
+  cloudLatency?: LatencyOptions;
   /** @default any free port */
   slackPort?: number;
   seed?: Seed | string;
@@ -151,6 +163,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     seed: options.seed ?? DEFAULT_SEED,
     clock,
     ...(dataDir ? { dataFile: join(dataDir, 'cloud.json') } : {}),
+    ...(options.cloudRateLimits !== undefined ? { rateLimits: options.cloudRateLimits } : {}),
+    ...(options.cloudLatency !== undefined ? { latency: options.cloudLatency } : {}),
   });
   const started: { close(): Promise<void> }[] = [cloud];
   /** Stops the drift event routing and the sweep schedule (also when starting fails half-way). */

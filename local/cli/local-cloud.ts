@@ -1,7 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type LocalCloud, startLocalCloud } from '../cloud/index.ts';
+import {
+  type LatencyOptions,
+  type LocalCloud,
+  type RateLimitOptions,
+  startLocalCloud,
+} from '../cloud/index.ts';
+import { latencyOptionsSchema, parseProfileOption, rateLimitOptionsSchema } from '../cloud/rate-limits.ts';
 
 export const DEFAULT_SEED = resolve(import.meta.dirname, '..', 'seed.json');
 
@@ -19,6 +25,11 @@ Options:
   --data-dir <dir>   where state is kept across restarts (default .vend, or VEND_DATA_DIR)
   --in-memory        keep no state on disk
   --fresh            forget the saved state and start from the seed again
+  --rate-limits <p>  request rates: aws (default: AWS's quotas, see the README), off, or JSON
+                     such as '{"profile":"aws","limits":{"organizations":{"ratePerSecond":2,"burst":4}}}'
+                     (or VEND_CLOUD_RATE_LIMITS)
+  --latency <p>      call latency: aws (default), off, or JSON such as '{"services":{"organizations":300}}'
+                     (or VEND_CLOUD_LATENCY)
   -h, --help         show this help`;
 
 export interface CloudCliOptions {
@@ -30,6 +41,10 @@ export interface CloudCliOptions {
   seed: string;
   dataFile: string | undefined;
   fresh: boolean;
+  /** @default 'aws' */
+  rateLimits: RateLimitOptions;
+  /** @default 'aws' */
+  latency: LatencyOptions;
 }
 
 /** Reads the command line; a bad flag names itself and the fix. */
@@ -44,6 +59,8 @@ export function parseCloudArgs(argv: string[]): CloudCliOptions | 'help' {
       'data-dir': { type: 'string' },
       'in-memory': { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
+      'rate-limits': { type: 'string' },
+      latency: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -72,6 +89,18 @@ export function parseCloudArgs(argv: string[]): CloudCliOptions | 'help' {
     seed: values.seed ?? DEFAULT_SEED,
     dataFile: values['in-memory'] ? undefined : join(resolve(dataDir), 'cloud.json'),
     fresh: values.fresh,
+    rateLimits: parseProfileOption(
+      values['rate-limits'] ?? process.env.VEND_CLOUD_RATE_LIMITS,
+      '--rate-limits (or VEND_CLOUD_RATE_LIMITS)',
+      rateLimitOptionsSchema,
+      'aws',
+    ),
+    latency: parseProfileOption(
+      values.latency ?? process.env.VEND_CLOUD_LATENCY,
+      '--latency (or VEND_CLOUD_LATENCY)',
+      latencyOptionsSchema,
+      'aws',
+    ),
   };
 }
 
@@ -86,6 +115,8 @@ export async function startCloudFromCli(options: CloudCliOptions): Promise<Local
       port: options.port,
       seed: options.seed,
       ...(options.dataFile ? { dataFile: options.dataFile } : {}),
+      rateLimits: options.rateLimits,
+      latency: options.latency,
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -115,13 +146,19 @@ export function describeCloud(local: LocalCloud, options: CloudCliOptions, more:
     `accounts       ${accounts.join(', ')}`,
     `OUs            ${paths.join(', ')}`,
     `state          ${options.dataFile ? `${relative(process.cwd(), options.dataFile) || options.dataFile} (kept across restarts; --fresh starts over)` : 'in memory only'}`,
-    `control API    ${local.endpoint}/_local/settings, /_local/faults, /_local/audit, /_local/state`,
+    `control API    ${local.endpoint}/_local/settings, /_local/faults, /_local/audit, /_local/state, /_local/rate-limits, /_local/latency`,
+    `rates, latency ${profileName(options.rateLimits)} request rates, ${profileName(options.latency)} latency (--rate-limits, --latency: aws, off or JSON)`,
     ...more,
     '',
     'Point the AWS SDK or CLI at it:',
     `  export AWS_ENDPOINT_URL=${local.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=${state.region} AWS_DEFAULT_REGION=${state.region}`,
     '  aws organizations describe-organization',
   ].join('\n');
+}
+
+/** `aws`, `off`, or `custom` for a profile given as JSON. */
+function profileName(option: RateLimitOptions | LatencyOptions): string {
+  return typeof option === 'string' ? option : 'custom';
 }
 
 /** Stops cleanly on Ctrl+C or SIGTERM, once. */

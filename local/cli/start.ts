@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const options = parseCloudArgs(process.argv.slice(2));
   if (options === 'help') {
     console.log(
-      'Usage: npm start -- [--port <n>] [--api-port <n>] [--slack-port <n>] [--seed <file>] [--data-dir <dir>] [--in-memory] [--fresh]',
+      'Usage: npm start -- [--port <n>] [--api-port <n>] [--slack-port <n>] [--seed <file>] [--data-dir <dir>] [--in-memory] [--fresh] [--rate-limits aws|off|<json>] [--latency aws|off|<json>]',
     );
     return;
   }
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   try {
     pipeline = await startLocalPipeline({
       cloudPort: options.port,
+      cloudRateLimits: options.rateLimits,
+      cloudLatency: options.latency,
       apiPort: options.apiPort,
       slackPort: options.slackPort,
       seed: options.seed,

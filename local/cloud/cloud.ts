@@ -6,6 +6,7 @@ import type { Clock } from './clock.ts';
 import { Faults } from './faults.ts';
 import { pendingIdentityCenterOperations, settleIdentityCenter } from './identity-center.ts';
 import { DIGITS, HEX, LOWER_ALNUM, type Random, UPPER_ALNUM } from './random.ts';
+import { RateLimiter } from './rate-limits.ts';
 import type { AuditEvent, CloudState } from './state.ts';
 
 /** Audit events kept in state (and in the data file); older ones are dropped. */
@@ -20,6 +21,10 @@ export type AuditListener = (event: AuditEvent) => void;
 export class Cloud {
   readonly faults: Faults;
   readonly ids: IdFactory;
+  /** Per-operation request rates (token buckets on the cloud's clock); off until configured. */
+  readonly rateLimits: RateLimiter;
+  /** Simulated milliseconds each service takes to answer, by signing name (not persisted); none by default. */
+  latency: Record<string, number> = {};
   /** AWS API calls answered, by `service:Operation` and access key (not persisted): benchmarks count these. */
   readonly calls = new Map<string, number>();
   private readonly listeners = new Set<AuditListener>();
@@ -33,6 +38,7 @@ export class Cloud {
     private readonly dataFile?: string,
   ) {
     this.faults = new Faults(random);
+    this.rateLimits = new RateLimiter(clock);
     this.ids = new IdFactory(random, this);
     this.scheduleAll();
   }

@@ -3,6 +3,7 @@ import { closeAccountQuota } from './accounts.ts';
 import type { Cloud } from './cloud.ts';
 import { identityCenterOf } from './identity-center.ts';
 import type { HttpRequest, HttpResponse } from './protocols/types.ts';
+import { latencyOptionsSchema, latencyTable, rateLimitOptionsSchema } from './rate-limits.ts';
 
 const FAILURE_REASONS = [
   'ACCOUNT_LIMIT_EXCEEDED',
@@ -106,7 +107,8 @@ function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): Parsed<T> {
 
 /**
  * The control API under `/_local/`: settings (creation time, consistency window, limits, how the next creations
- * and Identity Center account assignments end), faults, the audit trail, what happens to an account outside any
+ * and Identity Center account assignments end), the closure quota, request rates and latencies, faults, the audit
+ * trail, what happens to an account outside any
  * API (closed by its root user, suspended by AWS), and a read-only view of the state. It is not AWS: nothing here
  * is signed.
  */
@@ -135,6 +137,29 @@ export function handleControl(cloud: Cloud, request: HttpRequest): HttpResponse 
       ...quota,
       ...(nextAvailableAt !== undefined ? { nextAvailableAt: new Date(nextAvailableAt).toISOString() } : {}),
     });
+  }
+
+  if (path === '/_local/rate-limits') {
+    if (method === 'PUT') {
+      const options = parseBody(request, rateLimitOptionsSchema);
+      if (!options.ok) return options.response;
+      cloud.rateLimits.configure(options.value);
+    }
+    if (method === 'GET' || method === 'PUT') {
+      return json(200, {
+        limits: cloud.rateLimits.limits(),
+        throttled: Object.fromEntries(cloud.rateLimits.throttled),
+      });
+    }
+  }
+
+  if (path === '/_local/latency') {
+    if (method === 'PUT') {
+      const options = parseBody(request, latencyOptionsSchema);
+      if (!options.ok) return options.response;
+      cloud.latency = latencyTable(options.value);
+    }
+    if (method === 'GET' || method === 'PUT') return json(200, { latencyMs: cloud.latency });
   }
 
   if (path === '/_local/creation-outcomes' && method === 'POST') {

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { type AuditListener, Cloud } from './cloud.ts';
 import { backfillPolicies } from './policies.ts';
 import { seededRandom } from './random.ts';
+import { type LatencyOptions, latencyTable, type RateLimitOptions } from './rate-limits.ts';
 import {
   applyIdentityCenter,
   applySeed,
@@ -32,6 +33,13 @@ export type { Cloud } from './cloud.ts';
 export type { FaultRule } from './faults.ts';
 export { accessPortalUrl } from './identity-center.ts';
 export { effectiveServiceControlPolicies, type ScpDocument, type ScpLevel } from './policies.ts';
+export {
+  AWS_LATENCY_MS,
+  AWS_RATE_LIMITS,
+  type LatencyOptions,
+  type RateLimitOptions,
+  type TokenBucketLimit,
+} from './rate-limits.ts';
 export type { Seed } from './seed.ts';
 export type { AuditEvent, CloudSettings } from './state.ts';
 
@@ -61,6 +69,19 @@ export interface LocalCloudOptions {
   dataFile?: string;
   /** Overrides the seed's `randomSeed`. */
   randomSeed?: number;
+  /**
+   * Per-operation request rates: `off`, `aws` (AWS's published quotas where it publishes them, documented local
+   * defaults elsewhere: AWS_RATE_LIMITS), or `{ profile, limits }` to change single keys
+   * (`{"profile":"aws","limits":{"organizations:CreateAccount":{"ratePerSecond":1,"burst":2}}}`). Throttled calls
+   * get each service's own throttling error. `npm start` and `npm run local-cloud` use `aws`
+   * (VEND_CLOUD_RATE_LIMITS). @default 'off', so that tests not about throttling are not throttled
+   */
+  rateLimits?: RateLimitOptions;
+  /**
+   * Per-service call latency on the cloud's clock: `off`, `aws` (AWS_LATENCY_MS), or `{ profile, services }`.
+   * `npm start` and `npm run local-cloud` use `aws` (VEND_CLOUD_LATENCY). @default 'off'
+   */
+  latency?: LatencyOptions;
 }
 
 export interface LocalCloud {
@@ -99,6 +120,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cloud.commit();
   }
 
+  cloud.rateLimits.configure(options.rateLimits ?? 'off');
+  cloud.latency = latencyTable(options.latency ?? 'off');
   const server = createLocalCloudServer(cloud, SERVICES);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {

@@ -157,9 +157,17 @@ async function route(
 
   cloud.countCall(service.signingName, operation, scope.accessKeyId);
   cloud.settle();
+  const throttled = cloud.rateLimits.take({
+    service: service.signingName,
+    operation,
+    mutating: definition.mutating,
+    accountId: caller.accountId,
+    region: service.globalRegion ?? scope.region,
+  });
+  if (throttled) return fail(throttled);
   const fault = cloud.faults.draw(service.signingName, operation, caller.accountId);
-  if (fault.latencyMs > 0)
-    await new Promise<void>((resolve) => cloud.clock.schedule(fault.latencyMs, resolve));
+  const latencyMs = fault.latencyMs + (cloud.latency[service.signingName] ?? 0);
+  if (latencyMs > 0) await new Promise<void>((resolve) => cloud.clock.schedule(latencyMs, resolve));
   if (fault.error) return fail(fault.error);
   cloud.settle();
 
