@@ -38,19 +38,7 @@ describe('Organizations account closure', () => {
     (await org.send(new DescribeAccountCommand({ AccountId: accountId }))).Account;
   const parentOf = async (accountId: string) =>
     (await org.send(new ListParentsCommand({ ChildId: accountId }))).Parents?.[0]?.Id;
-  const assumeAccessRole = async (accountId: string): Promise<Credentials> => {
-    const { Credentials: c } = await t.sts().send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'closure',
-      }),
-    );
-    return {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken!,
-    };
-  };
+  const assumeAccessRole = (accountId: string) => t.assumeAccessRole(accountId, 'closure');
   const serviceEvents = (name: string) => heard.filter((event) => event.eventName === name);
 
   beforeEach(async () => {

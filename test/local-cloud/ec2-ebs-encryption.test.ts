@@ -27,19 +27,7 @@ describe('EC2 EBS encryption by default', () => {
   });
   afterEach(() => t.close());
 
-  const assumeAccessRole = async (accountId: string): Promise<Credentials> => {
-    const { Credentials: c } = await t.sts().send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'vend',
-      }),
-    );
-    return {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken!,
-    };
-  };
+  const assumeAccessRole = (accountId: string) => t.assumeAccessRole(accountId, 'vend');
   const encryption = async (credentials?: Credentials, region?: string) =>
     (await t.ec2(credentials, region).send(new GetEbsEncryptionByDefaultCommand({}))).EbsEncryptionByDefault;
   const defaultKey = async (credentials?: Credentials, region?: string) =>

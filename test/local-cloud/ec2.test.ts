@@ -22,19 +22,7 @@ describe('EC2 DescribeVpcs', () => {
   ): Promise<Vpc[]> => (await t.ec2(credentials, region).send(new DescribeVpcsCommand(input))).Vpcs ?? [];
   const defaultVpcId = (accountId: string) =>
     Object.values(t.cloud.state.accounts[accountId]!.vpcs).find((vpc) => vpc.isDefault)!.vpcId;
-  const assumeAccessRole = async (accountId: string): Promise<Credentials> => {
-    const { Credentials: c } = await t.sts().send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-        RoleSessionName: 'vend',
-      }),
-    );
-    return {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken!,
-    };
-  };
+  const assumeAccessRole = (accountId: string) => t.assumeAccessRole(accountId, 'vend');
 
   it('answers OptInRequired (401) in a just-created account, then shows no default VPC, then shows it', async () => {
     t.cloud.settings.consistencyWindowMs = 10_000;

@@ -7,7 +7,7 @@ import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
-import { STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   type LocalCloud,
   type LocalCloudOptions,
@@ -79,12 +79,28 @@ export async function startTestCloud(options: Partial<LocalCloudOptions> = {}) {
     credentials,
     maxAttempts: 1,
   });
+  const sts = (credentials?: Credentials) => new STSClient(config(credentials));
+  /** Credentials of a session of the account's OrganizationAccountAccessRole, assumed from the management account. */
+  const assumeAccessRole = async (accountId: string, sessionName = 'vend'): Promise<Credentials> => {
+    const { Credentials: c } = await sts().send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
+        RoleSessionName: sessionName,
+      }),
+    );
+    return {
+      accessKeyId: c!.AccessKeyId!,
+      secretAccessKey: c!.SecretAccessKey!,
+      sessionToken: c!.SessionToken!,
+    };
+  };
   return {
     local,
     clock,
     cloud: local.cloud,
     organizations: (credentials?: Credentials) => new OrganizationsClient(config(credentials)),
-    sts: (credentials?: Credentials) => new STSClient(config(credentials)),
+    sts,
+    assumeAccessRole,
     iam: (credentials?: Credentials) => new IAMClient(config(credentials)),
     budgets: (credentials?: Credentials) => new BudgetsClient(config(credentials)),
     route53: (credentials?: Credentials) => new Route53Client(config(credentials)),

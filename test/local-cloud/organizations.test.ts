@@ -313,19 +313,7 @@ describe('Organizations', () => {
   });
 
   describe('membership', () => {
-    const assumeAccessRole = async (accountId: string): Promise<Credentials> => {
-      const { Credentials: c } = await t.sts().send(
-        new AssumeRoleCommand({
-          RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
-          RoleSessionName: 'leaver',
-        }),
-      );
-      return {
-        accessKeyId: c!.AccessKeyId!,
-        secretAccessKey: c!.SecretAccessKey!,
-        sessionToken: c!.SessionToken!,
-      };
-    };
+    const assumeAccessRole = (accountId: string) => t.assumeAccessRole(accountId, 'leaver');
     const control = async (path: string) => {
       const response = await fetch(`${t.local.endpoint}${path}`, { method: 'POST' });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
